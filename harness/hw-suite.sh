@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The hardware suite: the harness self-test, then the core's and the nodes' hardware tests.
+# Runs inside the VM (npm run test:hw) or directly on a Linux board with the emulator module
+# loaded (see README, "Running the hardware suite on a real board").
+set -uo pipefail
+cd "$(dirname "$0")/.."
+[ -d /sys/bus/iio/devices ] || { echo "hw-suite: no IIO in this kernel (/sys/bus/iio/devices missing)"; exit 1; }
+grep -qx emu-adc /sys/bus/iio/devices/iio:device*/name 2>/dev/null ||
+  { echo "hw-suite: the emulator module is not loaded (insmod harness/emu/iio_emu.ko)"; exit 1; }
+
+status=0
+echo "== harness self-test"
+bash harness/selftest/run.sh || status=1
+echo "== core and node hardware tests"
+npx mocha --timeout 60000 'dist/test/hw/**/*.test.js' || status=1
+exit $status

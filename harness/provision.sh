@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the VM harness needs on a Debian 12 host (root). Idempotent: skips what is present.
+set -euo pipefail
+
+need=()
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+[ -x /bin/busybox ] && /bin/busybox --list | grep -qx insmod || need+=(busybox-static)
+ls /boot/vmlinuz-6.12.* >/dev/null 2>&1 || need+=(linux-image-6.12-amd64)
+ls -d /usr/src/linux-headers-6.12.*-amd64 >/dev/null 2>&1 || need+=(linux-headers-6.12-amd64)
+command -v cpio >/dev/null || need+=(cpio)
+command -v xz >/dev/null || need+=(xz-utils)
+command -v make >/dev/null || need+=(make)
+command -v gcc >/dev/null || need+=(gcc)
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "provision: missing ${need[*]}; run as root or install them with apt-get" >&2
+    exit 1
+  fi
+  echo "provision: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || true
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

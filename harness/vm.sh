@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Run one command inside Debian's 6.12 kernel under QEMU, with our emulated IIO devices loaded.
+#
+#   harness/vm.sh [--timeout SECONDS] [--mem MiB] -- CMD [ARGS...]
+#
+# The guest sees the host's root filesystem read-only (virtiofs), the same working directory,
+# tmpfs on /tmp and /run, and harness/.out/share writable at the same path. It exits with CMD's
+# exit status; 124 on timeout; 125 when the guest died without reporting one. The full guest
+# console is kept in harness/.out/console.log and the guest's dmesg in harness/.out/dmesg.log.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+timeout_s=600
+mem_mb=2048
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --timeout) timeout_s=$2; shift 2 ;;
+    --mem) mem_mb=$2; shift 2 ;;
+    --) shift; break ;;
+    *) break ;;
+  esac
+done
+[ $# -gt 0 ] || { echo "usage: harness/vm.sh [--timeout S] [--mem MiB] -- CMD [ARGS...]" >&2; exit 2; }
+
+bash "$here/provision.sh"
+# shellcheck source=kernel.sh
+. "$here/kernel.sh"
+if [ "${IIO_EMU_NOLOAD:-0}" != 1 ]; then   # IIO_EMU_NOLOAD=1: boot without our module
+  make -s -C "$here/emu" KDIR="$KDIR"
+  make -s -C "$here/selftest"
+fi
+
+out="$here/.out"
+share="$out/share"
+mkdir -p "$out" "$share"
+rm -f "$share/exit-status" "$share/dmesg.log"
+bash "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz"
+
+# The command and the environment it runs in, as a script the guest sources.
+{
+  echo "cd $(printf %q "$PWD")"
+  for v in CI TERM NO_COLOR FORCE_COLOR $(compgen -e | grep -E '^(IIO_|MOCHA_|NODE_OPTIONS$|DEBUG$)' || true); do
+    [ -n "${!v+x}" ] && echo "export $v=$(printf %q "${!v}")"
+  done
+  printf 'exec'; printf ' %q' "$@"; echo
+} > "$share/cmd.sh"
+
+vfsd=/usr/lib/qemu/virtiofsd
+sock_root="$out/root.sock"; sock_share="$out/share.sock"
+rm -f "$sock_root" "$sock_share"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+"$vfsd" --socket-path="$sock_root" -o source=/ -o cache=always -o sandbox=chroot \
+  -o announce_submounts 2>>"$out/virtiofsd.log" & pids+=($!)
+"$vfsd" --socket-path="$sock_share" -o source="$share" -o cache=none -o sandbox=chroot \
+  2>>"$out/virtiofsd.log" & pids+=($!)
+for _ in $(seq 100); do [ -S "$sock_root" ] && [ -S "$sock_share" ] && break; sleep 0.05; done
+
+accel=tcg,thread=multi
+[ "${IIO_VM_KVM:-0}" = 1 ] && accel=kvm   # only where KVM demonstrably works (not on our CI)
+
+set +e
+timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
+  -machine q35 -accel "$accel" -cpu max -smp "$(nproc)" -m "$mem_mb" \
+  -object memory-backend-memfd,id=mem,size="${mem_mb}M",share=on -numa node,memdev=mem \
+  -kernel "$VMLINUZ" -initrd "$out/initramfs.cpio.gz" \
+  -append "console=ttyS0 quiet loglevel=4 panic=-1 iioemu.share=$share iioemu.guest=$here/guest.sh iioemu.noload=${IIO_EMU_NOLOAD:-0}" \
+  -chardev socket,id=root,path="$sock_root" -device vhost-user-fs-pci,chardev=root,tag=hostroot \
+  -chardev socket,id=share,path="$sock_share" -device vhost-user-fs-pci,chardev=share,tag=share \
+  -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+  -display none -monitor none -serial stdio -no-reboot -nodefaults </dev/null \
+  | tee "$out/console.log"
+qemu_rc=${PIPESTATUS[0]}
+set -e
+
+if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+  echo "vm.sh: TIMEOUT after ${timeout_s}s; console tail:" >&2
+  tail -n 40 "$out/console.log" >&2
+  exit 124
+fi
+if [ ! -f "$share/exit-status" ]; then
+  echo "vm.sh: the guest died without reporting an exit status (qemu exit $qemu_rc); console tail:" >&2
+  tail -n 40 "$out/console.log" >&2
+  exit 125
+fi
+rc=$(cat "$share/exit-status")
+cp -f "$share/dmesg.log" "$out/dmesg.log" 2>/dev/null || true
+if [ "$rc" != 0 ]; then
+  echo "vm.sh: guest command exited with status $rc (console: $out/console.log)" >&2
+fi
+exit "$rc"

@@ -1,0 +1,154 @@
+// One poll loop for every fd the process waits on. A single poll(2) runs on libuv's thread pool
+// (never one blocked thread per node); an eventfd wakes it when the set of fds changes. Handlers
+// run on the main thread and must do non-blocking work only (drain the fd, then return).
+import { closeFd, eventFd, pollAsync, readInto, writeFrom, POLLFD_SIZE, POLLIN, POLLNVAL } from './libc';
+
+export type ReadyHandler = (revents: number) => void;
+export type HandlerErrorSink = (err: unknown) => void;
+
+interface Watch {
+  fd: number;
+  events: number;
+  onReady: ReadyHandler;
+  onError: HandlerErrorSink;
+}
+
+export class Reactor {
+  private watches = new Map<number, Watch>();
+  private wakeFd = -1;
+  private loop: Promise<void> | null = null;
+  private polling = false;
+  private afterPoll: Array<() => void> = [];
+  private changed = true;
+  private pollfds = Buffer.alloc(0);
+  private polled: Watch[] = [];
+  private readonly wakeWord = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
+  private readonly drainWord = Buffer.alloc(8);
+
+  /**
+   * Calls `onReady(revents)` whenever `fd` is ready for `events` (level-triggered, so the handler
+   * must consume what made it ready, or `pause` the fd). A handler that throws reports to `onError`.
+   */
+  watch(fd: number, events: number, onReady: ReadyHandler, onError: HandlerErrorSink): void {
+    this.watches.set(fd, { fd, events, onReady, onError });
+    this.changed = true;
+    this.kick();
+  }
+
+  /** Changes what a watched fd waits for; 0 pauses it (it leaves the poll set). */
+  setEvents(fd: number, events: number): void {
+    const w = this.watches.get(fd);
+    if (!w || w.events === events) return;
+    w.events = events;
+    this.changed = true;
+    this.kick();
+  }
+
+  isWatched(fd: number): boolean {
+    return this.watches.has(fd);
+  }
+
+  /**
+   * Stops watching `fd`. Resolves once no poll in flight still refers to it, so the caller may then
+   * close it without the poll thread ever seeing a reused fd number.
+   */
+  unwatch(fd: number): Promise<void> {
+    if (!this.watches.delete(fd)) return Promise.resolve();
+    this.changed = true;
+    if (!this.polling) return Promise.resolve();
+    const settled = new Promise<void>((resolve) => this.afterPoll.push(resolve));
+    this.wake();
+    return settled;
+  }
+
+  /** Number of fds being watched (for tests and status). */
+  get size(): number {
+    return this.watches.size;
+  }
+
+  private kick(): void {
+    if (this.loop) {
+      if (this.polling) this.wake();
+      return;
+    }
+    this.loop = this.run()
+      .catch((err) => {
+        for (const w of this.watches.values()) w.onError(err);
+      })
+      .finally(() => {
+        this.loop = null;
+        if (this.watches.size > 0) this.kick(); // watched while the old loop was ending
+      });
+  }
+
+  private wake(): void {
+    if (this.wakeFd >= 0) writeFrom(this.wakeFd, this.wakeWord, 8);
+  }
+
+  private rebuild(): void {
+    this.polled = [...this.watches.values()].filter((w) => w.events !== 0);
+    this.pollfds = Buffer.alloc((this.polled.length + 1) * POLLFD_SIZE);
+    this.pollfds.writeInt32LE(this.wakeFd, 0);
+    this.pollfds.writeInt16LE(POLLIN, 4);
+    this.polled.forEach((w, i) => {
+      this.pollfds.writeInt32LE(w.fd, (i + 1) * POLLFD_SIZE);
+      this.pollfds.writeInt16LE(w.events, (i + 1) * POLLFD_SIZE + 4);
+    });
+    this.changed = false;
+  }
+
+  private async run(): Promise<void> {
+    this.wakeFd = eventFd();
+    try {
+      while (this.watches.size > 0) {
+        if (this.changed) this.rebuild();
+        else for (let off = 6; off < this.pollfds.length; off += POLLFD_SIZE) this.pollfds.writeInt16LE(0, off);
+        this.polling = true;
+        let failure: unknown = null;
+        try {
+          await pollAsync(this.pollfds, this.polled.length + 1, -1);
+        } catch (err) {
+          failure = err;
+        }
+        this.polling = false;
+        for (const settle of this.afterPoll.splice(0)) settle();
+        if (failure) {
+          for (const w of this.watches.values()) w.onError(failure);
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        if (this.pollfds.readInt16LE(6) !== 0) readInto(this.wakeFd, this.drainWord, 8);
+        this.dispatch();
+      }
+    } finally {
+      const fd = this.wakeFd;
+      this.wakeFd = -1;
+      closeFd(fd);
+      for (const settle of this.afterPoll.splice(0)) settle();
+    }
+  }
+
+  private dispatch(): void {
+    this.polled.forEach((w, i) => {
+      const revents = this.pollfds.readInt16LE((i + 1) * POLLFD_SIZE + 6) & 0xffff;
+      if (revents === 0 || this.watches.get(w.fd) !== w) return; // unwatched meanwhile
+      if (revents & POLLNVAL) {
+        // Closed without unwatch: stop polling it rather than spin.
+        this.watches.delete(w.fd);
+        this.changed = true;
+      }
+      try {
+        w.onReady(revents);
+      } catch (err) {
+        try {
+          w.onError(err);
+        } catch {
+          /* a failing error sink must not stop the loop that every other node relies on */
+        }
+      }
+    });
+  }
+}
+
+/** The process's one reactor. */
+export const reactor = new Reactor();
