@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iio_emu - a DMABUF-capable IIO buffer without a DMA engine.
+ *
+ * The IIO core (drivers/iio/industrialio-buffer.c, 6.11+) implements the
+ * DMABUF ioctls (ATTACH, DETACH, ENQUEUE) on a buffer fd and calls into the
+ * buffer's access functions.  This buffer emulates the DMA by CPU copies:
+ *
+ *  - attach_dmabuf: vmap the DMABUF (the core holds its reservation lock),
+ *    return our block object (opaque to the core).
+ *  - enqueue_dmabuf: append the block with its fence and bytes_used to our
+ *    FIFO queue.  A block that is still queued cannot be queued again (-EBUSY);
+ *    cyclic blocks are only accepted on output buffers (-EINVAL otherwise).
+ *  - store_to (input): copy one demuxed scan into the head block at its fill
+ *    offset; when the next scan would not fit into bytes_used, the block is
+ *    complete and its fence is signalled with 0.  No queued block: the scan is
+ *    dropped and counted.
+ *  - remove_from (output): copy one scan out of the head block; at its end a
+ *    non-cyclic block is completed; a cyclic block wraps to its start (and
+ *    counts a wrap) unless another block is queued behind it, in which case it
+ *    is completed and the next block takes over.  Nothing queued: -EBUSY.
+ *  - disable (any buffer reconfiguration of the device) and device removal:
+ *    every queued block is cancelled (fence error -ECANCELED resp. -ENODEV).
+ *
+ * A scan is never split across blocks: a block holds floor(bytes_used /
+ * bytes_per_datum) scans; a block smaller than one scan completes with
+ * -EINVAL.
+ *
+ * Locking: @queue_mutex is the core's lock_queue/unlock_queue (serialises
+ * enqueues so fence order equals queue order).  @lock (spinlock) protects the
+ * queue and the counters; it is taken from the trigger's threaded handler
+ * (store_to/remove_from), the ENQUEUE ioctl and disable.  Fences are
+ * signalled outside @lock.
+ *
+ * Lifetime: the IIO core frees a buffer when the last reference of the IIO
+ * device goes, which may be after unbind (a buffer fd still open), and calls
+ * detach_dmabuf from a work item after a fence was signalled.  Each block
+ * holds a reference on its emu_dmabuf, so the iio_buffer (and its access
+ * pointer) stays valid until the last block is detached; module exit waits
+ * for all of them (emu_obj_get/put).
+ */
+#include <linux/device.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-fence.h>
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/iosys-map.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+
+#include <linux/iio/iio.h>
+#include <linux/iio/buffer.h>
+#include <linux/iio/buffer_impl.h>
+
+#include "emu.h"
+
+struct emu_block {
+	struct emu_dmabuf *eb;
+	struct dma_buf_attachment *attach;
+	struct iosys_map map;
+
+	/* Below: P: eb->lock */
+	struct list_head entry;
+	bool queued;
+	bool cyclic;
+	struct dma_fence *fence;
+	struct sg_table *sgt;
+	size_t bytes_used;
+	size_t offset;
+};
+
+struct emu_dmabuf {
+	struct iio_buffer buffer;	/* first: the core hands us this */
+	struct kref ref;		/* 1 for the iio_buffer, 1 per block */
+	struct mutex queue_mutex;	/* the core's lock_queue() */
+	spinlock_t lock;
+	struct list_head queue;		/* P: lock */
+	bool dead;			/* P: lock; device removed */
+	u64 dropped;			/* P: lock; input scans without a block */
+	u64 seen;			/* P: lock; input scans offered, never reset */
+	u64 wraps;			/* P: lock; output cyclic wraps */
+};
+
+static struct emu_dmabuf *to_emu_dmabuf(struct iio_buffer *buffer)
+{
+	return container_of(buffer, struct emu_dmabuf, buffer);
+}
+
+static struct emu_block *to_emu_block(struct iio_dma_buffer_block *block)
+{
+	return (struct emu_block *)block;
+}
+
+bool emu_buffer_is_active(struct iio_buffer *buffer)
+{
+	return buffer && !list_empty(&buffer->buffer_list);
+}
+
+static void emu_dmabuf_free(struct kref *ref)
+{
+	struct emu_dmabuf *eb = container_of(ref, struct emu_dmabuf, ref);
+
+	mutex_destroy(&eb->queue_mutex);
+	kfree(eb);
+	emu_obj_put();
+}
+
+static void emu_dmabuf_put(struct emu_dmabuf *eb)
+{
+	kref_put(&eb->ref, emu_dmabuf_free);
+}
+
+/* Called with eb->lock held: take @blk off the queue, return its fence. */
+static struct dma_fence *emu_block_unqueue(struct emu_block *blk)
+{
+	struct dma_fence *fence = blk->fence;
+
+	list_del_init(&blk->entry);
+	blk->fence = NULL;
+	blk->sgt = NULL;
+	blk->queued = false;
+	return fence;
+}
+
+static void emu_dmabuf_cancel_all(struct emu_dmabuf *eb, int err)
+{
+	struct emu_block *blk, *tmp;
+	struct dma_fence *fence;
+	LIST_HEAD(local);
+
+	spin_lock(&eb->lock);
+	list_splice_init(&eb->queue, &local);
+	spin_unlock(&eb->lock);
+
+	/*
+	 * The blocks stay marked queued until their fence is taken, so a
+	 * concurrent ENQUEUE of the same block gets -EBUSY instead of touching
+	 * ->entry while it is on our private list.
+	 */
+	list_for_each_entry_safe(blk, tmp, &local, entry) {
+		spin_lock(&eb->lock);
+		fence = emu_block_unqueue(blk);
+		spin_unlock(&eb->lock);
+		iio_buffer_signal_dmabuf_done(fence, err);
+	}
+}
+
+static int emu_dmabuf_store_to(struct iio_buffer *buffer, const void *data)
+{
+	struct emu_dmabuf *eb = to_emu_dmabuf(buffer);
+	size_t bpd = buffer->bytes_per_datum;
+	struct emu_block *blk;
+	struct dma_fence *fence;
+	struct sg_table *sgt;
+	struct device *dev;
+
+	if (!bpd)
+		return 0;
+
+	spin_lock(&eb->lock);
+	eb->seen++;
+	spin_unlock(&eb->lock);
+
+	for (;;) {
+		spin_lock(&eb->lock);
+		blk = list_first_entry_or_null(&eb->queue, struct emu_block,
+					       entry);
+		if (!blk) {
+			eb->dropped++;
+			spin_unlock(&eb->lock);
+			/* Not an error for the core: other buffers still get the scan. */
+			return 0;
+		}
+		if (blk->bytes_used < bpd) {
+			fence = emu_block_unqueue(blk);
+			spin_unlock(&eb->lock);
+			iio_buffer_signal_dmabuf_done(fence, -EINVAL);
+			continue;
+		}
+
+		memcpy(blk->map.vaddr + blk->offset, data, bpd);
+		blk->offset += bpd;
+
+		if (blk->offset + bpd <= blk->bytes_used) {
+			spin_unlock(&eb->lock);
+			return 0;
+		}
+
+		/* Block full: complete it. */
+		dev = blk->attach->dev;
+		sgt = blk->sgt;
+		fence = emu_block_unqueue(blk);
+		spin_unlock(&eb->lock);
+
+		/* Our CPU writes must reach memory before userspace's SYNC_START. */
+		dma_sync_sgtable_for_device(dev, sgt, DMA_FROM_DEVICE);
+		iio_buffer_signal_dmabuf_done(fence, 0);
+		return 0;
+	}
+}
+
+static int emu_dmabuf_remove_from(struct iio_buffer *buffer, void *data)
+{
+	struct emu_dmabuf *eb = to_emu_dmabuf(buffer);
+	size_t bpd = buffer->bytes_per_datum;
+	struct dma_fence *fence = NULL;
+	struct emu_block *blk;
+
+	if (!bpd)
+		return -EINVAL;
+
+	for (;;) {
+		spin_lock(&eb->lock);
+		blk = list_first_entry_or_null(&eb->queue, struct emu_block,
+					       entry);
+		if (!blk) {
+			spin_unlock(&eb->lock);
+			return -EBUSY;
+		}
+		if (blk->bytes_used < bpd) {
+			fence = emu_block_unqueue(blk);
+			spin_unlock(&eb->lock);
+			iio_buffer_signal_dmabuf_done(fence, -EINVAL);
+			continue;
+		}
+
+		memcpy(data, blk->map.vaddr + blk->offset, bpd);
+		blk->offset += bpd;
+
+		if (blk->offset + bpd > blk->bytes_used) {
+			if (blk->cyclic && list_is_singular(&eb->queue)) {
+				blk->offset = 0;
+				eb->wraps++;
+			} else {
+				fence = emu_block_unqueue(blk);
+			}
+		}
+		spin_unlock(&eb->lock);
+
+		if (fence)
+			iio_buffer_signal_dmabuf_done(fence, 0);
+		return 0;
+	}
+}
+
+static size_t emu_dmabuf_data_available(struct iio_buffer *buffer)
+{
+	/* Data leaves this buffer only through DMABUF blocks, never read(). */
+	return 0;
+}
+
+static int emu_dmabuf_set_bytes_per_datum(struct iio_buffer *buffer,
+					  size_t bpd)
+{
+	buffer->bytes_per_datum = bpd;
+	return 0;
+}
+
+static int emu_dmabuf_set_length(struct iio_buffer *buffer,
+				 unsigned int length)
+{
+	/* Accepted for tools that always set it; blocks define the capacity. */
+	buffer->length = length;
+	return 0;
+}
+
+static int emu_dmabuf_enable(struct iio_buffer *buffer,
+			     struct iio_dev *indio_dev)
+{
+	return 0;
+}
+
+static int emu_dmabuf_disable(struct iio_buffer *buffer,
+			      struct iio_dev *indio_dev)
+{
+	emu_dmabuf_cancel_all(to_emu_dmabuf(buffer), -ECANCELED);
+	return 0;
+}
+
+static void emu_dmabuf_release(struct iio_buffer *buffer)
+{
+	emu_dmabuf_put(to_emu_dmabuf(buffer));
+}
+
+static struct iio_dma_buffer_block *
+emu_dmabuf_attach_dmabuf(struct iio_buffer *buffer,
+			 struct dma_buf_attachment *attach)
+{
+	struct emu_dmabuf *eb = to_emu_dmabuf(buffer);
+	struct emu_block *blk;
+	bool dead;
+	int ret;
+
+	spin_lock(&eb->lock);
+	dead = eb->dead;
+	spin_unlock(&eb->lock);
+	if (dead)
+		return ERR_PTR(-ENODEV);
+
+	blk = kzalloc(sizeof(*blk), GFP_KERNEL);
+	if (!blk)
+		return ERR_PTR(-ENOMEM);
+
+	/* The core holds attach->dmabuf->resv here, as dma_buf_vmap() wants. */
+	ret = dma_buf_vmap(attach->dmabuf, &blk->map);
+	if (ret) {
+		kfree(blk);
+		return ERR_PTR(ret);
+	}
+	if (blk->map.is_iomem) {
+		dma_buf_vunmap(attach->dmabuf, &blk->map);
+		kfree(blk);
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+
+	INIT_LIST_HEAD(&blk->entry);
+	blk->attach = attach;
+	blk->eb = eb;
+	kref_get(&eb->ref);
+
+	return (struct iio_dma_buffer_block *)blk;
+}
+
+static void emu_dmabuf_detach_dmabuf(struct iio_buffer *buffer,
+				     struct iio_dma_buffer_block *block)
+{
+	struct emu_block *blk = to_emu_block(block);
+	struct emu_dmabuf *eb = blk->eb;
+
+	/*
+	 * Every queued block holds a reference on its attachment through its
+	 * fence, so a block being detached is never queued.
+	 */
+	WARN_ON_ONCE(blk->queued);
+
+	/* Called without the reservation lock. */
+	dma_buf_vunmap_unlocked(blk->attach->dmabuf, &blk->map);
+	kfree(blk);
+	emu_dmabuf_put(eb);
+}
+
+static int emu_dmabuf_enqueue_dmabuf(struct iio_buffer *buffer,
+				     struct iio_dma_buffer_block *block,
+				     struct dma_fence *fence,
+				     struct sg_table *sgt,
+				     size_t size, bool cyclic)
+{
+	struct emu_dmabuf *eb = to_emu_dmabuf(buffer);
+	struct emu_block *blk = to_emu_block(block);
+	int ret = 0;
+
+	/* The core checks this too; an input cannot repeat a block. */
+	if (cyclic && buffer->direction != IIO_BUFFER_DIRECTION_OUT)
+		return -EINVAL;
+
+	/* In the fence signalling section: no allocation, no sleeping lock. */
+	spin_lock(&eb->lock);
+	if (eb->dead) {
+		ret = -ENODEV;
+	} else if (blk->queued) {
+		ret = -EBUSY;
+	} else {
+		blk->fence = fence;
+		blk->sgt = sgt;
+		blk->bytes_used = size;
+		blk->offset = 0;
+		blk->cyclic = cyclic;
+		blk->queued = true;
+		list_add_tail(&blk->entry, &eb->queue);
+	}
+	spin_unlock(&eb->lock);
+
+	return ret;
+}
+
+static void emu_dmabuf_lock_queue(struct iio_buffer *buffer)
+{
+	mutex_lock(&to_emu_dmabuf(buffer)->queue_mutex);
+}
+
+static void emu_dmabuf_unlock_queue(struct iio_buffer *buffer)
+{
+	mutex_unlock(&to_emu_dmabuf(buffer)->queue_mutex);
+}
+
+static const struct iio_buffer_access_funcs emu_dmabuf_access = {
+	.store_to = emu_dmabuf_store_to,
+	.remove_from = emu_dmabuf_remove_from,
+	.data_available = emu_dmabuf_data_available,
+	.set_bytes_per_datum = emu_dmabuf_set_bytes_per_datum,
+	.set_length = emu_dmabuf_set_length,
+	.enable = emu_dmabuf_enable,
+	.disable = emu_dmabuf_disable,
+	.release = emu_dmabuf_release,
+	.attach_dmabuf = emu_dmabuf_attach_dmabuf,
+	.detach_dmabuf = emu_dmabuf_detach_dmabuf,
+	.enqueue_dmabuf = emu_dmabuf_enqueue_dmabuf,
+	.lock_queue = emu_dmabuf_lock_queue,
+	.unlock_queue = emu_dmabuf_unlock_queue,
+	.modes = INDIO_BUFFER_TRIGGERED | INDIO_BUFFER_SOFTWARE,
+};
+
+/* devm action, runs after iio_device_unregister(): no more scans or enables. */
+static void emu_dmabuf_teardown(void *data)
+{
+	struct emu_dmabuf *eb = data;
+
+	spin_lock(&eb->lock);
+	eb->dead = true;
+	spin_unlock(&eb->lock);
+	/* Blocks queued on a buffer that was never enabled, or after disable. */
+	emu_dmabuf_cancel_all(eb, -ENODEV);
+	/* Our creation reference; the IIO device keeps its own until released. */
+	iio_buffer_put(&eb->buffer);
+}
+
+struct emu_dmabuf *emu_dmabuf_attach_new(struct device *dev,
+					 struct iio_dev *indio_dev,
+					 enum iio_buffer_direction dir)
+{
+	struct emu_dmabuf *eb;
+	int ret;
+
+	eb = kzalloc(sizeof(*eb), GFP_KERNEL);
+	if (!eb)
+		return ERR_PTR(-ENOMEM);
+
+	emu_obj_get();
+	kref_init(&eb->ref);
+	mutex_init(&eb->queue_mutex);
+	spin_lock_init(&eb->lock);
+	INIT_LIST_HEAD(&eb->queue);
+
+	eb->buffer.access = &emu_dmabuf_access;
+	eb->buffer.direction = dir;
+	eb->buffer.length = 64;
+	iio_buffer_init(&eb->buffer);
+
+	ret = iio_device_attach_buffer(indio_dev, &eb->buffer);
+	if (ret) {
+		iio_buffer_put(&eb->buffer);
+		return ERR_PTR(ret);
+	}
+
+	ret = devm_add_action_or_reset(dev, emu_dmabuf_teardown, eb);
+	if (ret)
+		return ERR_PTR(ret);
+
+	return eb;
+}
+
+struct iio_buffer *emu_dmabuf_to_iio(struct emu_dmabuf *eb)
+{
+	return &eb->buffer;
+}
+
+u64 emu_dmabuf_dropped(struct emu_dmabuf *eb)
+{
+	u64 v;
+
+	spin_lock(&eb->lock);
+	v = eb->dropped;
+	spin_unlock(&eb->lock);
+	return v;
+}
+
+u64 emu_dmabuf_seen(struct emu_dmabuf *eb)
+{
+	u64 v;
+
+	spin_lock(&eb->lock);
+	v = eb->seen;
+	spin_unlock(&eb->lock);
+	return v;
+}
+
+u64 emu_dmabuf_wraps(struct emu_dmabuf *eb)
+{
+	u64 v;
+
+	spin_lock(&eb->lock);
+	v = eb->wraps;
+	spin_unlock(&eb->lock);
+	return v;
+}
+
+void emu_dmabuf_reset_stats(struct emu_dmabuf *eb)
+{
+	spin_lock(&eb->lock);
+	eb->dropped = 0;
+	eb->wraps = 0;
+	spin_unlock(&eb->lock);
+}

@@ -1,0 +1,145 @@
+// iio-attr: reads and writes device, channel, buffer, event and trigger attributes, on input or
+// on an interval; scaled channel reads as (raw + offset) × scale.
+import { AttributeDir, validateAttributeName } from '../src/attr';
+import { IioContext, DeviceInfo, ChannelInfo } from '../src/context';
+import { IioError } from '../src/errors';
+import { deviceNode, reportError, asError, deviceRef } from './lib/common';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
+
+type Target = 'device' | 'channel' | 'trigger';
+
+interface AttrConfig {
+  target: Target;
+  attribute: string;
+  channel: string;
+  trigger: string;
+  action: 'read' | 'write';
+  interval: number;
+  scaled: boolean;
+  valueType: 'auto' | 'string';
+}
+
+const text = (v: unknown) => (typeof v === 'string' ? v.trim() : v === undefined || v === null ? '' : String(v));
+
+function readConfig(def: NodeDef): AttrConfig {
+  const target: Target = def.target === 'channel' || def.target === 'trigger' ? def.target : 'device';
+  return {
+    target,
+    attribute: text(def.attribute),
+    channel: text(def.channel),
+    trigger: text(def.trigger),
+    action: def.action === 'write' ? 'write' : 'read',
+    interval: Math.max(0, Number(def.interval) || 0),
+    scaled: def.scaled === true,
+    valueType: def.valueType === 'string' ? 'string' : 'auto',
+  };
+}
+
+/** "42" → 42, "0.805664" → 0.805664; anything else stays text. */
+function typed(s: string, valueType: AttrConfig['valueType']): string | number {
+  if (valueType === 'string') return s;
+  return /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s) ? Number(s) : s;
+}
+
+function findChannel(device: DeviceInfo, id: string): ChannelInfo {
+  const ch = device.channels.find((c) => c.id === id && c.direction === 'in') ?? device.channels.find((c) => c.id === id);
+  if (!ch) throw new IioError({ code: 'ENOENT', errno: 2, device: device.name, detail: `${device.name} has no channel "${id}"` });
+  return ch;
+}
+
+export default function (RED: NodeAPI) {
+  const context = new IioContext(process.env.IIO_SYSFS_ROOT || undefined);
+
+  function IioAttr(this: Node, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const cfg = readConfig(def);
+    const dev = deviceNode(RED, def.device);
+
+    /** The directory, attribute file and label a request resolves to. */
+    function locate(msg: NodeMessage): { dir: AttributeDir; attribute: string; topic: string; channel?: { device: DeviceInfo; ch: ChannelInfo } } {
+      const attribute = text(msg.attribute ?? cfg.attribute);
+      if (cfg.target === 'trigger') {
+        const name = text(msg.trigger ?? cfg.trigger);
+        const t = context.findTrigger(name);
+        if (!t) throw new IioError({ code: 'ENOENT', errno: 2, detail: `no IIO trigger named "${name}"` });
+        validateAttributeName(attribute, name);
+        return { dir: new AttributeDir(t.sysfsPath, name), attribute, topic: `${name}/${attribute}` };
+      }
+      if (!dev) throw new IioError({ code: 'EINVAL', detail: 'iio-attr: no iio-device configured' });
+      const device = dev.device();
+      const dir = new AttributeDir(device.sysfsPath, device.label ?? device.name);
+      if (cfg.target === 'channel') {
+        const ch = findChannel(device, text(msg.channel ?? cfg.channel));
+        const info = attribute || 'raw';
+        const file = ch.attributes[info] ?? ch.available[info.replace(/_available$/, '')];
+        if (!file) throw new IioError({ code: 'ENOENT', errno: 2, device: device.name, detail: `channel ${ch.id} of ${device.name} has no "${info}" attribute` });
+        return { dir, attribute: file, topic: `${device.label ?? device.name}/${file}`, channel: { device, ch } };
+      }
+      validateAttributeName(attribute, device.name);
+      return { dir, attribute, topic: `${device.label ?? device.name}/${attribute}` };
+    }
+
+    async function readValue(loc: ReturnType<typeof locate>): Promise<unknown> {
+      const raw = await loc.dir.readString(loc.attribute);
+      if (!cfg.scaled || !loc.channel) return typed(raw, cfg.valueType);
+      const { ch } = loc.channel;
+      const scale = ch.attributes.scale ? await loc.dir.readFloat(ch.attributes.scale) : 1;
+      const offset = ch.attributes.offset ? await loc.dir.readFloat(ch.attributes.offset) : 0;
+      const value = Number(raw);
+      if (!Number.isFinite(value)) throw new IioError({ code: 'EINVAL', attribute: loc.attribute, detail: `cannot scale non-numeric "${raw}"` });
+      return (value + offset) * scale;
+    }
+
+    async function handle(msg: NodeMessage): Promise<NodeMessage> {
+      const loc = locate(msg);
+      if (cfg.action === 'write') {
+        const v = msg.payload;
+        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+          throw new IioError({ code: 'EINVAL', attribute: loc.attribute, detail: `msg.payload to write must be a string, number or boolean, not ${v === null ? 'null' : typeof v}` });
+        }
+        await loc.dir.write(loc.attribute, v);
+      }
+      msg.payload = await readValue(loc);
+      msg.topic = loc.topic;
+      msg.attribute = loc.attribute;
+      if (loc.channel) msg.device = deviceRef(loc.channel.device);
+      else if (dev && cfg.target !== 'trigger') msg.device = deviceRef(dev.device());
+      return msg;
+    }
+
+    node.on('input', (msg, send, done) => {
+      handle(msg).then(
+        (out) => {
+          node.status({ fill: 'green', shape: 'dot', text: String(out.payload).slice(0, 24) });
+          send(out);
+          done();
+        },
+        (err) => {
+          node.status({ fill: 'red', shape: 'ring', text: asError(err).code });
+          done(asError(err));
+        },
+      );
+    });
+
+    let timer: NodeJS.Timeout | null = null;
+    if (cfg.action === 'read' && cfg.interval > 0) {
+      timer = setInterval(() => {
+        handle({}).then(
+          (out) => {
+            node.status({ fill: 'green', shape: 'dot', text: String(out.payload).slice(0, 24) });
+            node.send(out);
+          },
+          (err) => reportError(node, err),
+        );
+      }, cfg.interval * 1000);
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      if (timer) clearInterval(timer);
+      done();
+    });
+  }
+
+  RED.nodes.registerType('iio-attr', IioAttr as unknown as new (def: NodeDef) => unknown);
+}

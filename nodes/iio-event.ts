@@ -1,0 +1,169 @@
+// iio-event: one message per IIO event of its device that passes the channel/type/direction
+// filter; optionally configures that event's enable, value, hysteresis and period.
+import { AttributeDir } from '../src/attr';
+import { IioError } from '../src/errors';
+import type { DeviceInfo, EventInfo } from '../src/context';
+import type { IioEvent } from '../src/events';
+import { deviceNode, reportError, asError, deviceRef } from './lib/common';
+import type { DeviceUser, EventListener } from './iio-device';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
+
+interface EventConfig {
+  channel: string;
+  eventType: string;
+  direction: string;
+  configure: boolean;
+  settings: { en?: boolean; value?: string; hysteresis?: string; period?: string };
+}
+
+const text = (v: unknown) => (v === undefined || v === null ? '' : String(v).trim());
+
+function readConfig(def: NodeDef): EventConfig {
+  const settings: EventConfig['settings'] = { en: def.enable !== false };
+  for (const key of ['value', 'hysteresis', 'period'] as const) if (text(def[key]) !== '') settings[key] = text(def[key]);
+  return { channel: text(def.channel), eventType: text(def.eventType), direction: text(def.direction), configure: def.configure === true, settings };
+}
+
+/** The sysfs event (attributes) this node's filter names exactly, or throws naming what is missing. */
+function findEvent(device: DeviceInfo, cfg: EventConfig): EventInfo {
+  const ev = device.events.find((e) => e.channel === cfg.channel && e.type === cfg.eventType && e.eventDirection === cfg.direction);
+  if (!ev) {
+    throw new IioError({ code: 'ENOENT', errno: 2, device: device.name, detail: `${device.name} has no ${cfg.channel} ${cfg.eventType} ${cfg.direction} event` });
+  }
+  return ev;
+}
+
+/** Writes the given settings (value/hysteresis/period first, enable last) to the event's attributes. */
+async function configure(device: DeviceInfo, ev: EventInfo, s: EventConfig['settings']): Promise<void> {
+  const attrs = new AttributeDir(device.sysfsPath, device.name);
+  for (const key of ['value', 'hysteresis', 'period'] as const) {
+    if (s[key] === undefined) continue;
+    const attr = ev.attributes[key];
+    if (!attr) throw new IioError({ code: 'ENOENT', errno: 2, device: device.name, detail: `the ${ev.channel} ${ev.type} ${ev.eventDirection} event has no ${key}` });
+    await attrs.write(attr, s[key]!);
+  }
+  if (s.en !== undefined && ev.attributes.en) await attrs.write(ev.attributes.en, s.en);
+}
+
+export default function (RED: NodeAPI) {
+  function IioEventNode(this: Node, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const cfg = readConfig(def);
+    const dev = deviceNode(RED, def.device);
+    const exact = cfg.channel !== '' && cfg.eventType !== '' && cfg.direction !== '';
+    let listening = false;
+    let count = 0;
+
+    if (!dev) {
+      node.status({ fill: 'red', shape: 'ring', text: 'no device configured' });
+      node.on('input', (_m, _s, done) => done(new Error('iio-event: no iio-device configured')));
+      return;
+    }
+
+    const matches = (e: IioEvent, device: DeviceInfo) =>
+      (cfg.channel === '' || eventChannelId(e, device) === cfg.channel) &&
+      (cfg.eventType === '' || e.typeName === cfg.eventType) &&
+      (cfg.direction === '' || e.directionName === cfg.direction);
+
+    const listener: EventListener = (events) => {
+      const device = dev.device();
+      for (const e of events) {
+        if (!matches(e, device)) continue;
+        const channel = eventChannelId(e, device);
+        const msg: NodeMessage = {
+          topic: `${device.label ?? device.name}/${channel}/${e.typeName}/${e.directionName}`,
+          payload: {
+            channel,
+            channelType: e.channelTypeName,
+            index: e.channel,
+            channel2: e.channel2,
+            modifier: e.modifierName,
+            differential: e.differential,
+            type: e.typeName,
+            direction: e.directionName,
+            timestamp: e.timestamp.toString(),
+            timestampMs: Number(e.timestamp) / 1e6,
+            code: `0x${e.id.toString(16).padStart(16, '0')}`,
+          },
+          device: deviceRef(device),
+        };
+        count++;
+        node.send(msg);
+      }
+      node.status({ fill: 'green', shape: 'dot', text: `${count} event${count === 1 ? '' : 's'}` });
+    };
+
+    async function start(): Promise<void> {
+      const device = dev!.resolve();
+      if (cfg.configure && exact) await configure(device, findEvent(device, cfg), cfg.settings);
+      if (!listening) {
+        dev!.addEventListener(listener, (err) => reportError(node, err));
+        listening = true;
+      }
+      node.status({ fill: 'green', shape: 'dot', text: 'listening' });
+    }
+
+    const user: DeviceUser = {
+      status: (st) => node.status(st),
+      deviceConnected: () => {
+        start().catch((err) => reportError(node, err));
+      },
+      // The config node closes the dead event fd; our listener stays registered for the return.
+    };
+    dev.register(user);
+    start().catch((err) => reportError(node, err));
+
+    node.on('input', (msg, _send, done) => {
+      const p = (msg.payload ?? {}) as Record<string, unknown>;
+      const settings: EventConfig['settings'] = {};
+      if (typeof p === 'object') {
+        if (p.enable !== undefined) settings.en = p.enable === true || p.enable === 1 || p.enable === 'true';
+        for (const key of ['value', 'hysteresis', 'period'] as const) if (p[key] !== undefined) settings[key] = text(p[key]);
+      }
+      if (!exact) {
+        done(new IioError({ code: 'EINVAL', detail: 'iio-event: configuring needs a specific channel, event type and direction in the node' }));
+        return;
+      }
+      if (Object.keys(settings).length === 0) {
+        done(new IioError({ code: 'EINVAL', detail: 'iio-event: msg.payload must be an object with enable, value, hysteresis or period' }));
+        return;
+      }
+      Promise.resolve()
+        .then(() => {
+          const device = dev.resolve();
+          return configure(device, findEvent(device, cfg), settings);
+        })
+        .then(() => done(), (err) => done(asError(err)));
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      dev.deregister(user);
+      dev
+        .removeEventListener(listener)
+        .catch((err) => node.warn(err))
+        .finally(() => done());
+    });
+  }
+
+  RED.nodes.registerType('iio-event', IioEventNode as unknown as new (def: NodeDef) => unknown);
+}
+
+/**
+ * The sysfs channel id of an event's channel (`temp`, `voltage0`, `accel_x`, `voltage0-voltage1`),
+ * looked up among the device's channels: the event code does not say whether a channel is indexed.
+ */
+export function eventChannelId(e: IioEvent, device: DeviceInfo): string {
+  const mod = e.modifierName !== 'none' ? e.modifierName : undefined;
+  const found = device.channels.find(
+    (c) =>
+      c.direction === 'in' &&
+      c.type === e.channelTypeName &&
+      c.modifier === mod &&
+      (e.differential ? c.index === e.channel && c.index2 === e.channel2 : c.index === e.channel || (c.index === undefined && (mod !== undefined || e.channel === 0))),
+  );
+  if (found) return found.id;
+  const t = e.channelTypeName;
+  if (e.differential) return `${t}${e.channel}-${t}${e.channel2}`;
+  return mod ? `${t}_${mod}` : `${t}${e.channel}`;
+}

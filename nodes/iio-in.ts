@@ -1,0 +1,217 @@
+// iio-in: buffered capture. Maps its config onto a CaptureStream and each block onto a message.
+import { CaptureStream, CapturedBlock } from '../src/buffer';
+import { ScanDecoder, ChannelScale, formatScanType } from '../src/scan';
+import { AttributeDir } from '../src/attr';
+import { IioError } from '../src/errors';
+import { getCurrentTrigger, setCurrentTrigger } from '../src/trigger';
+import { IioContext, DeviceInfo } from '../src/context';
+import { deviceNode, reportError, deviceRef, intConfig, asError } from './lib/common';
+import { toArrays, toObjects, OutputShape } from './lib/payload';
+import type { DeviceUser } from './iio-device';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
+
+/** How long to wait for a trigger that an iio-trigger node of the same deploy is creating. */
+const TRIGGER_WAIT_MS = 5000;
+
+interface InConfig {
+  channels: string[];
+  buffer: number;
+  trigger: string;
+  samples: number;
+  output: OutputShape;
+  scaled: boolean;
+  timestamps: boolean;
+  autoStart: boolean;
+  transport: 'auto' | 'read' | 'dmabuf';
+  bufferLength: number;
+}
+
+function readConfig(def: NodeDef): InConfig {
+  const output = def.output === 'objects' || def.output === 'raw' ? def.output : 'arrays';
+  const transport = def.transport === 'read' || def.transport === 'dmabuf' ? def.transport : 'auto';
+  return {
+    channels: Array.isArray(def.channels) ? def.channels.filter((c): c is string => typeof c === 'string' && c !== '') : [],
+    buffer: intConfig(def.buffer, 0),
+    trigger: typeof def.trigger === 'string' ? def.trigger.trim() : '',
+    samples: Math.max(1, intConfig(def.samples, 100)),
+    output,
+    scaled: def.scaled === true,
+    timestamps: def.timestamps !== false,
+    autoStart: def.autoStart !== false,
+    transport,
+    bufferLength: intConfig(def.bufferLength, 0),
+  };
+}
+
+/** The channels to enable: the configured ones (or every data channel), plus the timestamp if wanted. */
+function channelsFor(device: DeviceInfo, cfg: InConfig): string[] {
+  const buffer = device.buffers.find((b) => b.index === cfg.buffer);
+  const all = buffer ? buffer.scanElements.map((e) => e.channel) : [];
+  const data = cfg.channels.length > 0 ? cfg.channels : all.filter((c) => c !== 'timestamp');
+  return cfg.timestamps && all.includes('timestamp') ? [...data.filter((c) => c !== 'timestamp'), 'timestamp'] : data.filter((c) => c !== 'timestamp');
+}
+
+function scalesFor(device: DeviceInfo, channels: string[]): Record<string, ChannelScale> {
+  const attrs = new AttributeDir(device.sysfsPath, device.name);
+  const scales: Record<string, ChannelScale> = {};
+  for (const id of channels) {
+    const ch = device.channels.find((c) => c.direction === 'in' && c.id === id);
+    if (!ch || id === 'timestamp') continue;
+    scales[id] = {
+      scale: ch.attributes.scale ? attrs.readFloatSync(ch.attributes.scale) : 1,
+      offset: ch.attributes.offset ? attrs.readFloatSync(ch.attributes.offset) : 0,
+    };
+  }
+  return scales;
+}
+
+export default function (RED: NodeAPI) {
+  const context = new IioContext(process.env.IIO_SYSFS_ROOT || undefined);
+  function IioIn(this: Node, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const cfg = readConfig(def);
+    const dev = deviceNode(RED, def.device);
+    let stream: CaptureStream | null = null;
+    let attachedTrigger: string | null = null;
+    let wanted = false;
+    let starting: Promise<void> | null = null;
+    let messages = 0;
+
+    if (!dev) {
+      node.status({ fill: 'red', shape: 'ring', text: 'no device configured' });
+      node.on('input', (_msg, _send, done) => done(new Error('iio-in: no iio-device configured')));
+      return;
+    }
+
+    const topic = (d: DeviceInfo) => `${d.label ?? d.name}/buffer${cfg.buffer}`;
+
+    async function attachTrigger(device: DeviceInfo): Promise<void> {
+      if (!cfg.trigger || !device.triggerable) return;
+      if (getCurrentTrigger(device) === cfg.trigger) return;
+      // The kernel silently detaches on an unknown name, so wait for the trigger to exist first:
+      // an iio-trigger node of the same deploy may still be creating it.
+      const end = Date.now() + TRIGGER_WAIT_MS;
+      while (!context.findTrigger(cfg.trigger)) {
+        if (Date.now() > end || !wanted) {
+          throw new IioError({ code: 'ENOENT', errno: 2, device: device.name, detail: `no IIO trigger named "${cfg.trigger}"` });
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      setCurrentTrigger(device, cfg.trigger);
+      attachedTrigger = cfg.trigger;
+    }
+
+    async function start(): Promise<void> {
+      if (stream || starting) return starting ?? undefined;
+      starting = (async () => {
+        const device = dev!.resolve();
+        if (cfg.transport === 'dmabuf') node.warn('iio-in: the DMABUF transport is not available in this version; using read()');
+        await attachTrigger(device);
+        if (!wanted) return; // stopped while waiting for the trigger
+        const channels = channelsFor(device, cfg);
+        const s = new CaptureStream(device, {
+          index: cfg.buffer,
+          channels,
+          scansPerBlock: cfg.samples,
+          length: cfg.bufferLength || undefined,
+          onBlock: (b) => deliver(device, s, decoder, repeats, b),
+          onError: (err) => {
+            reportError(node, err);
+            void stop(false);
+          },
+        });
+        const decoder = new ScanDecoder(s.layout, cfg.scaled ? { scales: scalesFor(device, channels) } : {});
+        const repeats = Object.fromEntries(s.layout.elements.map((e) => [e.name, e.type.repeat]));
+        s.start();
+        stream = s;
+        node.status({ fill: 'green', shape: 'dot', text: 'running' });
+      })().finally(() => {
+        starting = null;
+      });
+      return starting;
+    }
+
+    function deliver(device: DeviceInfo, s: CaptureStream, decoder: ScanDecoder, repeats: Record<string, number>, b: CapturedBlock): void {
+      const msg: NodeMessage = { topic: topic(device), scans: b.scans, sequence: b.sequence, overrun: b.overrun, overruns: s.overruns, device: deviceRef(device) };
+      if (cfg.output === 'raw') {
+        msg.payload = b.data;
+        msg.layout = { scanBytes: s.layout.scanBytes, elements: s.layout.elements.map((e) => ({ name: e.name, offset: e.offset, type: formatScanType(e.type) })) };
+      } else {
+        const decoded = cfg.scaled ? decoder.decodeScaled(b.data, b.scans) : decoder.decode(b.data, b.scans);
+        msg.payload = cfg.output === 'objects' ? toObjects(decoded, repeats) : toArrays(decoded);
+      }
+      node.send(msg);
+      messages++;
+      if (b.overrun || messages === 1) {
+        node.status({ fill: s.overruns ? 'yellow' : 'green', shape: 'dot', text: s.overruns ? `running, ${s.overruns} overruns` : 'running' });
+      }
+    }
+
+    async function stop(detach = true): Promise<void> {
+      const s = stream;
+      stream = null;
+      await s?.stop();
+      if (detach && attachedTrigger) {
+        try {
+          const device = dev!.resolve();
+          if (getCurrentTrigger(device) === attachedTrigger) setCurrentTrigger(device, '');
+        } catch {
+          /* the device is gone: nothing left attached */
+        }
+        attachedTrigger = null;
+      }
+    }
+
+    const user: DeviceUser = {
+      status: (st) => node.status(st),
+      deviceConnected: () => {
+        if (wanted) start().catch((err) => reportError(node, err));
+      },
+      deviceDisconnected: async () => {
+        const s = stream;
+        stream = null;
+        await s?.stop().catch(() => undefined);
+      },
+    };
+    dev.register(user);
+
+    const run = () => {
+      wanted = true;
+      return start();
+    };
+    if (cfg.autoStart) run().catch((err) => reportError(node, err));
+    else node.status({ fill: 'yellow', shape: 'ring', text: 'stopped' });
+
+    node.on('input', (msg, _send, done) => {
+      const command = typeof msg.payload === 'string' ? msg.payload.trim().toLowerCase() : '';
+      if (command === 'start') {
+        run().then(() => done(), (err) => {
+          node.status({ fill: 'red', shape: 'ring', text: asError(err).code });
+          done(asError(err));
+        });
+      } else if (command === 'stop') {
+        wanted = false;
+        stop().then(() => {
+          node.status({ fill: 'yellow', shape: 'ring', text: 'stopped' });
+          done();
+        }, (err) => done(asError(err)));
+      } else {
+        done(new IioError({ code: 'EINVAL', detail: `iio-in: msg.payload must be "start" or "stop", not ${JSON.stringify(msg.payload)}` }));
+      }
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      wanted = false;
+      dev.deregister(user);
+      const pending = starting ?? Promise.resolve();
+      pending
+        .catch(() => undefined)
+        .then(() => stop())
+        .catch((err) => node.warn(err))
+        .finally(() => done());
+    });
+  }
+
+  RED.nodes.registerType('iio-in', IioIn as unknown as new (def: NodeDef) => unknown);
+}

@@ -1,0 +1,46 @@
+// The editor's live dropdowns: devices, channels, buffers, events and triggers from discovery.
+import type { IioContext, DeviceInfo } from '../../src/context';
+import type { NodeAPI, HttpRequest, HttpResponse } from './red';
+
+/** The JSON shape the editor reads (see nodes/*.html). */
+export function describeDevice(d: DeviceInfo) {
+  return {
+    id: d.id,
+    name: d.name,
+    label: d.label ?? null,
+    channels: d.channels.map((c) => ({
+      id: c.id,
+      direction: c.direction,
+      type: c.type,
+      scanIndex: c.scanIndex ?? null,
+      scanType: c.scanType ?? null,
+      attributes: Object.keys(c.attributes).sort(),
+    })),
+    buffers: d.buffers.map((b) => ({ index: b.index, direction: b.direction, channels: b.scanElements.map((e) => e.channel) })),
+    events: d.events.map((e) => ({ channel: e.channel, type: e.type, direction: e.eventDirection, attributes: Object.keys(e.attributes).sort() })),
+    attributes: d.attributes,
+    triggerable: d.triggerable,
+  };
+}
+
+const registered = new WeakSet<object>();
+
+export function registerAdminEndpoints(RED: NodeAPI, context: IioContext): void {
+  if (registered.has(RED.httpAdmin)) return;
+  registered.add(RED.httpAdmin);
+  const canRead = RED.auth.needsPermission('iio.read');
+  RED.httpAdmin.get('/iio/devices', canRead, (_req: HttpRequest, res: HttpResponse) => {
+    res.json(context.devices().map(describeDevice));
+  });
+  RED.httpAdmin.get('/iio/devices/:id', canRead, (req: HttpRequest, res: HttpResponse) => {
+    const d = context.devices().find((x) => x.id === req.params.id || x.name === req.params.id || x.label === req.params.id);
+    if (!d) {
+      res.status(404).json({ error: `no IIO device "${req.params.id}"` });
+      return;
+    }
+    res.json(describeDevice(d));
+  });
+  RED.httpAdmin.get('/iio/triggers', canRead, (_req: HttpRequest, res: HttpResponse) => {
+    res.json(context.triggers().map((t) => ({ id: t.id, name: t.name })));
+  });
+}

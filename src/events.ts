@@ -1,0 +1,84 @@
+// IIO events: the device's event fd (IIO_GET_EVENT_FD_IOCTL), read in batches of
+// struct iio_event_data when the reactor says it is readable.
+import { IioError } from './errors';
+import { readInto, POLLERR, POLLHUP, POLLIN } from './libc';
+import { reactor } from './reactor';
+import { decodeEventCode, decodeEventData, IioEventCode } from './uapi';
+import { DeviceHandle } from './device';
+import type { DeviceInfo } from './context';
+
+export interface IioEvent extends IioEventCode {
+  /** The raw 64-bit event code. */
+  id: bigint;
+  /** Kernel timestamp in ns (the device's current_timestamp_clock). */
+  timestamp: bigint;
+}
+
+export interface EventStreamOptions {
+  onEvents: (events: IioEvent[]) => void;
+  onError: (err: IioError) => void;
+}
+
+const EVENT_SIZE = 16;
+const BATCH = 64;
+
+/** A running event monitor on one device. Only one per device can exist (the kernel's rule). */
+export class EventStream {
+  private handle: DeviceHandle | null = null;
+  private fd = -1;
+  private readonly buf = Buffer.alloc(EVENT_SIZE * BATCH);
+
+  constructor(
+    readonly device: DeviceInfo,
+    private readonly opts: EventStreamOptions,
+  ) {}
+
+  get running(): boolean {
+    return this.fd >= 0;
+  }
+
+  start(): void {
+    if (this.running) return;
+    const handle = DeviceHandle.acquire(this.device);
+    try {
+      this.fd = handle.openEvents();
+    } catch (err) {
+      handle.release();
+      throw err;
+    }
+    this.handle = handle;
+    reactor.watch(this.fd, POLLIN, (revents) => this.onReady(revents), (err) => this.opts.onError(asIioError(err, this.device)));
+  }
+
+  async stop(): Promise<void> {
+    if (!this.handle) return;
+    const fd = this.fd;
+    const handle = this.handle;
+    this.fd = -1;
+    this.handle = null;
+    await reactor.unwatch(fd);
+    handle.closeFd(fd);
+    handle.release();
+  }
+
+  private onReady(revents: number): void {
+    if (revents & (POLLERR | POLLHUP)) {
+      this.opts.onError(new IioError({ code: 'ENODEV', syscall: 'poll', path: this.device.devPath, device: this.device.name, detail: 'event fd hung up (device removed?)' }));
+      void this.stop();
+      return;
+    }
+    const n = readInto(this.fd, this.buf, this.buf.length, { path: this.device.devPath, device: this.device.name });
+    if (!n) return;
+    const events: IioEvent[] = [];
+    for (let off = 0; off + EVENT_SIZE <= n; off += EVENT_SIZE) {
+      const { id, timestamp } = decodeEventData(this.buf, off);
+      events.push({ ...decodeEventCode(id), id, timestamp });
+    }
+    this.opts.onEvents(events);
+  }
+}
+
+export function asIioError(err: unknown, device: DeviceInfo): IioError {
+  if (err instanceof IioError) return err;
+  return new IioError({ code: 'EIO', device: device.name, detail: String(err instanceof Error ? err.message : err), cause: err });
+}
