@@ -78,7 +78,7 @@ export default function (RED: NodeAPI) {
             channelType: e.channelTypeName,
             index: e.channel,
             channel2: e.channel2,
-            modifier: e.modifierName,
+            modifier: e.modifierName || null,
             differential: e.differential,
             type: e.typeName,
             direction: e.directionName,
@@ -154,7 +154,7 @@ export default function (RED: NodeAPI) {
  * looked up among the device's channels: the event code does not say whether a channel is indexed.
  */
 export function eventChannelId(e: IioEvent, device: DeviceInfo): string {
-  const mod = e.modifierName !== 'none' ? e.modifierName : undefined;
+  const mod = e.modifierName || undefined;
   const found = device.channels.find(
     (c) =>
       c.direction === 'in' &&

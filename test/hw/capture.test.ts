@@ -47,13 +47,14 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
     const dev = adc();
     writeSys(dev, 'emu_dropped_scans', 0);
     const trig = createHrtimerTrigger('hwtest-hr');
+    let cap: CaptureStream | undefined;
     try {
       setTriggerFrequency(trig, 2000);
       setCurrentTrigger(dev, trig.name);
       assert.equal(getCurrentTrigger(dev), trig.name);
       const blocks: CapturedBlock[] = [];
       const errors: IioError[] = [];
-      const cap = new CaptureStream(dev, { index: 0, scansPerBlock: 500, length: 8192, onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) });
+      cap = new CaptureStream(dev, { index: 0, scansPerBlock: 500, length: 8192, onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) });
       assert.equal(cap.layout.scanBytes, 40);
       cap.start();
       await waitFor(() => blocks.length >= 20, '20 blocks', 100000);
@@ -64,6 +65,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
       assert.equal(readSys(dev, 'emu_dropped_scans'), '0');
       assert.ok(blocks.every((b, i) => b.sequence === i + 1 && !b.overrun));
     } finally {
+      await cap?.stop();
       setCurrentTrigger(dev, '');
       removeHrtimerTrigger('hwtest-hr');
     }
@@ -73,11 +75,12 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
   it('a subset of channels: layout and values follow the enabled scan elements', async () => {
     const dev = adc();
     const trig = createHrtimerTrigger('hwtest-sub');
+    let cap: CaptureStream | undefined;
     try {
       setTriggerFrequency(trig, 2000);
       setCurrentTrigger(dev, trig.name);
       const blocks: CapturedBlock[] = [];
-      const cap = new CaptureStream(dev, { channels: ['accel_z', 'voltage3', 'voltage2'], scansPerBlock: 100, onBlock: (b) => blocks.push(b), onError: (e) => assert.fail(e) });
+      cap = new CaptureStream(dev, { channels: ['accel_z', 'voltage3', 'voltage2'], scansPerBlock: 100, onBlock: (b) => blocks.push(b), onError: (e) => assert.fail(e) });
       // voltage2 (2 B) at 0, voltage3 (4 B) at 4, accel_z (2 B) at 8 → 12 bytes (aligned to 4).
       assert.deepEqual(cap.layout.elements.map((e) => [e.name, e.offset]), [['voltage2', 0], ['voltage3', 4], ['accel_z', 8]]);
       assert.equal(cap.layout.scanBytes, 12);
@@ -86,6 +89,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
       await cap.stop();
       checkPattern(cap, blocks, 1000);
     } finally {
+      await cap?.stop();
       setCurrentTrigger(dev, '');
       removeHrtimerTrigger('hwtest-sub');
     }
@@ -94,11 +98,12 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
   it('sysfs trigger: each trigger_now captures exactly one scan', async () => {
     const dev = adc();
     const trig = createSysfsTrigger(7);
+    let cap: CaptureStream | undefined;
     try {
       assert.equal(trig.name, 'sysfstrig7');
       setCurrentTrigger(dev, trig.name);
       const blocks: CapturedBlock[] = [];
-      const cap = new CaptureStream(dev, { scansPerBlock: 1, onBlock: (b) => blocks.push(b), onError: (e) => assert.fail(e) });
+      cap = new CaptureStream(dev, { scansPerBlock: 1, onBlock: (b) => blocks.push(b), onError: (e) => assert.fail(e) });
       cap.start();
       for (let i = 0; i < 5; i++) {
         fireTrigger(trig);
@@ -109,6 +114,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
       await cap.stop();
       checkPattern(cap, blocks, 5);
     } finally {
+      await cap?.stop();
       setCurrentTrigger(dev, '');
       removeSysfsTrigger(7);
     }

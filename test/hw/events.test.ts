@@ -42,7 +42,7 @@ describe('events (emu-thermo threshold events through IIO_GET_EVENT_FD)', functi
       assert.equal(events.length, 2);
       const [rise, fall] = events;
       for (const e of events) {
-        assert.deepEqual([e.typeName, e.channelTypeName, e.channel, e.modifierName, e.differential], ['thresh', 'temp', 0, 'none', false]);
+        assert.deepEqual([e.typeName, e.channelTypeName, e.channel, e.modifierName, e.differential], ['thresh', 'temp', 0, '', false]);
       }
       assert.equal(rise.directionName, 'rising');
       assert.equal(fall.directionName, 'falling');
