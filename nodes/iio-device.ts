@@ -131,7 +131,9 @@ export default function (RED: NodeAPI) {
       await s?.stop();
     }
 
+    let closed = false;
     node.addEventListener = (listener, onError) => {
+      if (closed) return;
       listeners.set(listener, onError);
       try {
         startEvents();
@@ -146,6 +148,7 @@ export default function (RED: NodeAPI) {
     };
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
       clearInterval(watch);
       listeners.clear();
       stopEvents()

@@ -53,7 +53,10 @@ export default function (RED: NodeAPI) {
     const dev = deviceNode(RED, def.device);
     const exact = cfg.channel !== '' && cfg.eventType !== '' && cfg.direction !== '';
     let listening = false;
+    let closed = false;
     let count = 0;
+    /** The `en` value before this node enabled the event, restored on close. */
+    let enabledFrom: { device: DeviceInfo; attr: string; was: string } | null = null;
 
     if (!dev) {
       node.status({ fill: 'red', shape: 'ring', text: 'no device configured' });
@@ -96,7 +99,14 @@ export default function (RED: NodeAPI) {
 
     async function start(): Promise<void> {
       const device = dev!.resolve();
-      if (cfg.configure && exact) await configure(device, findEvent(device, cfg), cfg.settings);
+      if (cfg.configure && exact) {
+        const ev = findEvent(device, cfg);
+        if (ev.attributes.en && !enabledFrom) {
+          enabledFrom = { device, attr: ev.attributes.en, was: await new AttributeDir(device.sysfsPath, device.name).readString(ev.attributes.en) };
+        }
+        await configure(device, ev, cfg.settings);
+      }
+      if (closed) return; // closed while configuring
       if (!listening) {
         dev!.addEventListener(listener, (err) => reportError(node, err));
         listening = true;
@@ -138,9 +148,13 @@ export default function (RED: NodeAPI) {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
       dev.deregister(user);
-      dev
-        .removeEventListener(listener)
+      // Leave the event as this node found it.
+      const restore = enabledFrom ? new AttributeDir(enabledFrom.device.sysfsPath, enabledFrom.device.name).write(enabledFrom.attr, enabledFrom.was) : Promise.resolve();
+      restore
+        .catch(() => undefined)
+        .then(() => dev.removeEventListener(listener))
         .catch((err) => node.warn(err))
         .finally(() => done());
     });

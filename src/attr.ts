@@ -122,7 +122,8 @@ export function formatValue(value: AttributeValue, ctx: IioErrorContext = {}): s
     case 'string':
       if (value.includes('\0')) throw invalid('value contains a NUL byte', ctx);
       if (Buffer.byteLength(value) > MAX_WRITE_LENGTH) throw invalid(`value longer than ${MAX_WRITE_LENGTH} bytes`, ctx);
-      return value;
+      // An empty write() never reaches the driver; a lone newline does (e.g. detaching a trigger).
+      return value === '' ? '\n' : value;
     default:
       throw invalid(`cannot write a ${value === null ? 'null' : typeof value}`, ctx);
   }

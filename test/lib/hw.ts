@@ -47,5 +47,5 @@ export function resources(): { fds: string[]; maps: number } {
     .readFileSync('/proc/self/maps', 'utf8')
     .split('\n')
     .filter((l) => /iio|dmabuf|dma_heap|udmabuf|memfd/.test(l)).length;
-  return { fds: fds.filter((f) => /iio|anon_inode|dmabuf|dma_heap|udmabuf|memfd|eventfd/.test(f)).sort(), maps };
+  return { fds: fds.filter((f) => /iio|dmabuf|dma_heap|udmabuf|memfd/.test(f)).sort(), maps };
 }

@@ -1,0 +1,276 @@
+// The Node-RED nodes, loaded into a real Node-RED runtime (node-red-node-test-helper) and run
+// against the emulated devices on the real kernel.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { spawn, ChildProcess } from 'child_process';
+import { emuAdcRaw, EMU_ADC_CHANNELS } from '../lib/emu-pattern';
+import { ctx, emu, readSys, setTemperature, waitFor, resources, sleep } from '../lib/hw';
+import { reactor } from '../../src/reactor';
+import { DeviceHandle } from '../../src/device';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper');
+helper.init(require.resolve('node-red'));
+
+const root = path.join(__dirname, '../../..');
+const ours = ['iio-device', 'iio-in', 'iio-trigger', 'iio-event', 'iio-attr'].map((n) => require(path.join(root, 'dist/nodes', n)).default);
+const core = ['common/20-inject', 'common/21-debug', 'common/25-catch', 'common/90-comment', 'function/15-change', 'function/10-function', 'function/10-switch'].map((f) =>
+  require(path.join(root, 'node_modules/@node-red/nodes/core', f)),
+);
+const allNodes = [...ours, ...core];
+
+type Msg = Record<string, any>;
+
+/** Collects what a helper node receives. */
+function collect(id: string): Msg[] {
+  const got: Msg[] = [];
+  helper.getNode(id).on('input', (m: Msg) => got.push(m));
+  return got;
+}
+
+const ADC = { id: 'dev-adc', type: 'iio-device', deviceName: 'emu-adc', deviceLabel: 'adc-main' };
+const THERMO = { id: 'dev-thermo', type: 'iio-device', deviceName: 'emu-thermo' };
+
+describe('Node-RED nodes on the real kernel', function () {
+  this.timeout(60000);
+  let baseline: ReturnType<typeof resources>;
+
+  before((done) => {
+    baseline = resources();
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    // Close and redeploy release everything: fds, device handles, triggers, enabled buffers.
+    await waitFor(() => reactor.size === 0, 'the reactor to go idle', 5000);
+    await sleep(20);
+    assert.deepEqual(resources(), baseline);
+    assert.equal(DeviceHandle.openCount(), 0);
+    for (const d of ctx.devices()) {
+      for (const b of d.buffers) assert.equal(readSys(d, `${b.dir}/enable`), '0', `${d.name} ${b.dir} left enabled`);
+      if (d.triggerable) assert.equal(readSys(d, 'trigger/current_trigger'), '', `${d.name} left a trigger attached`);
+    }
+    assert.deepEqual(ctx.triggers().map((t) => t.name), [], 'triggers left behind');
+  });
+
+  it('iio-in + iio-trigger (sysfs): one message per fired scan, exact values, JSON-safe', async () => {
+    await helper.load(allNodes, [
+      ADC,
+      { id: 'n-trig', type: 'iio-trigger', kind: 'sysfs', sysfsId: 3 },
+      { id: 'n-in', type: 'iio-in', device: 'dev-adc', channels: ['voltage0', 'voltage3', 'voltage4', 'accel_y'], buffer: 0, trigger: 'sysfstrig3', samples: 1, output: 'arrays', timestamps: true, autoStart: true, wires: [['n-out']] },
+      { id: 'n-out', type: 'helper' },
+    ]);
+    const got = collect('n-out');
+    await waitFor(() => readSys(emu('emu-adc'), 'buffer0/enable') === '1', 'capture to start');
+    for (let n = 0; n < 4; n++) {
+      helper.getNode('n-trig').receive({ payload: 'fire' });
+      await waitFor(() => got.length === n + 1, `message ${n}`);
+    }
+    for (let n = 0; n < 4; n++) {
+      const m = got[n];
+      assert.equal(m.topic, 'adc-main/buffer0');
+      assert.deepEqual(m.device, { name: 'emu-adc', label: 'adc-main', id: emu('emu-adc').id });
+      assert.equal(m.scans, 1);
+      assert.equal(m.sequence, n + 1);
+      assert.equal(m.overrun, false);
+      const p = m.payload;
+      assert.deepEqual(Object.keys(p).sort(), ['accel_y', 'timestamp', 'timestampMs', 'voltage0', 'voltage3', 'voltage4']);
+      assert.equal(p.voltage0[0], emuAdcRaw(0, n, 12, false));
+      assert.equal(p.voltage3[0], emuAdcRaw(3, n, 24, true));
+      assert.deepEqual(Array.from(p.voltage4), [4, 5, 6, 7].map((k) => emuAdcRaw(k, n, 16, false)));
+      assert.equal(p.accel_y[0], emuAdcRaw(9, n, 16, true));
+      assert.match(p.timestamp[0], /^\d+$/);
+      assert.equal(p.timestampMs[0], Number(BigInt(p.timestamp[0])) / 1e6);
+      const json = JSON.parse(JSON.stringify(m));
+      assert.equal(json.payload.timestamp[0], p.timestamp[0]);
+      assert.deepEqual(helper._RED.util.cloneMessage(m).payload.voltage4, p.voltage4);
+    }
+  });
+
+  it('iio-in: hrtimer trigger, scaled objects, start and stop by message', async () => {
+    const adc = emu('emu-adc');
+    const scale = Number(readSys(adc, 'in_voltage_scale'));
+    const offset3 = Number(readSys(adc, 'in_voltage3_offset'));
+    await helper.load(allNodes, [
+      ADC,
+      { id: 'n-trig', type: 'iio-trigger', kind: 'hrtimer', triggerName: 'nr-hr', frequency: 1000 },
+      { id: 'n-in', type: 'iio-in', device: 'dev-adc', channels: ['voltage1', 'voltage3'], trigger: 'nr-hr', samples: 50, output: 'objects', scaled: true, timestamps: false, autoStart: false, wires: [['n-out']] },
+      { id: 'n-out', type: 'helper' },
+    ]);
+    const got = collect('n-out');
+    await sleep(300);
+    assert.equal(got.length, 0, 'autoStart false: nothing before start');
+    helper.getNode('n-in').receive({ payload: 'start' });
+    await waitFor(() => got.length >= 3, '3 messages');
+    helper.getNode('n-in').receive({ payload: 'stop' });
+    await waitFor(() => readSys(adc, 'buffer0/enable') === '0', 'capture to stop');
+    const rows = got.flatMap((m) => m.payload as Msg[]);
+    assert.ok(rows.length >= 150);
+    rows.slice(0, 150).forEach((row, n) => {
+      assert.deepEqual(Object.keys(row).sort(), ['voltage1', 'voltage3']);
+      assert.ok(Math.abs(row.voltage1 - emuAdcRaw(1, n, 16, true) * scale) < 1e-9, `scan ${n} voltage1`);
+      assert.ok(Math.abs(row.voltage3 - (emuAdcRaw(3, n, 24, true) + offset3) * scale) < 1e-9, `scan ${n} voltage3`);
+    });
+  });
+
+  it('iio-in: raw output carries the block and its layout', async () => {
+    await helper.load(allNodes, [
+      ADC,
+      { id: 'n-trig', type: 'iio-trigger', kind: 'hrtimer', triggerName: 'nr-raw', frequency: 2000 },
+      { id: 'n-in', type: 'iio-in', device: 'dev-adc', channels: [], trigger: 'nr-raw', samples: 20, output: 'raw', timestamps: true, wires: [['n-out']] },
+      { id: 'n-out', type: 'helper' },
+    ]);
+    const got = collect('n-out');
+    await waitFor(() => got.length >= 1, 'a raw block');
+    const m = got[0];
+    assert.ok(Buffer.isBuffer(m.payload));
+    assert.equal(m.payload.length, 20 * 40);
+    assert.equal(m.layout.scanBytes, 40);
+    assert.deepEqual(m.layout.elements.map((e: Msg) => [e.name, e.offset, e.type]), [
+      ['voltage0', 0, 'le:u12/16>>4'], ['voltage1', 2, 'le:s16/16>>0'], ['voltage2', 4, 'be:s16/16>>0'], ['voltage3', 8, 'le:s24/32>>8'],
+      ['voltage4', 16, 'le:u16/16X4>>0'], ['accel_x', 24, 'le:s16/16>>0'], ['accel_y', 26, 'le:s16/16>>0'], ['accel_z', 28, 'le:s16/16>>0'], ['timestamp', 32, 'le:s64/64>>0'],
+    ]);
+    assert.equal(m.payload.readInt16BE(4), emuAdcRaw(2, 0, 16, true));
+  });
+
+  it('temperature threshold alarm example: heat → alarm, cool → all clear, °C reading', async () => {
+    const flow = JSON.parse(fs.readFileSync(path.join(root, 'examples/Temperature threshold alarm.json'), 'utf8')) as Msg[];
+    setTemperature(25000);
+    // Route every debug node of the example into helper nodes so the test sees what the user would.
+    const debugs = flow.filter((n) => n.type === 'debug');
+    assert.ok(debugs.length >= 2);
+    for (const d of debugs) d.type = 'helper';
+    await helper.load(allNodes, flow);
+    const seen: Msg[] = [];
+    for (const d of debugs) helper.getNode(d.id).on('input', (m: Msg) => seen.push(m));
+    await sleep(300);
+    setTemperature(47000);
+    await waitFor(() => seen.some((m) => m.alarm === true), 'the alarm');
+    setTemperature(30000);
+    await waitFor(() => seen.some((m) => m.alarm === false), 'the all-clear');
+    const alarm = seen.find((m) => m.alarm === true)!;
+    assert.match(String(alarm.payload), /ALARM/);
+    const inject = flow.find((n) => n.type === 'inject');
+    helper.getNode(inject!.id).receive({ payload: '' });
+    await waitFor(() => seen.some((m) => typeof m.payload === 'number'), 'a temperature reading');
+    const reading = seen.find((m) => typeof m.payload === 'number')!;
+    assert.equal(reading.payload, 30);
+    setTemperature(25000);
+  });
+
+  it('iio-event: filters by direction and configures the threshold from a message', async () => {
+    setTemperature(25000);
+    await helper.load(allNodes, [
+      THERMO,
+      { id: 'n-ev', type: 'iio-event', device: 'dev-thermo', channel: 'temp', eventType: 'thresh', direction: 'rising', configure: true, enable: true, value: '480', hysteresis: '8', wires: [['n-out']] },
+      { id: 'n-out', type: 'helper' },
+    ]);
+    const got = collect('n-out');
+    const t = emu('emu-thermo');
+    await waitFor(() => readSys(t, 'events/in_temp_thresh_rising_en') === '1', 'the event to be enabled');
+    assert.equal(readSys(t, 'events/in_temp_thresh_rising_value'), '480');
+    assert.equal(readSys(t, 'events/in_temp_thresh_rising_hysteresis'), '8');
+    setTemperature(41000); // raw 496 ≥ 480
+    await waitFor(() => got.length === 1, 'a rising event');
+    const m = got[0];
+    assert.equal(m.topic, 'board-temp/temp/thresh/rising');
+    assert.deepEqual({ ...m.payload, timestamp: undefined, timestampMs: undefined, code: undefined }, {
+      channel: 'temp', channelType: 'temp', index: 0, channel2: 0, modifier: null, differential: false, type: 'thresh', direction: 'rising', timestamp: undefined, timestampMs: undefined, code: undefined,
+    });
+    assert.match(m.payload.timestamp, /^\d+$/);
+    assert.equal(m.payload.code, '0x0001000900000000');
+    helper.getNode('n-ev').receive({ payload: { value: 600, enable: true } });
+    await waitFor(() => readSys(t, 'events/in_temp_thresh_rising_value') === '600', 'the new threshold');
+    setTemperature(25000);
+    await sleep(100);
+    assert.equal(got.length, 1, 'falling crossings are filtered out');
+  });
+
+  it('iio-attr: reads scaled channel values, writes attributes, and rejects escaping names via Catch', async () => {
+    setTemperature(31250);
+    await helper.load(allNodes, [
+      THERMO,
+      ADC,
+      { id: 'n-temp', type: 'iio-attr', device: 'dev-thermo', target: 'channel', channel: 'temp', attribute: 'raw', scaled: true, wires: [['n-out']] },
+      { id: 'n-freq', type: 'iio-attr', device: 'dev-adc', target: 'device', attribute: 'sampling_frequency', action: 'write', wires: [['n-out']] },
+      { id: 'n-bad', type: 'iio-attr', device: 'dev-adc', target: 'device', attribute: 'name', wires: [['n-out']] },
+      { id: 'n-catch', type: 'catch', scope: null, uncaught: false, wires: [['n-caught']] },
+      { id: 'n-out', type: 'helper' },
+      { id: 'n-caught', type: 'helper' },
+    ]);
+    const got = collect('n-out');
+    const caught = collect('n-caught');
+    helper.getNode('n-temp').receive({});
+    await waitFor(() => got.length === 1, 'the temperature');
+    assert.equal(got[0].payload, 31250);
+    assert.equal(got[0].topic, 'board-temp/in_temp_raw');
+    helper.getNode('n-freq').receive({ payload: 250 });
+    await waitFor(() => got.length === 2, 'the write');
+    assert.equal(got[1].payload, 250);
+    assert.equal(readSys(emu('emu-adc'), 'sampling_frequency'), '250');
+    helper.getNode('n-freq').receive({ payload: 1000 });
+    helper.getNode('n-bad').receive({ attribute: '../../../../etc/passwd' });
+    await waitFor(() => caught.length === 1, 'the rejected name at the Catch node');
+    assert.equal(caught[0].iioError.code, 'EINVAL');
+    helper.getNode('n-freq').receive({ payload: 'fast' });
+    await waitFor(() => caught.length === 2, 'the driver EINVAL at the Catch node');
+    assert.equal(caught[1].iioError.code, 'EINVAL');
+    assert.match(caught[1].error.message, /sampling_frequency/);
+    setTemperature(25000);
+  });
+
+  it('missing and busy devices reach Catch nodes; the runtime keeps running', async () => {
+    const adc = emu('emu-adc');
+    // Another process holds the chardev: the kernel admits one opener.
+    const holder: ChildProcess = spawn(process.execPath, ['-e', `require('fs').openSync(${JSON.stringify(adc.devPath)}, 'r'); process.stdout.write('held\\n'); setInterval(() => {}, 1000)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+      await helper.load(allNodes, [
+        ADC,
+        { id: 'n-ghost', type: 'iio-device', deviceName: 'no-such-device' },
+        { id: 'n-in1', type: 'iio-in', device: 'dev-adc', samples: 10, autoStart: false, wires: [[]] },
+        { id: 'n-in2', type: 'iio-in', device: 'n-ghost', samples: 10, autoStart: false, wires: [[]] },
+        { id: 'n-catch', type: 'catch', scope: null, uncaught: false, wires: [['n-caught']] },
+        { id: 'n-caught', type: 'helper' },
+      ]);
+      const caught = collect('n-caught');
+      helper.getNode('n-in1').receive({ payload: 'start' });
+      helper.getNode('n-in2').receive({ payload: 'start' });
+      await waitFor(() => caught.length === 2, 'two errors at the Catch node');
+      const codes = caught.map((m) => m.error.message).sort();
+      assert.ok(codes.some((c) => /EBUSY/.test(c) && c.includes(adc.devPath)), codes.join(' | '));
+      assert.ok(codes.some((c) => /ENOENT/.test(c) && /no-such-device/.test(c)), codes.join(' | '));
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('admin endpoints list the devices and channels, and answer 404 for unknown ids', async () => {
+    await helper.load(allNodes, [ADC]);
+    const list = await helper.request().get('/iio/devices').expect(200);
+    const adc = list.body.find((d: Msg) => d.name === 'emu-adc');
+    assert.equal(adc.label, 'adc-main');
+    assert.deepEqual(adc.channels.filter((c: Msg) => c.direction === 'in').map((c: Msg) => c.id), EMU_ADC_CHANNELS.map((c) => c.name));
+    assert.deepEqual(adc.buffers.map((b: Msg) => b.index), [0, 1]);
+    const one = await helper.request().get(`/iio/devices/${encodeURIComponent(adc.id)}`).expect(200);
+    assert.equal(one.body.name, 'emu-adc');
+    await helper.request().get('/iio/devices/iio:device99').expect(404);
+    const trig = await helper.request().get('/iio/triggers').expect(200);
+    assert.ok(Array.isArray(trig.body));
+  });
+
+  it('every example flow loads', async () => {
+    for (const file of fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json'))) {
+      const flow = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8'));
+      await helper.load(allNodes, flow);
+      for (const n of flow as Msg[]) if (n.type !== 'tab' && n.type !== 'comment') assert.ok(helper.getNode(n.id), `${file}: node ${n.id} (${n.type}) did not load`);
+      await helper.unload();
+      await waitFor(() => ctx.triggers().length === 0, `${file}: triggers removed`, 5000);
+    }
+  });
+});
