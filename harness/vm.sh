@@ -4,7 +4,8 @@
 #   harness/vm.sh [--timeout SECONDS] [--mem MiB] -- CMD [ARGS...]
 #
 # The guest sees the host's root filesystem read-only (virtiofs), the same working directory,
-# tmpfs on /tmp and /run, and harness/.out/share writable at the same path. It exits with CMD's
+# tmpfs on /tmp and /run, and a per-run directory under harness/.out writable at the same path
+# (its path is in $IIO_VM_SHARE). It exits with CMD's
 # exit status; 124 on timeout; 125 when the guest died without reporting one. The full guest
 # console is kept in harness/.out/console.log and the guest's dmesg in harness/.out/dmesg.log.
 set -euo pipefail
@@ -31,14 +32,17 @@ if [ "${IIO_EMU_NOLOAD:-0}" != 1 ]; then   # IIO_EMU_NOLOAD=1: boot without our 
 fi
 
 out="$here/.out"
-share="$out/share"
-mkdir -p "$out" "$share"
-rm -f "$share/exit-status" "$share/dmesg.log"
+mkdir -p "$out"
 bash "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz"
+# Each run has its own sockets and share, so several VMs can run side by side.
+run=$(mktemp -d "$out/run.XXXXXX")
+share="$run/share"
+mkdir -p "$share"
 
 # The command and the environment it runs in, as a script the guest sources.
 {
   echo "cd $(printf %q "$PWD")"
+  echo "export IIO_VM_SHARE=$(printf %q "$share")"
   for v in CI TERM NO_COLOR FORCE_COLOR $(compgen -e | grep -E '^(IIO_|MOCHA_|NODE_OPTIONS$|DEBUG$)' || true); do
     [ -n "${!v+x}" ] && echo "export $v=$(printf %q "${!v}")"
   done
@@ -46,15 +50,19 @@ bash "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz"
 } > "$share/cmd.sh"
 
 vfsd=/usr/lib/qemu/virtiofsd
-sock_root="$out/root.sock"; sock_share="$out/share.sock"
-rm -f "$sock_root" "$sock_share"
+sock_root="$run/root.sock"; sock_share="$run/share.sock"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  cp -f "$run/console.log" "$out/console.log" 2>/dev/null || true
+  cp -f "$share/dmesg.log" "$out/dmesg.log" 2>/dev/null || true
+  rm -rf "$run"
+}
 trap cleanup EXIT
 "$vfsd" --socket-path="$sock_root" -o source=/ -o cache=always -o sandbox=chroot \
-  -o announce_submounts 2>>"$out/virtiofsd.log" & pids+=($!)
+  -o announce_submounts 2>>"$run/virtiofsd.log" & pids+=($!)
 "$vfsd" --socket-path="$sock_share" -o source="$share" -o cache=none -o sandbox=chroot \
-  2>>"$out/virtiofsd.log" & pids+=($!)
+  2>>"$run/virtiofsd.log" & pids+=($!)
 for _ in $(seq 100); do [ -S "$sock_root" ] && [ -S "$sock_share" ] && break; sleep 0.05; done
 
 accel=tcg,thread=multi
@@ -70,22 +78,21 @@ timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
   -chardev socket,id=share,path="$sock_share" -device vhost-user-fs-pci,chardev=share,tag=share \
   -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
   -display none -monitor none -serial stdio -no-reboot -nodefaults </dev/null \
-  | tee "$out/console.log"
+  | tee "$run/console.log"
 qemu_rc=${PIPESTATUS[0]}
 set -e
 
 if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
   echo "vm.sh: TIMEOUT after ${timeout_s}s; console tail:" >&2
-  tail -n 40 "$out/console.log" >&2
+  tail -n 40 "$run/console.log" >&2
   exit 124
 fi
 if [ ! -f "$share/exit-status" ]; then
   echo "vm.sh: the guest died without reporting an exit status (qemu exit $qemu_rc); console tail:" >&2
-  tail -n 40 "$out/console.log" >&2
+  tail -n 40 "$run/console.log" >&2
   exit 125
 fi
 rc=$(cat "$share/exit-status")
-cp -f "$share/dmesg.log" "$out/dmesg.log" 2>/dev/null || true
 if [ "$rc" != 0 ]; then
   echo "vm.sh: guest command exited with status $rc (console: $out/console.log)" >&2
 fi
