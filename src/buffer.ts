@@ -120,7 +120,7 @@ abstract class BufferStream {
       this.attrs.writeSync(`${dir}/length`, this.length);
       if (this.buffer.attributes.includes('watermark')) this.attrs.writeSync(`${dir}/watermark`, this.watermark());
       this.bfd = handle.openBuffer(this.buffer.index);
-      this.attrs.writeSync(`${dir}/enable`, 1);
+      this.enable();
     } catch (err) {
       this.releaseAfterFailedStart();
       throw err;
@@ -134,6 +134,19 @@ abstract class BufferStream {
       this.stopping = null;
     });
     return this.stopping;
+  }
+
+  private enable(): void {
+    const attr = `${this.buffer.dir}/enable`;
+    try {
+      this.attrs.writeSync(attr, 1);
+    } catch (err) {
+      // The kernel's EINVAL says nothing more; the usual cause is a triggered buffer with no trigger.
+      if (err instanceof IioError && err.code === 'EINVAL' && this.device.triggerable && this.attrs.readStringSync('trigger/current_trigger') === '') {
+        throw new IioError({ code: 'EINVAL', errno: 22, syscall: 'write', path: `${this.device.sysfsPath}/${attr}`, device: this.device.name, attribute: attr, detail: 'no trigger is attached to the device (set trigger/current_trigger first)' });
+      }
+      throw err;
+    }
   }
 
   protected abstract watermark(): number;

@@ -123,6 +123,8 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
 
   it('buffer1 opens through IIO_BUFFER_GET_FD while buffer0 is in use; buffer0 twice is EBUSY', async () => {
     const dev = adc();
+    const trig = createSysfsTrigger(8);
+    setCurrentTrigger(dev, trig.name);
     const cap = new CaptureStream(dev, { scansPerBlock: 16, onBlock: () => undefined, onError: () => undefined });
     cap.start();
     const h = DeviceHandle.acquire(dev);
@@ -135,6 +137,18 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
     } finally {
       h.release();
       await cap.stop();
+      setCurrentTrigger(dev, '');
+      removeSysfsTrigger(8);
     }
+  });
+
+  it('enabling a triggered buffer without a trigger is EINVAL naming the buffer, and leaves nothing open', async () => {
+    const dev = adc();
+    assert.equal(getCurrentTrigger(dev), '');
+    const cap = new CaptureStream(dev, { scansPerBlock: 4, onBlock: () => undefined, onError: () => undefined });
+    assert.throws(() => cap.start(), (e: IioError) => e.code === 'EINVAL' && e.attribute === 'buffer0/enable' && /no trigger is attached/.test(e.message));
+    assert.equal(cap.running, false);
+    assert.equal(DeviceHandle.openCount(), 0);
+    assert.equal(readSys(dev, 'buffer0/enable'), '0');
   });
 });

@@ -31,7 +31,6 @@ describe('buffered output through write() (emu-dac buffer0)', function () {
         accepted = out.write(data.subarray(off, off + 1024));
       }
       await waitFor(() => Number(readSys(dac, 'emu_consumed_bytes')) >= data.length, 'the DAC to consume everything', 100000);
-      setCurrentTrigger(dac, '');
       assert.equal(Number(readSys(dac, 'emu_consumed_bytes')), data.length);
       assert.equal(Number(readSys(dac, 'emu_consumed_scans')), scans);
       assert.equal(readSys(dac, 'emu_consumed_crc32'), `0x${zlib.crc32(data).toString(16).padStart(8, '0')}`);
@@ -48,12 +47,16 @@ describe('buffered output through write() (emu-dac buffer0)', function () {
 
   it('rejects a write that is not whole scans', async () => {
     const dac = emu('emu-dac');
+    const trig = createHrtimerTrigger('hwtest-dac2');
     const out = new OutputStream(dac, { scansPerBlock: 4, onError: () => undefined });
-    out.start();
     try {
+      setCurrentTrigger(dac, trig.name);
+      out.start();
       assert.throws(() => out.write(Buffer.alloc(3)), (e: IioError) => e.code === 'EINVAL' && /4-byte scans/.test(e.message));
     } finally {
       await out.stop();
+      setCurrentTrigger(dac, '');
+      removeHrtimerTrigger('hwtest-dac2');
     }
   });
 });
