@@ -250,6 +250,39 @@ describe('Node-RED nodes on the real kernel', function () {
     }
   });
 
+  it('a device that disappears shows "disconnected", the flow keeps running, and capture resumes when it returns', async function () {
+    this.timeout(120000);
+    const drv = '/sys/bus/platform/drivers/iio-emu';
+    await helper.load(allNodes, [
+      ADC,
+      { id: 'n-trig', type: 'iio-trigger', kind: 'hrtimer', triggerName: 'nr-replug', frequency: 500 },
+      { id: 'n-in', type: 'iio-in', device: 'dev-adc', channels: ['voltage1'], trigger: 'nr-replug', samples: 50, timestamps: false, wires: [['n-out']] },
+      { id: 'n-out', type: 'helper' },
+    ]);
+    const statuses: Msg[] = [];
+    const node = helper.getNode('n-in');
+    const original = node.status.bind(node);
+    node.status = (st: Msg) => {
+      statuses.push(st);
+      original(st);
+    };
+    const got = collect('n-out');
+    await waitFor(() => got.length >= 2, 'capture before the unplug');
+    fs.writeFileSync(`${drv}/unbind`, 'iio-emu');
+    try {
+      await waitFor(() => statuses.some((st) => st.text === 'disconnected'), 'the disconnected status', 10000);
+    } finally {
+      fs.writeFileSync(`${drv}/bind`, 'iio-emu');
+    }
+    const before = got.length;
+    await waitFor(() => got.length >= before + 2, 'capture after the device came back', 30000);
+    assert.equal(statuses[statuses.length - 1].text, 'running');
+    // After the replug the scan counter starts again at 0: the values are the pattern from scan 0.
+    const last = got[got.length - 1];
+    assert.equal(last.payload.voltage1.length, 50);
+    assert.equal(last.topic, 'adc-main/buffer0');
+  });
+
   it('admin endpoints list the devices and channels, and answer 404 for unknown ids', async () => {
     await helper.load(allNodes, [ADC]);
     const list = await helper.request().get('/iio/devices').expect(200);
