@@ -12,5 +12,5 @@ status=0
 echo "== harness self-test"
 bash harness/selftest/run.sh || status=1
 echo "== core and node hardware tests"
-node node_modules/.bin/mocha --exit --timeout 60000 'dist/test/hw/**/*.test.js' || status=1
+node --expose-gc node_modules/.bin/mocha --exit --timeout 60000 'dist/test/hw/**/*.test.js' || status=1
 exit $status

@@ -70,7 +70,7 @@ function checkScans(n: unknown, what: string): number {
  * Common life cycle of a buffer: configure and enable on start, disable and release on stop.
  * Both directions share it; only what happens when the fd is ready differs.
  */
-abstract class BufferStream {
+export abstract class BufferStream {
   readonly buffer: BufferInfo;
   readonly elements: ScanElementInfo[];
   readonly layout: ScanLayout;
@@ -120,12 +120,38 @@ abstract class BufferStream {
       this.attrs.writeSync(`${dir}/length`, this.length);
       if (this.buffer.attributes.includes('watermark')) this.attrs.writeSync(`${dir}/watermark`, this.watermark());
       this.bfd = handle.openBuffer(this.buffer.index);
+      this.attachBlocks(this.bfd.fd);
       this.enable();
     } catch (err) {
       this.releaseAfterFailedStart();
       throw err;
     }
-    reactor.watch(this.bfd.fd, this.pollEvents(), (revents) => this.onReady(revents), (err) => this.reportError(asIioError(err, this.device)));
+    this.watchFds(this.bfd.fd);
+  }
+
+  /** Called with the buffer fd before the buffer is enabled (DMABUF: attach and enqueue blocks). */
+  protected attachBlocks(_fd: number): void {}
+
+  /** Called after the buffer is disabled, before its fd is closed (DMABUF: detach and free blocks). */
+  protected detachBlocks(_fd: number): void {}
+
+  /** Registers the fds to wait on: by default the buffer fd itself. */
+  protected watchFds(fd: number): void {
+    reactor.watch(fd, this.pollEvents(), (revents) => this.onReady(revents), (err) => this.reportError(this.asError(err)));
+  }
+
+  protected unwatchFds(fd: number): Promise<void> {
+    return reactor.unwatch(fd);
+  }
+
+  protected asError(err: unknown): IioError {
+    return asIioError(err, this.device);
+  }
+
+  /** The buffer fd went away (device removed): report once and stop. */
+  protected hungUp(): void {
+    this.reportError(new IioError({ code: 'ENODEV', errno: 19, syscall: 'poll', path: this.device.devPath, device: this.device.name, detail: `buffer${this.buffer.index} hung up (device removed?)` }));
+    void this.stop();
   }
 
   /** Disables the buffer and releases its fd and the device handle. Safe to call twice. */
@@ -154,11 +180,7 @@ abstract class BufferStream {
   protected abstract onReadyData(): void;
 
   private onReady(revents: number): void {
-    if (revents & (POLLERR | POLLHUP) && !(revents & (POLLIN | POLLOUT))) {
-      this.reportError(new IioError({ code: 'ENODEV', errno: 19, syscall: 'poll', path: this.device.devPath, device: this.device.name, detail: `buffer${this.buffer.index} hung up (device removed?)` }));
-      void this.stop();
-      return;
-    }
+    if (revents & (POLLERR | POLLHUP) && !(revents & (POLLIN | POLLOUT))) return this.hungUp();
     this.onReadyData();
   }
 
@@ -169,12 +191,19 @@ abstract class BufferStream {
     this.bfd = null;
     this.handle = null;
     let firstError: unknown = null;
-    if (bfd) await reactor.unwatch(bfd.fd);
+    if (bfd) await this.unwatchFds(bfd.fd);
     try {
       this.attrs.writeSync(`${this.buffer.dir}/enable`, 0);
     } catch (err) {
       // The device may be gone; closing must still release everything.
       if (!(err instanceof IioError && (err.code === 'ENOENT' || err.code === 'ENODEV'))) firstError = err;
+    }
+    if (bfd) {
+      try {
+        this.detachBlocks(bfd.fd);
+      } catch (err) {
+        firstError ??= err;
+      }
     }
     if (bfd?.owned) handle.closeFd(bfd.fd);
     handle.release();
@@ -186,6 +215,13 @@ abstract class BufferStream {
       this.attrs.writeSync(`${this.buffer.dir}/enable`, 0);
     } catch {
       /* the original error matters more */
+    }
+    if (this.bfd) {
+      try {
+        this.detachBlocks(this.bfd.fd);
+      } catch {
+        /* as above */
+      }
     }
     if (this.bfd?.owned) this.handle?.closeFd(this.bfd.fd);
     this.bfd = null;

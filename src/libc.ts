@@ -1,7 +1,7 @@
 // The few libc calls the core needs, through ffi-rs. ffi-rs aborts the whole process on an
 // argument of the wrong type, so every wrapper validates its arguments before the call, and every
 // failure becomes an IioError naming the syscall, the path or device, and the errno code.
-import { open as ffiOpen, load, DataType } from 'ffi-rs';
+import { open as ffiOpen, load, DataType, createPointer, unwrapPointer, freePointer, PointerType, JsExternal } from 'ffi-rs';
 import { IioError, invalid } from './errors';
 
 const LIB = 'libc';
@@ -193,4 +193,84 @@ export function pollNow(fds: Buffer, count: number): number {
   if (r.value >= 0) return r.value;
   if (r.errnoCode === EINTR) return 0;
   throw fail('poll', r.errnoCode);
+}
+
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+const MAP_SHARED = 0x01;
+const MAP_PRIVATE = 0x02;
+const MAP_FIXED = 0x10;
+const MAP_ANONYMOUS = 0x20;
+/** (void *)-1 as the lossy JS number a 64-bit return becomes. */
+const MAP_FAILED_64 = 2 ** 64 - 1;
+
+/** A mapping: its address (exact: user addresses fit in 53 bits) and the pointer ffi-rs hands around. */
+export interface Mapping {
+  address: number;
+  length: number;
+  pointer: JsExternal;
+}
+
+function mapFailed(address: number): boolean {
+  return is64 ? address >= MAP_FAILED_64 : address === 0xffffffff;
+}
+
+/** The address as an ffi-rs pointer value (for createExternalBuffer and later calls). */
+function pointerTo(address: number): JsExternal {
+  const holder = createPointer({ paramsType: [USIZE], paramsValue: [address] });
+  const pointer = unwrapPointer(holder)[0];
+  freePointer({ paramsType: [USIZE], paramsValue: holder, pointerType: PointerType.RsPointer });
+  return pointer;
+}
+
+const MMAP = is64 ? 'mmap' : 'mmap64';
+const OFF_T = DataType.I64;
+
+/** mmap(2) of `length` bytes of `fd`, shared, with `prot`. */
+export function mapShared(fd: number, length: number, prot: number, site: CallSite = {}): Mapping {
+  checkFd(fd);
+  checkInt(length, 1, Number.MAX_SAFE_INTEGER, 'mapping length');
+  checkInt(prot, 0, 7, 'protection');
+  const r = call(MMAP, USIZE, [USIZE, USIZE, DataType.I32, DataType.I32, DataType.I32, OFF_T], [0, length, prot, MAP_SHARED, fd, 0]);
+  if (mapFailed(r.value)) throw fail('mmap', r.errnoCode, site);
+  return { address: r.value, length, pointer: pointerTo(r.value) };
+}
+
+/** munmap(2). */
+export function unmap(m: Mapping): void {
+  const r = call('munmap', DataType.I32, [USIZE, USIZE], [m.address, m.length]);
+  if (r.value < 0) throw fail('munmap', r.errnoCode);
+}
+
+/**
+ * Replaces a mapping in place with private anonymous memory (MAP_FIXED): the file behind it is
+ * released, while any view still pointing there reads zeros instead of faulting.
+ */
+export function replaceWithAnonymous(m: Mapping): void {
+  const r = call(MMAP, USIZE, [USIZE, USIZE, DataType.I32, DataType.I32, DataType.I32, OFF_T], [m.address, m.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0]);
+  if (mapFailed(r.value)) throw fail('mmap', r.errnoCode);
+}
+
+const MFD_CLOEXEC = 1;
+const MFD_ALLOW_SEALING = 2;
+const F_ADD_SEALS = 1033;
+const F_SEAL_SHRINK = 2;
+
+/** A sealed memfd of `size` bytes (for /dev/udmabuf, which wants it unable to shrink). */
+export function sealedMemfd(name: string, size: number): number {
+  checkInt(size, 1, Number.MAX_SAFE_INTEGER, 'memfd size');
+  if (!/^[\w.-]{1,200}$/.test(name)) throw invalid(`memfd name ${JSON.stringify(name)}`);
+  const r = call('memfd_create', DataType.I32, [DataType.String, DataType.U32], [name, MFD_CLOEXEC | MFD_ALLOW_SEALING]);
+  if (r.value < 0) throw fail('memfd_create', r.errnoCode);
+  const fd = r.value;
+  try {
+    const t = call('ftruncate', DataType.I32, [DataType.I32, OFF_T], [fd, size]);
+    if (t.value < 0) throw fail('ftruncate', t.errnoCode);
+    const s = call('fcntl', DataType.I32, [DataType.I32, DataType.I32, DataType.I32], [fd, F_ADD_SEALS, F_SEAL_SHRINK]);
+    if (s.value < 0) throw fail('fcntl F_ADD_SEALS', s.errnoCode);
+  } catch (err) {
+    closeFd(fd);
+    throw err;
+  }
+  return fd;
 }

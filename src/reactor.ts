@@ -121,6 +121,9 @@ export class Reactor {
         this.dispatch();
       }
     } finally {
+      // Drop the last poll set: its handlers would otherwise keep closed streams (and their data) alive.
+      this.polled = [];
+      this.changed = true;
       const fd = this.wakeFd;
       this.wakeFd = -1;
       closeFd(fd);

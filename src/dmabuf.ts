@@ -1,0 +1,438 @@
+// DMABUF: blocks of memory shared with the device instead of copied through read()/write().
+// Blocks come from a DMA heap (or /dev/udmabuf over a sealed memfd), are attached to the buffer
+// fd, enqueued with IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, and complete when their fence signals (POLLOUT
+// on the DMABUF fd, through the reactor). CPU access is bracketed by DMA_BUF_IOCTL_SYNC.
+//
+// Memory-safety rule: no JS-reachable view may ever point at unmapped memory (an external Buffer
+// has no finalizer; a stale view would be a SIGSEGV that takes Node-RED down). A block whose view
+// never left this module is unmapped when released. A block whose view was handed out (zero-copy
+// payloads) has its mapping replaced in place by anonymous memory (so stale views read zeros and the
+// DMABUF itself is freed), and that placeholder is unmapped only once the GC has collected every view.
+import * as fs from 'fs';
+import { createExternalBuffer } from 'ffi-rs';
+import { IioError } from './errors';
+import {
+  closeFd, ioctl, mapShared, openFile, replaceWithAnonymous, sealedMemfd, unmap, Mapping,
+  O_CLOEXEC, O_RDWR, POLLERR, POLLOUT, PROT_READ, PROT_WRITE,
+} from './libc';
+import { reactor } from './reactor';
+import {
+  DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, DMA_BUF_SYNC_WRITE,
+  DMA_HEAP_IOCTL_ALLOC, IIO_BUFFER_DMABUF_ATTACH_IOCTL, IIO_BUFFER_DMABUF_CYCLIC, IIO_BUFFER_DMABUF_DETACH_IOCTL,
+  IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, UDMABUF_CREATE, decodeDmaHeapAllocFd, encodeDmaBufSyncInto, encodeDmaHeapAlloc,
+  encodeDmabufInto, encodeInt, encodeUdmabufCreate, IIO_DMABUF_SIZE, DMA_BUF_SYNC_SIZE,
+} from './uapi';
+import { BufferStream, CaptureOptions, CapturedBlock, CaptureStream, OutputOptions } from './buffer';
+import type { DeviceInfo } from './context';
+
+export const DEFAULT_HEAP = '/dev/dma_heap/system';
+export const UDMABUF_DEVICE = '/dev/udmabuf';
+const PAGE = 4096;
+
+export interface DmabufOptions {
+  /** DMA heap to allocate from; default /dev/dma_heap/system, then /dev/udmabuf. */
+  heap?: string;
+  /** Blocks in the pool; default 4. */
+  blocks?: number;
+}
+
+const roundToPage = (n: number) => Math.ceil(n / PAGE) * PAGE;
+
+/** Errors that mean "this buffer or kernel has no DMABUF": fall back to read()/write(). */
+export function isDmabufUnsupported(err: unknown): boolean {
+  return err instanceof IioError && ['EPERM', 'ENOTTY', 'ENOSYS', 'EOPNOTSUPP'].includes(err.code);
+}
+
+/** Allocates a DMABUF of `size` bytes: from the DMA heap, else /dev/udmabuf; a clear error if neither. */
+export function allocateDmabuf(size: number, heap = DEFAULT_HEAP): number {
+  const failures: string[] = [];
+  try {
+    const hfd = openFile(heap, O_RDWR | O_CLOEXEC);
+    try {
+      const arg = encodeDmaHeapAlloc(size);
+      ioctl(hfd, DMA_HEAP_IOCTL_ALLOC, arg, { path: heap, what: 'DMA_HEAP_IOCTL_ALLOC' });
+      return decodeDmaHeapAllocFd(arg);
+    } finally {
+      closeFd(hfd);
+    }
+  } catch (err) {
+    failures.push(err instanceof Error ? err.message : String(err));
+  }
+  try {
+    const memfd = sealedMemfd('iio-dmabuf', size);
+    try {
+      const ufd = openFile(UDMABUF_DEVICE, O_RDWR | O_CLOEXEC);
+      try {
+        return ioctl(ufd, UDMABUF_CREATE, encodeUdmabufCreate({ memfd, flags: 1, offset: 0, size }), { path: UDMABUF_DEVICE, what: 'UDMABUF_CREATE' });
+      } finally {
+        closeFd(ufd);
+      }
+    } finally {
+      closeFd(memfd);
+    }
+  } catch (err) {
+    failures.push(err instanceof Error ? err.message : String(err));
+  }
+  throw new IioError({
+    code: 'EACCES',
+    errno: 13,
+    detail: `cannot allocate a ${size}-byte DMABUF (${failures.join('; ')}). Give this user read-write access to ${heap} or ${UDMABUF_DEVICE} (see README, Permissions), or use the read()/write() transport`,
+  });
+}
+
+let placeholderCount = 0;
+/** Unmaps placeholders once no view of them is reachable. */
+const placeholders = new FinalizationRegistry<Mapping>((m) => {
+  placeholderCount--;
+  try {
+    unmap(m);
+  } catch {
+    /* nothing useful to do in a finalizer */
+  }
+});
+
+/** Anonymous placeholders still waiting for their views to be collected (for tests and status). */
+export function pendingPlaceholders(): number {
+  return placeholderCount;
+}
+
+/** One DMABUF, mapped once for the CPU. */
+export class DmabufBlock {
+  private mapping: Mapping | null;
+  private readonly syncArg = Buffer.alloc(DMA_BUF_SYNC_SIZE);
+  /** The whole mapping; `null` once released. */
+  view: Buffer | null;
+  /** Whether a view of this block left the module (zero-copy payloads). */
+  escaped = false;
+
+  constructor(
+    readonly fd: number,
+    readonly size: number,
+  ) {
+    this.mapping = mapShared(fd, size, PROT_READ | PROT_WRITE, { what: 'DMABUF' });
+    this.view = createExternalBuffer(this.mapping.pointer, size);
+  }
+
+  sync(flags: number): void {
+    encodeDmaBufSyncInto(this.syncArg, flags);
+    ioctl(this.fd, DMA_BUF_IOCTL_SYNC, this.syncArg, { what: 'DMA_BUF_IOCTL_SYNC' });
+  }
+
+  /** Unmaps (or, if views escaped, swaps in anonymous memory) and closes the DMABUF fd. */
+  release(): void {
+    const m = this.mapping;
+    const view = this.view;
+    this.mapping = null;
+    this.view = null;
+    if (m && view) {
+      if (this.escaped) {
+        replaceWithAnonymous(m);
+        placeholders.register(view.buffer, m);
+        placeholderCount++;
+      } else {
+        unmap(m);
+      }
+    }
+    closeFd(this.fd);
+  }
+}
+
+/** Attaches `count` blocks of `bytes` to buffer fd `bfd`; on failure releases what it made. */
+function attachPool(bfd: number, count: number, bytes: number, heap: string | undefined, site: { path: string; device: string }): DmabufBlock[] {
+  const blocks: DmabufBlock[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const fd = allocateDmabuf(roundToPage(bytes), heap);
+      let block: DmabufBlock;
+      try {
+        block = new DmabufBlock(fd, roundToPage(bytes));
+      } catch (err) {
+        closeFd(fd);
+        throw err;
+      }
+      blocks.push(block);
+      ioctl(bfd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, encodeInt(fd), { ...site, what: 'IIO_BUFFER_DMABUF_ATTACH_IOCTL' });
+    }
+    return blocks;
+  } catch (err) {
+    detachPool(bfd, blocks, site);
+    throw err;
+  }
+}
+
+function detachPool(bfd: number, blocks: DmabufBlock[], site: { path: string; device: string }): void {
+  for (const b of blocks) {
+    try {
+      ioctl(bfd, IIO_BUFFER_DMABUF_DETACH_IOCTL, encodeInt(b.fd), { ...site, what: 'IIO_BUFFER_DMABUF_DETACH_IOCTL' });
+    } catch {
+      /* never attached, or the device is gone: the close below still frees it */
+    }
+    b.release();
+  }
+  blocks.length = 0;
+}
+
+function checkBlocks(n: unknown): number {
+  const v = n === undefined ? 4 : n;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 2 || v > 64) {
+    throw new IioError({ code: 'EINVAL', detail: `DMABUF block count must be an integer from 2 to 64, not ${String(n)}` });
+  }
+  return v;
+}
+
+export interface DmabufCaptureOptions extends CaptureOptions, DmabufOptions {
+  /**
+   * Hand out views of the DMABUF itself instead of copies. A payload then stays valid until
+   * `blocks / 2` further blocks have been delivered; after that the device writes into it again.
+   */
+  zeroCopy?: boolean;
+}
+
+/** Input through DMABUF: delivers blocks of exactly `scansPerBlock` scans, in order. */
+export class DmabufCapture extends BufferStream {
+  private blocks: DmabufBlock[] = [];
+  /** Blocks the kernel owns, in enqueue order. */
+  private inKernel: DmabufBlock[] = [];
+  private completed = new Set<DmabufBlock>();
+  /** Zero-copy blocks whose views the flow may still read. */
+  private held: DmabufBlock[] = [];
+  private readonly enqueueArg = Buffer.alloc(IIO_DMABUF_SIZE);
+  private readonly blockBytes: number;
+  private readonly poolSize: number;
+  private sequence = 0;
+  overruns = 0;
+
+  constructor(device: DeviceInfo, private readonly opts: DmabufCaptureOptions) {
+    super(device, opts, 'in', opts.onError);
+    this.blockBytes = this.scansPerBlock * this.layout.scanBytes;
+    this.poolSize = checkBlocks(opts.blocks);
+  }
+
+  protected watermark(): number {
+    return Math.min(this.scansPerBlock, this.length);
+  }
+
+  protected pollEvents(): number {
+    return 0;
+  }
+
+  protected onReadyData(): void {}
+
+  private get site() {
+    return { path: this.device.devPath, device: this.device.name };
+  }
+
+  protected override attachBlocks(bfd: number): void {
+    this.blocks = attachPool(bfd, this.poolSize, this.blockBytes, this.opts.heap, this.site);
+    for (const b of this.blocks) this.enqueue(bfd, b);
+  }
+
+  protected override watchFds(_bfd: number): void {
+    for (const b of this.blocks) {
+      reactor.watch(b.fd, POLLOUT, (revents) => this.onComplete(b, revents), (err) => this.reportError(this.asError(err)));
+    }
+  }
+
+  protected override async unwatchFds(_bfd: number): Promise<void> {
+    await Promise.all(this.blocks.map((b) => reactor.unwatch(b.fd)));
+  }
+
+  protected override detachBlocks(bfd: number): void {
+    this.inKernel = [];
+    this.completed.clear();
+    this.held = [];
+    detachPool(bfd, this.blocks, this.site);
+  }
+
+  private enqueue(bfd: number, b: DmabufBlock): void {
+    encodeDmabufInto(this.enqueueArg, { fd: b.fd, flags: 0, bytesUsed: this.blockBytes });
+    ioctl(bfd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, this.enqueueArg, { ...this.site, what: 'IIO_BUFFER_DMABUF_ENQUEUE_IOCTL' });
+    this.inKernel.push(b);
+  }
+
+  private onComplete(b: DmabufBlock, revents: number): void {
+    if (revents & POLLERR) return this.hungUp();
+    // Until it is enqueued again the block stays "complete": stop polling it meanwhile.
+    reactor.setEvents(b.fd, 0);
+    this.completed.add(b);
+    // Deliver in enqueue order even if fences signal out of order.
+    while (this.inKernel.length > 0 && this.completed.has(this.inKernel[0])) {
+      const head = this.inKernel.shift()!;
+      this.completed.delete(head);
+      this.deliver(head);
+      if (!this.running) return;
+    }
+  }
+
+  private deliver(b: DmabufBlock): void {
+    const bfd = this.fd;
+    // Nothing left in the kernel to fill: the device had to drop scans until we re-enqueue.
+    const overrun = this.inKernel.length === 0;
+    if (overrun) this.overruns++;
+    b.sync(DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+    let data: Buffer;
+    if (this.opts.zeroCopy) {
+      b.escaped = true;
+      data = b.view!.subarray(0, this.blockBytes);
+      this.held.push(b);
+      const keep = Math.max(1, Math.floor(this.poolSize / 2));
+      while (this.held.length > keep) this.requeue(bfd, this.held.shift()!);
+    } else {
+      data = Buffer.from(b.view!.subarray(0, this.blockBytes));
+      this.requeue(bfd, b);
+    }
+    const block: CapturedBlock = { data, scans: this.scansPerBlock, sequence: ++this.sequence, overrun };
+    this.opts.onBlock(block);
+  }
+
+  private requeue(bfd: number, b: DmabufBlock): void {
+    b.sync(DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+    this.enqueue(bfd, b);
+    reactor.setEvents(b.fd, POLLOUT);
+  }
+}
+
+export interface DmabufOutputOptions extends OutputOptions, DmabufOptions {}
+
+/**
+ * Output through DMABUF. `write` fills a free block and enqueues it; a cyclic block is repeated by
+ * the device until the next block is enqueued or the buffer is disabled.
+ */
+export class DmabufOutput extends BufferStream {
+  private blocks: DmabufBlock[] = [];
+  private free: DmabufBlock[] = [];
+  private readonly enqueueArg = Buffer.alloc(IIO_DMABUF_SIZE);
+  private readonly capacity: number;
+  private readonly poolSize: number;
+  private blocked = false;
+  /** Bytes enqueued so far. */
+  written = 0;
+
+  constructor(device: DeviceInfo, private readonly opts: DmabufOutputOptions) {
+    super(device, opts, 'out', opts.onError);
+    this.capacity = this.scansPerBlock * this.layout.scanBytes;
+    this.poolSize = checkBlocks(opts.blocks);
+  }
+
+  protected watermark(): number {
+    return Math.min(this.scansPerBlock, this.length);
+  }
+
+  protected pollEvents(): number {
+    return 0;
+  }
+
+  protected onReadyData(): void {}
+
+  private get site() {
+    return { path: this.device.devPath, device: this.device.name };
+  }
+
+  protected override attachBlocks(bfd: number): void {
+    this.blocks = attachPool(bfd, this.poolSize, this.capacity, this.opts.heap, this.site);
+    this.free = [...this.blocks];
+  }
+
+  protected override watchFds(_bfd: number): void {
+    // Polled only while enqueued: an idle DMABUF is always "complete".
+    for (const b of this.blocks) reactor.watch(b.fd, 0, (revents) => this.onComplete(b, revents), (err) => this.reportError(this.asError(err)));
+  }
+
+  protected override async unwatchFds(_bfd: number): Promise<void> {
+    await Promise.all(this.blocks.map((b) => reactor.unwatch(b.fd)));
+  }
+
+  protected override detachBlocks(bfd: number): void {
+    this.free = [];
+    detachPool(bfd, this.blocks, this.site);
+  }
+
+  /** Free blocks (the rest are queued in the kernel). */
+  get available(): number {
+    return this.free.length;
+  }
+
+  /**
+   * Enqueues whole scans (at most one block). Returns false when no block is free: the caller keeps
+   * the data and waits for onDrain.
+   */
+  write(data: Buffer, cyclic = false): boolean {
+    if (!this.running) throw new IioError({ code: 'EPIPE', device: this.device.name, detail: 'output buffer is not running' });
+    if (data.length === 0 || data.length % this.layout.scanBytes !== 0 || data.length > this.capacity) {
+      throw new IioError({ code: 'EINVAL', device: this.device.name, detail: `output of ${data.length} bytes is not 1 to ${this.scansPerBlock} whole ${this.layout.scanBytes}-byte scans` });
+    }
+    const b = this.free.shift();
+    if (!b) {
+      this.blocked = true;
+      return false;
+    }
+    b.sync(DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+    data.copy(b.view!, 0, 0, data.length);
+    b.sync(DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+    encodeDmabufInto(this.enqueueArg, { fd: b.fd, flags: cyclic ? IIO_BUFFER_DMABUF_CYCLIC : 0, bytesUsed: data.length });
+    try {
+      ioctl(this.fd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, this.enqueueArg, { ...this.site, what: 'IIO_BUFFER_DMABUF_ENQUEUE_IOCTL' });
+    } catch (err) {
+      this.free.unshift(b);
+      throw err;
+    }
+    this.written += data.length;
+    reactor.setEvents(b.fd, POLLOUT);
+    return true;
+  }
+
+  private onComplete(b: DmabufBlock, revents: number): void {
+    if (revents & POLLERR) return this.hungUp();
+    reactor.setEvents(b.fd, 0);
+    this.free.push(b);
+    if (this.blocked) {
+      this.blocked = false;
+      this.opts.onDrain?.();
+    }
+  }
+}
+
+/** Whether the kernel has a DMA heap or udmabuf this process may use. */
+export function dmabufAllocatorAvailable(heap = DEFAULT_HEAP): boolean {
+  for (const p of [heap, UDMABUF_DEVICE]) {
+    try {
+      fs.accessSync(p, fs.constants.R_OK | fs.constants.W_OK);
+      return true;
+    } catch {
+      /* try the next */
+    }
+  }
+  return false;
+}
+
+export type Transport = 'auto' | 'read' | 'dmabuf';
+
+export interface StartedCapture {
+  stream: BufferStream & { overruns: number };
+  transport: 'read' | 'dmabuf';
+  /** Why `auto` fell back to read(), if it did. */
+  fallback?: string;
+}
+
+/**
+ * Starts capture with the requested transport. `auto` tries DMABUF and falls back to read() when
+ * the buffer or kernel has no DMABUF support (EPERM on a kfifo buffer, ENOTTY before 6.11) or no
+ * DMABUF can be allocated; `dmabuf` never falls back.
+ */
+export function startCapture(device: DeviceInfo, opts: DmabufCaptureOptions, transport: Transport): StartedCapture {
+  if (transport !== 'read') {
+    const s = new DmabufCapture(device, opts);
+    try {
+      s.start();
+      return { stream: s, transport: 'dmabuf' };
+    } catch (err) {
+      if (transport === 'dmabuf' || !(isDmabufUnsupported(err) || (err instanceof IioError && err.code === 'EACCES'))) throw err;
+      const r = new CaptureStream(device, opts);
+      r.start();
+      return { stream: r, transport: 'read', fallback: (err as IioError).code };
+    }
+  }
+  const r = new CaptureStream(device, opts);
+  r.start();
+  return { stream: r, transport: 'read' };
+}
