@@ -1,17 +1,15 @@
 // iio-in: buffered capture. Maps its config onto a CaptureStream and each block onto a message.
-import { CaptureStream, CapturedBlock } from '../src/buffer';
+import { CapturedBlock } from '../src/buffer';
+import { startCapture, StartedCapture } from '../src/dmabuf';
 import { ScanDecoder, ChannelScale, formatScanType } from '../src/scan';
 import { AttributeDir } from '../src/attr';
 import { IioError } from '../src/errors';
-import { getCurrentTrigger, setCurrentTrigger } from '../src/trigger';
 import { IioContext, DeviceInfo } from '../src/context';
+import { attachTrigger, detachTrigger } from './lib/attach-trigger';
 import { deviceNode, reportError, deviceRef, intConfig, asError } from './lib/common';
 import { toArrays, toObjects, OutputShape } from './lib/payload';
 import type { DeviceUser } from './iio-device';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
-
-/** How long to wait for a trigger that an iio-trigger node of the same deploy is creating. */
-const TRIGGER_WAIT_MS = 5000;
 
 interface InConfig {
   channels: string[];
@@ -23,6 +21,7 @@ interface InConfig {
   timestamps: boolean;
   autoStart: boolean;
   transport: 'auto' | 'read' | 'dmabuf';
+  zeroCopy: boolean;
   bufferLength: number;
 }
 
@@ -39,6 +38,7 @@ function readConfig(def: NodeDef): InConfig {
     timestamps: def.timestamps !== false,
     autoStart: def.autoStart !== false,
     transport,
+    zeroCopy: def.payloadMode === 'zerocopy',
     bufferLength: intConfig(def.bufferLength, 0),
   };
 }
@@ -72,11 +72,13 @@ export default function (RED: NodeAPI) {
     const node = this;
     const cfg = readConfig(def);
     const dev = deviceNode(RED, def.device);
-    let stream: CaptureStream | null = null;
+    let stream: StartedCapture['stream'] | null = null;
     let attachedTrigger: string | null = null;
     let wanted = false;
     let starting: Promise<void> | null = null;
     let messages = 0;
+    let transportText = '';
+    let transportKind: 'read' | 'dmabuf' = 'read';
 
     if (!dev) {
       node.status({ fill: 'red', shape: 'ring', text: 'no device configured' });
@@ -86,54 +88,46 @@ export default function (RED: NodeAPI) {
 
     const topic = (d: DeviceInfo) => `${d.label ?? d.name}/buffer${cfg.buffer}`;
 
-    async function attachTrigger(device: DeviceInfo): Promise<void> {
-      if (!cfg.trigger || !device.triggerable) return;
-      if (getCurrentTrigger(device) === cfg.trigger) return;
-      // The kernel silently detaches on an unknown name, so wait for the trigger to exist first:
-      // an iio-trigger node of the same deploy may still be creating it.
-      const end = Date.now() + TRIGGER_WAIT_MS;
-      while (!context.findTrigger(cfg.trigger)) {
-        if (Date.now() > end || !wanted) {
-          throw new IioError({ code: 'ENOENT', errno: 2, device: device.name, detail: `no IIO trigger named "${cfg.trigger}"` });
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      setCurrentTrigger(device, cfg.trigger);
-      attachedTrigger = cfg.trigger;
-    }
-
     async function start(): Promise<void> {
       if (stream || starting) return starting ?? undefined;
       starting = (async () => {
         const device = dev!.resolve();
-        if (cfg.transport === 'dmabuf') node.warn('iio-in: the DMABUF transport is not available in this version; using read()');
-        await attachTrigger(device);
+        attachedTrigger = (await attachTrigger(context, device, cfg.trigger, () => wanted)) ?? attachedTrigger;
         if (!wanted) return; // stopped while waiting for the trigger
         const channels = channelsFor(device, cfg);
-        const s = new CaptureStream(device, {
-          index: cfg.buffer,
-          channels,
-          scansPerBlock: cfg.samples,
-          length: cfg.bufferLength || undefined,
-          onBlock: (b) => deliver(device, s, decoder, repeats, b),
-          onError: (err) => {
-            reportError(node, err);
-            void stop(false);
+        let decoder: ScanDecoder | null = null;
+        let repeats: Record<string, number> = {};
+        const started = startCapture(
+          device,
+          {
+            index: cfg.buffer,
+            channels,
+            scansPerBlock: cfg.samples,
+            length: cfg.bufferLength || undefined,
+            // Decoded outputs read the DMABUF in place; raw output copies unless zero-copy is asked for.
+            payload: cfg.output !== 'raw' ? 'borrow' : cfg.zeroCopy ? 'zerocopy' : 'copy',
+            onBlock: (b) => deliver(device, started.stream, decoder!, repeats, b),
+            onError: (err) => {
+              reportError(node, err);
+              void stop(false);
+            },
           },
-        });
-        const decoder = new ScanDecoder(s.layout, cfg.scaled ? { scales: scalesFor(device, channels) } : {});
-        const repeats = Object.fromEntries(s.layout.elements.map((e) => [e.name, e.type.repeat]));
-        s.start();
-        stream = s;
-        node.status({ fill: 'green', shape: 'dot', text: 'running' });
+          cfg.transport,
+        );
+        decoder = new ScanDecoder(started.stream.layout, cfg.scaled ? { scales: scalesFor(device, channels) } : {});
+        repeats = Object.fromEntries(started.stream.layout.elements.map((e) => [e.name, e.type.repeat]));
+        stream = started.stream;
+        transportKind = started.transport;
+        transportText = started.transport === 'dmabuf' ? 'DMABUF' : started.fallback ? `read(), no DMABUF: ${started.fallback}` : 'read()';
+        node.status({ fill: 'green', shape: 'dot', text: `running (${transportText})` });
       })().finally(() => {
         starting = null;
       });
       return starting;
     }
 
-    function deliver(device: DeviceInfo, s: CaptureStream, decoder: ScanDecoder, repeats: Record<string, number>, b: CapturedBlock): void {
-      const msg: NodeMessage = { topic: topic(device), scans: b.scans, sequence: b.sequence, overrun: b.overrun, overruns: s.overruns, device: deviceRef(device) };
+    function deliver(device: DeviceInfo, s: StartedCapture['stream'], decoder: ScanDecoder, repeats: Record<string, number>, b: CapturedBlock): void {
+      const msg: NodeMessage = { topic: topic(device), transport: transportKind, scans: b.scans, sequence: b.sequence, overrun: b.overrun, overruns: s.overruns, device: deviceRef(device) };
       if (cfg.output === 'raw') {
         msg.payload = b.data;
         msg.layout = { scanBytes: s.layout.scanBytes, elements: s.layout.elements.map((e) => ({ name: e.name, offset: e.offset, type: formatScanType(e.type) })) };
@@ -144,7 +138,7 @@ export default function (RED: NodeAPI) {
       node.send(msg);
       messages++;
       if (b.overrun || messages === 1) {
-        node.status({ fill: s.overruns ? 'yellow' : 'green', shape: 'dot', text: s.overruns ? `running, ${s.overruns} overruns` : 'running' });
+        node.status({ fill: s.overruns ? 'yellow' : 'green', shape: 'dot', text: s.overruns ? `running (${transportText}), ${s.overruns} overruns` : `running (${transportText})` });
       }
     }
 
@@ -154,8 +148,7 @@ export default function (RED: NodeAPI) {
       await s?.stop();
       if (detach && attachedTrigger) {
         try {
-          const device = dev!.resolve();
-          if (getCurrentTrigger(device) === attachedTrigger) setCurrentTrigger(device, '');
+          detachTrigger(dev!.resolve(), attachedTrigger);
         } catch {
           /* the device is gone: nothing left attached */
         }

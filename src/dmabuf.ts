@@ -182,10 +182,12 @@ function checkBlocks(n: unknown): number {
 
 export interface DmabufCaptureOptions extends CaptureOptions, DmabufOptions {
   /**
-   * Hand out views of the DMABUF itself instead of copies. A payload then stays valid until
-   * `blocks / 2` further blocks have been delivered; after that the device writes into it again.
+   * What `onBlock` receives: `copy` (default) a Buffer of its own; `borrow` a view of the DMABUF
+   * valid only until onBlock returns (for consumers that decode at once: no copy at all);
+   * `zerocopy` a view of the DMABUF that stays valid until `blocks / 2` further blocks have been
+   * delivered, after which the device writes into it again.
    */
-  zeroCopy?: boolean;
+  payload?: 'copy' | 'borrow' | 'zerocopy';
 }
 
 /** Input through DMABUF: delivers blocks of exactly `scansPerBlock` scans, in order. */
@@ -270,19 +272,23 @@ export class DmabufCapture extends BufferStream {
     const overrun = this.inKernel.length === 0;
     if (overrun) this.overruns++;
     b.sync(DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-    let data: Buffer;
-    if (this.opts.zeroCopy) {
+    const view = b.view!.subarray(0, this.blockBytes);
+    const mode = this.opts.payload ?? 'copy';
+    const block: CapturedBlock = { data: mode === 'copy' ? Buffer.from(view) : view, scans: this.scansPerBlock, sequence: ++this.sequence, overrun };
+    if (mode === 'zerocopy') {
       b.escaped = true;
-      data = b.view!.subarray(0, this.blockBytes);
       this.held.push(b);
       const keep = Math.max(1, Math.floor(this.poolSize / 2));
       while (this.held.length > keep) this.requeue(bfd, this.held.shift()!);
-    } else {
-      data = Buffer.from(b.view!.subarray(0, this.blockBytes));
-      this.requeue(bfd, b);
+      this.opts.onBlock(block);
+      return;
     }
-    const block: CapturedBlock = { data, scans: this.scansPerBlock, sequence: ++this.sequence, overrun };
-    this.opts.onBlock(block);
+    if (mode === 'copy') this.requeue(bfd, b);
+    try {
+      this.opts.onBlock(block);
+    } finally {
+      if (mode === 'borrow' && this.running) this.requeue(bfd, b);
+    }
   }
 
   private requeue(bfd: number, b: DmabufBlock): void {

@@ -92,13 +92,19 @@ static int __init emu_init(void)
 		platform_driver_unregister(&emu_driver);
 		return PTR_ERR(emu_pdev);
 	}
+	/*
+	 * DMABUF attachments point at this device (the IIO core attaches to
+	 * the IIO device's parent) and can outlive its unregistration while a
+	 * buffer fd stays open: keep it allocated until module exit is done.
+	 */
+	get_device(&emu_pdev->dev);
 
 	return 0;
 }
 
 static void __exit emu_exit(void)
 {
-	bool told = false;
+	unsigned int waited = 0;
 
 	platform_device_unregister(emu_pdev);
 	platform_driver_unregister(&emu_driver);
@@ -109,13 +115,15 @@ static void __exit emu_exit(void)
 	 * it is closed.  Wait for that rather than leave dangling code pointers.
 	 */
 	while (atomic_read(&emu_live_objs)) {
-		if (!told) {
-			pr_info(EMU_DRV_NAME ": waiting for userspace to close buffer fds of removed devices\n");
-			told = true;
-		}
+		if (waited++ % 500 == 0)
+			pr_info(EMU_DRV_NAME ": waiting for userspace to close buffer fds of removed devices (%d objects)\n",
+				atomic_read(&emu_live_objs));
 		msleep(20);
 	}
 	synchronize_rcu();
+	/* The core finishes dma_buf_detach() right after our last callback. */
+	msleep(100);
+	put_device(&emu_pdev->dev);
 }
 
 module_init(emu_init);

@@ -1,1 +1,1673 @@
-int main(void){return 0;}
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iio_selftest - guest-side checks of the iio_emu devices through the kernel's
+ * IIO userspace API (sysfs, /dev/iio:deviceX, ioctls, DMABUF).
+ *
+ *   iio_selftest capture [N [HZ]]  hrtimer trigger, emu-adc buffer0, N scans vs pattern
+ *   iio_selftest freerun [N [HZ]]  the same without a trigger (emu_free_running)
+ *   iio_selftest sysfstrig   sysfs trigger fires single scans (emu-adc, emu-thermo)
+ *   iio_selftest events      emu-thermo threshold events through the event fd
+ *   iio_selftest dmabuf      emu-adc buffer1: GET_FD, DMABUF attach/enqueue/complete/cancel
+ *   iio_selftest dac         emu-dac: write() through buffer0, DMABUF incl. cyclic
+ *   iio_selftest unbind      unbind/bind the platform device while fds are open
+ *   iio_selftest stress [N]  N rounds: stream everything, unbind mid-stream, bind
+ *   iio_selftest rmmod KO    rmmod while a buffer fd is held, then insmod KO
+ *   iio_selftest write P V   write V to P; exit status = errno (for EINVAL checks)
+ *
+ * Every check prints one line "PASS <what>" or "FAIL <what>: <why>"; the exit
+ * status is 1 if any check failed.  Every wait has a timeout.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/sync_file.h>
+
+/* IIO UAPI, spelled out here (the host's uapi headers may predate DMABUF). */
+#define EMU_IIO_GET_EVENT_FD_IOCTL	_IOR('i', 0x90, int)
+#define EMU_IIO_BUFFER_GET_FD_IOCTL	_IOWR('i', 0x91, int)
+#define EMU_IIO_DMABUF_ATTACH_IOCTL	_IOW('i', 0x92, int)
+#define EMU_IIO_DMABUF_DETACH_IOCTL	_IOW('i', 0x93, int)
+struct emu_iio_dmabuf {
+	uint32_t fd;
+	uint32_t flags;
+	uint64_t bytes_used;
+};
+#define EMU_IIO_DMABUF_ENQUEUE_IOCTL	_IOW('i', 0x94, struct emu_iio_dmabuf)
+#define EMU_IIO_DMABUF_CYCLIC		1
+struct emu_iio_event_data {
+	uint64_t id;
+	int64_t timestamp;
+};
+
+#define SYS_IIO "/sys/bus/iio/devices"
+#define CFG_HRTIMER "/sys/kernel/config/iio/triggers/hrtimer"
+#define SYSFS_TRIG SYS_IIO "/iio_sysfs_trigger"
+#define PLATFORM_DRV "/sys/bus/platform/drivers/iio-emu"
+
+#define IIO_TEMP_TYPE 9		/* enum iio_chan_type IIO_TEMP */
+
+static int n_pass, n_fail;
+
+static void result(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("%s ", ok ? "PASS" : "FAIL");
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+	va_end(ap);
+	if (ok)
+		n_pass++;
+	else
+		n_fail++;
+}
+
+#define CHECK(cond, ...) result(!!(cond), __VA_ARGS__)
+
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("  # ");
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+	va_end(ap);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* ---------------------------------------------------------------- sysfs */
+
+/* Returns 0 or -errno. */
+static int wr(const char *path, const char *val)
+{
+	int fd, ret = 0;
+	ssize_t n;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int wrf(const char *val, const char *fmt, ...)
+{
+	char path[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	return wr(path, val);
+}
+
+/* Reads and trims a sysfs value; returns 0 or -errno. */
+static int rd(const char *path, char *buf, size_t len)
+{
+	int fd;
+	ssize_t n;
+
+	buf[0] = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	close(fd);
+	buf[n] = 0;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = 0;
+	return 0;
+}
+
+static int rdf(char *buf, size_t len, const char *fmt, ...)
+{
+	char path[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	return rd(path, buf, len);
+}
+
+static long long rdll(const char *fmt, ...)
+{
+	char path[512], buf[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (rd(path, buf, sizeof(buf)))
+		return LLONG_MIN;
+	return strtoll(buf, NULL, 0);
+}
+
+/* Waits until the integer attribute is >= target; returns its last value. */
+static long long wait_ge(long long target, int timeout_ms, const char *path)
+{
+	double end = now_ms() + timeout_ms;
+	long long v;
+
+	for (;;) {
+		v = rdll("%s", path);
+		if (v >= target || now_ms() > end)
+			return v;
+		sleep_ms(1);
+	}
+}
+
+static bool isdigit_str(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+struct iiodev {
+	char path[256];		/* /sys/bus/iio/devices/iio:deviceN */
+	char chr[64];		/* /dev/iio:deviceN */
+	int num;
+};
+
+/* Finds an IIO device (or trigger, prefix "trigger") by its name. */
+static bool find_by_name(const char *prefix, const char *name, struct iiodev *d)
+{
+	DIR *dir = opendir(SYS_IIO);
+	struct dirent *de;
+	char buf[128];
+	bool found = false;
+
+	if (!dir)
+		return false;
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		if (!isdigit_str(de->d_name + strlen(prefix)))
+			continue;
+		if (rdf(buf, sizeof(buf), SYS_IIO "/%s/name", de->d_name))
+			continue;
+		if (strcmp(buf, name))
+			continue;
+		snprintf(d->path, sizeof(d->path), SYS_IIO "/%.64s", de->d_name);
+		d->num = atoi(de->d_name + strlen(prefix));
+		snprintf(d->chr, sizeof(d->chr), "/dev/iio:device%d", d->num);
+		found = true;
+		break;
+	}
+	closedir(dir);
+	return found;
+}
+
+static bool find_dev(const char *name, struct iiodev *d)
+{
+	return find_by_name("iio:device", name, d);
+}
+
+static bool find_trig(const char *name, struct iiodev *t)
+{
+	return find_by_name("trigger", name, t);
+}
+
+/* ------------------------------------------------------------- triggers */
+
+static bool hrtimer_create(const char *name, int freq, struct iiodev *t)
+{
+	char path[256], val[32];
+	double end = now_ms() + 3000;
+
+	snprintf(path, sizeof(path), CFG_HRTIMER "/%s", name);
+	if (mkdir(path, 0755) && errno != EEXIST) {
+		note("mkdir %s: %s", path, strerror(errno));
+		return false;
+	}
+	while (!find_trig(name, t)) {
+		if (now_ms() > end)
+			return false;
+		sleep_ms(5);
+	}
+	snprintf(val, sizeof(val), "%d", freq);
+	return wrf(val, "%s/sampling_frequency", t->path) == 0;
+}
+
+static void hrtimer_remove(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), CFG_HRTIMER "/%s", name);
+	rmdir(path);
+}
+
+static bool sysfstrig_create(int id, struct iiodev *t)
+{
+	char val[32], name[32];
+
+	snprintf(val, sizeof(val), "%d", id);
+	snprintf(name, sizeof(name), "sysfstrig%d", id);
+	if (!find_trig(name, t)) {
+		int ret = wr(SYSFS_TRIG "/add_trigger", val);
+
+		if (ret) {
+			note("add_trigger %d: %s", id, strerror(-ret));
+			return false;
+		}
+	}
+	return find_trig(name, t);
+}
+
+static void sysfstrig_remove(int id)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%d", id);
+	wr(SYSFS_TRIG "/remove_trigger", val);
+}
+
+static int fire(const struct iiodev *t)
+{
+	return wrf("1", "%s/trigger_now", t->path);
+}
+
+/* A zero-length write never reaches sysfs: detach by writing "\n". */
+static int set_trigger(const struct iiodev *d, const char *name)
+{
+	return wrf(name[0] ? name : "\n", "%s/trigger/current_trigger", d->path);
+}
+
+/* -------------------------------------------------------- scan layouts */
+
+struct elem {
+	const char *name;	/* sysfs scan element prefix, e.g. in_voltage0 */
+	int kbase;		/* first value slot of the documented pattern */
+	bool en;
+	int index;
+	bool be, is_signed;
+	int bits, storage, shift, repeat;
+	int offset;		/* byte offset in the scan */
+};
+
+struct layout {
+	struct elem e[10];
+	int n;
+	bool ts;
+	int ts_offset;
+	int size;		/* bytes per scan */
+};
+
+static const struct {
+	const char *name;
+	int kbase;
+} adc_elems[] = {
+	{ "in_voltage0", 0 }, { "in_voltage1", 1 }, { "in_voltage2", 2 },
+	{ "in_voltage3", 3 }, { "in_voltage4", 4 }, { "in_accel_x", 8 },
+	{ "in_accel_y", 9 }, { "in_accel_z", 10 },
+};
+#define ADC_NELEMS 8
+
+/* Parses "[be|le]:[s|u]bits/storage[Xrepeat]>>shift". */
+static bool parse_type(const char *s, struct elem *e)
+{
+	char *p;
+
+	if (strncmp(s, "be:", 3) && strncmp(s, "le:", 3))
+		return false;
+	e->be = s[0] == 'b';
+	if (s[3] != 's' && s[3] != 'u')
+		return false;
+	e->is_signed = s[3] == 's';
+	e->bits = strtol(s + 4, &p, 10);
+	if (*p++ != '/')
+		return false;
+	e->storage = strtol(p, &p, 10);
+	e->repeat = 1;
+	if (*p == 'X')
+		e->repeat = strtol(p + 1, &p, 10);
+	if (strncmp(p, ">>", 2))
+		return false;
+	e->shift = strtol(p + 2, &p, 10);
+	return *p == 0 && e->bits > 0 && e->storage % 8 == 0 && e->repeat > 0;
+}
+
+/*
+ * Builds the layout of emu-adc's buffer @buf from sysfs (types, indexes) and
+ * the channels we enabled (@mask bit i = adc_elems[i]), following the IIO
+ * rules: ascending index, each element aligned to its own size, the
+ * timestamp last, the scan padded to its largest element.
+ */
+static bool adc_layout(const struct iiodev *d, int buf, unsigned int mask,
+		       bool ts, struct layout *l)
+{
+	char t[64];
+	int i, off = 0, largest = 0;
+
+	memset(l, 0, sizeof(*l));
+	for (i = 0; i < ADC_NELEMS; i++) {
+		struct elem *e = &l->e[l->n];
+
+		if (!(mask & (1u << i)))
+			continue;
+		e->name = adc_elems[i].name;
+		e->kbase = adc_elems[i].kbase;
+		e->en = true;
+		if (rdf(t, sizeof(t), "%s/buffer%d/%s_type", d->path, buf, e->name) ||
+		    !parse_type(t, e)) {
+			note("bad type for %s: '%s'", e->name, t);
+			return false;
+		}
+		e->index = (int)rdll("%s/buffer%d/%s_index", d->path, buf, e->name);
+		l->n++;
+	}
+	/* Our table is in index order already; verify rather than sort. */
+	for (i = 1; i < l->n; i++)
+		if (l->e[i].index <= l->e[i - 1].index)
+			return false;
+	for (i = 0; i < l->n; i++) {
+		int sz = l->e[i].storage / 8 * l->e[i].repeat;
+
+		off = (off + sz - 1) / sz * sz;
+		l->e[i].offset = off;
+		off += sz;
+		if (sz > largest)
+			largest = sz;
+	}
+	l->ts = ts;
+	if (ts) {
+		off = (off + 7) / 8 * 8;
+		l->ts_offset = off;
+		off += 8;
+		if (8 > largest)
+			largest = 8;
+	}
+	l->size = (off + largest - 1) / largest * largest;
+	return true;
+}
+
+/* The documented pattern. */
+static uint32_t pattern_raw(unsigned int k, unsigned int bits, uint64_t n)
+{
+	uint64_t step = (1ULL << (bits - 8)) + 1;
+
+	return (uint32_t)((k * 961ULL + n * step) & ((1ULL << bits) - 1));
+}
+
+static void expected_scan(const struct layout *l, uint64_t n, uint8_t *out)
+{
+	int i, r;
+
+	memset(out, 0, l->size);
+	for (i = 0; i < l->n; i++) {
+		const struct elem *e = &l->e[i];
+		int sz = e->storage / 8;
+
+		for (r = 0; r < e->repeat; r++) {
+			uint64_t raw = pattern_raw(e->kbase + r, e->bits, n);
+			uint64_t v = (raw << e->shift) |
+				     (n & ((1ULL << e->shift) - 1));
+			uint8_t *p = out + e->offset + r * sz;
+			int b;
+
+			for (b = 0; b < sz; b++) {
+				int shift = e->be ? 8 * (sz - 1 - b) : 8 * b;
+
+				p[b] = (uint8_t)(v >> shift);
+			}
+		}
+	}
+}
+
+static int64_t scan_ts(const struct layout *l, const uint8_t *scan)
+{
+	int64_t ts;
+
+	memcpy(&ts, scan + l->ts_offset, 8);
+	return ts;
+}
+
+/*
+ * Compares @count scans starting with scan number @n0 against the pattern
+ * (timestamps excluded: they must be non-decreasing and non-zero).
+ * Returns the number of bad scans; describes the first few.
+ */
+static int verify_scans(const struct layout *l, const uint8_t *data,
+			int count, uint64_t n0, const char *what)
+{
+	uint8_t exp[128];
+	int bad = 0, i, j;
+	int64_t last_ts = INT64_MIN;
+
+	for (i = 0; i < count; i++) {
+		const uint8_t *s = data + (size_t)i * l->size;
+
+		expected_scan(l, n0 + i, exp);
+		for (j = 0; j < l->size; j++) {
+			if (l->ts && j >= l->ts_offset && j < l->ts_offset + 8)
+				continue;
+			if (s[j] != exp[j])
+				break;
+		}
+		if (j < l->size) {
+			if (bad < 3)
+				note("%s: scan n=%" PRIu64 " byte %d: got 0x%02x want 0x%02x",
+				     what, n0 + i, j, s[j], exp[j]);
+			bad++;
+			continue;
+		}
+		if (l->ts) {
+			int64_t ts = scan_ts(l, s);
+
+			if (ts == 0 || ts < last_ts) {
+				if (bad < 3)
+					note("%s: scan n=%" PRIu64 " timestamp %" PRId64 " after %" PRId64,
+					     what, n0 + i, ts, last_ts);
+				bad++;
+			}
+			last_ts = ts;
+		}
+	}
+	return bad;
+}
+
+/* n of a scan from its voltage1 value: (961 + 257 n) mod 65536, 257^-1 = 65281. */
+static bool scan_n_from_v1(const struct layout *l, const uint8_t *scan,
+			   uint64_t *n)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->e[i].kbase == 1) {
+			uint16_t v = (uint16_t)(scan[l->e[i].offset] |
+						scan[l->e[i].offset + 1] << 8);
+
+			*n = (uint16_t)((uint32_t)(uint16_t)(v - 961) * 65281u);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Configures emu-adc buffer @buf: channels in @mask, timestamp, length. */
+static bool adc_buffer_setup(const struct iiodev *d, int buf, unsigned int mask,
+			     bool ts, int length)
+{
+	char val[32];
+	int i, ret = 0;
+
+	wrf("0", "%s/buffer%d/enable", d->path, buf);
+	for (i = 0; i < ADC_NELEMS; i++)
+		ret |= wrf(mask & (1u << i) ? "1" : "0", "%s/buffer%d/%s_en",
+			   d->path, buf, adc_elems[i].name);
+	ret |= wrf(ts ? "1" : "0", "%s/buffer%d/in_timestamp_en", d->path, buf);
+	snprintf(val, sizeof(val), "%d", length);
+	ret |= wrf(val, "%s/buffer%d/length", d->path, buf);
+	return ret == 0;
+}
+
+/* Reads up to @want bytes from a non-blocking fd, waiting with poll(). */
+static size_t read_full(int fd, uint8_t *dst, size_t want, int timeout_ms)
+{
+	double end = now_ms() + timeout_ms;
+	size_t got = 0;
+
+	while (got < want) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int left = (int)(end - now_ms());
+		ssize_t n;
+
+		if (left <= 0)
+			break;
+		if (poll(&p, 1, left) <= 0)
+			break;
+		n = read(fd, dst + got, want - got);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			note("read: %s", strerror(errno));
+			break;
+		}
+		got += n;
+	}
+	return got;
+}
+
+/* ---------------------------------------------------------------- DMABUF */
+
+static int heap_alloc(size_t len)
+{
+	struct dma_heap_allocation_data a = {
+		.len = len,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	int hfd, ret;
+
+	hfd = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+	if (hfd < 0) {
+		note("open /dev/dma_heap/system: %s", strerror(errno));
+		return -1;
+	}
+	ret = ioctl(hfd, DMA_HEAP_IOCTL_ALLOC, &a);
+	close(hfd);
+	if (ret) {
+		note("DMA_HEAP_IOCTL_ALLOC: %s", strerror(errno));
+		return -1;
+	}
+	return (int)a.fd;
+}
+
+static int dmabuf_sync(int fd, uint64_t flags)
+{
+	struct dma_buf_sync s = { .flags = flags };
+
+	return ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
+}
+
+static bool wait_fd(int fd, short events, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	return poll(&p, 1, timeout_ms) == 1 && (p.revents & events);
+}
+
+static int iio_ioctl_int(int fd, unsigned long req, int arg)
+{
+	return ioctl(fd, req, &arg) ? -errno : arg;
+}
+
+static int dmabuf_attach(int bfd, int dfd)
+{
+	return ioctl(bfd, EMU_IIO_DMABUF_ATTACH_IOCTL, &dfd) ? -errno : 0;
+}
+
+static int dmabuf_detach(int bfd, int dfd)
+{
+	return ioctl(bfd, EMU_IIO_DMABUF_DETACH_IOCTL, &dfd) ? -errno : 0;
+}
+
+static int enqueue(int bfd, int dfd, uint64_t bytes, uint32_t flags)
+{
+	struct emu_iio_dmabuf q = { .fd = (uint32_t)dfd, .flags = flags,
+				    .bytes_used = bytes };
+
+	return ioctl(bfd, EMU_IIO_DMABUF_ENQUEUE_IOCTL, &q) ? -errno : 0;
+}
+
+/* A sync_file with the fences currently on the DMABUF (to see errors). */
+static int export_sync(int dfd)
+{
+	struct dma_buf_export_sync_file e = { .flags = DMA_BUF_SYNC_RW, .fd = -1 };
+
+	if (ioctl(dfd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &e))
+		return -1;
+	return e.fd;
+}
+
+/* 1 signalled, 0 active, <0 the fence's error. */
+static int sync_status(int sfd)
+{
+	struct sync_file_info info;
+
+	memset(&info, 0, sizeof(info));
+	if (ioctl(sfd, SYNC_IOC_FILE_INFO, &info))
+		return -1000;
+	return info.status;
+}
+
+/* Copies a DMABUF's first @len bytes out, bracketed by SYNC START/END. */
+static bool dmabuf_read(int dfd, uint8_t *dst, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, dfd, 0);
+
+	if (p == MAP_FAILED) {
+		note("mmap dmabuf: %s", strerror(errno));
+		return false;
+	}
+	dmabuf_sync(dfd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	memcpy(dst, p, len);
+	dmabuf_sync(dfd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	munmap(p, len);
+	return true;
+}
+
+static bool dmabuf_write(int dfd, const uint8_t *src, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, dfd, 0);
+
+	if (p == MAP_FAILED) {
+		note("mmap dmabuf: %s", strerror(errno));
+		return false;
+	}
+	dmabuf_sync(dfd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	memcpy(p, src, len);
+	dmabuf_sync(dfd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	munmap(p, len);
+	return true;
+}
+
+/* zlib CRC-32 */
+static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
+{
+	crc = ~crc;
+	while (n--) {
+		int k;
+
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+	}
+	return ~crc;
+}
+
+/* ------------------------------------------------------------ (b) capture */
+
+#define ADC_ALL 0xffu
+
+/*
+ * Captures @nscans scans of all channels through buffer0 with an hrtimer
+ * trigger at @freq Hz, or (@freerun) without a trigger in emu-adc's
+ * free-running mode at sampling_frequency = @freq.
+ */
+static int cmd_capture(int nscans, int freq, bool freerun)
+{
+	const char *tag = freerun ? "freerun" : "capture";
+	struct iiodev adc, trig;
+	struct layout l;
+	uint8_t *data = NULL;
+	char val[32], cur[64];
+	size_t got;
+	int fd = -1;
+	bool ok;
+
+	if (!find_dev("emu-adc", &adc)) {
+		CHECK(false, "%s: emu-adc present", tag);
+		return 1;
+	}
+	if (freerun) {
+		snprintf(val, sizeof(val), "%d", freq);
+		CHECK(set_trigger(&adc, "") == 0 &&
+		      wrf(val, "%s/sampling_frequency", adc.path) == 0 &&
+		      wrf("1", "%s/emu_free_running", adc.path) == 0,
+		      "%s: no trigger, sampling_frequency %d, emu_free_running 1", tag, freq);
+	} else {
+		ok = hrtimer_create("emuselftest", freq, &trig);
+		CHECK(ok, "%s: hrtimer trigger emuselftest created via configfs at %d Hz", tag, freq);
+		if (!ok)
+			goto out;
+	}
+
+	ok = adc_buffer_setup(&adc, 0, ADC_ALL, true, 4096) &&
+	     adc_layout(&adc, 0, ADC_ALL, true, &l);
+	CHECK(ok && l.size == 40, "%s: buffer0 all channels + timestamp, length 4096, scan %d bytes (want 40)",
+	      tag, ok ? l.size : -1);
+	if (!ok)
+		goto out;
+	wrf("0", "%s/emu_dropped_scans", adc.path);
+	if (!freerun)
+		CHECK(set_trigger(&adc, "emuselftest") == 0, "%s: current_trigger = emuselftest", tag);
+	fd = open(adc.chr, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	CHECK(fd >= 0, "%s: open %s", tag, adc.chr);
+	if (fd < 0)
+		goto out;
+	CHECK(wrf("1", "%s/buffer0/enable", adc.path) == 0, "%s: buffer0 enable", tag);
+
+	data = calloc(nscans, l.size);
+	{
+		double t0 = now_ms();
+
+		got = read_full(fd, data, (size_t)nscans * l.size, 90000);
+		note("read %zu bytes in %.0f ms", got, now_ms() - t0);
+	}
+	CHECK(got == (size_t)nscans * l.size, "%s: read %d scans (%zu bytes)", tag, nscans, got);
+	if (got == (size_t)nscans * l.size) {
+		int bad = verify_scans(&l, data, nscans, 0, tag);
+
+		CHECK(bad == 0, "%s: all bytes of %d scans equal the pattern, timestamps monotonic (%d bad)",
+		      tag, nscans, bad);
+	}
+	CHECK(wrf("0", "%s/buffer0/enable", adc.path) == 0, "%s: buffer0 disable", tag);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(data);
+	if (freerun) {
+		CHECK(wrf("0", "%s/emu_free_running", adc.path) == 0 &&
+		      wrf("1000", "%s/sampling_frequency", adc.path) == 0,
+		      "%s: emu_free_running 0, sampling_frequency 1000", tag);
+	} else {
+		CHECK(set_trigger(&adc, "") == 0 &&
+		      rdf(cur, sizeof(cur), "%s/trigger/current_trigger", adc.path) == 0 &&
+		      cur[0] == 0, "%s: trigger detached", tag);
+		hrtimer_remove("emuselftest");
+		CHECK(!find_trig("emuselftest", &trig), "%s: hrtimer trigger removed (rmdir)", tag);
+	}
+	return n_fail ? 1 : 0;
+}
+
+/* ---------------------------------------------------- (c) sysfs trigger */
+
+static int cmd_sysfstrig(void)
+{
+	struct iiodev adc, th, trig;
+	struct layout l;
+	uint8_t data[40 * 8];
+	int fd, i;
+	size_t got;
+	ssize_t n;
+	char val[64];
+
+	if (!find_dev("emu-adc", &adc) || !find_dev("emu-thermo", &th)) {
+		CHECK(false, "sysfstrig: devices present");
+		return 1;
+	}
+	CHECK(sysfstrig_create(77, &trig), "sysfstrig: add_trigger 77 -> sysfstrig77");
+
+	/* emu-adc: exactly one scan per trigger_now */
+	CHECK(adc_buffer_setup(&adc, 0, ADC_ALL, true, 64) &&
+	      adc_layout(&adc, 0, ADC_ALL, true, &l), "sysfstrig: emu-adc buffer0 configured");
+	CHECK(set_trigger(&adc, "sysfstrig77") == 0, "sysfstrig: emu-adc current_trigger = sysfstrig77");
+	fd = open(adc.chr, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	CHECK(wrf("1", "%s/buffer0/enable", adc.path) == 0, "sysfstrig: emu-adc buffer0 enable");
+	for (i = 0; i < 5; i++) {
+		char p[300];
+
+		fire(&trig);
+		snprintf(p, sizeof(p), "%s/buffer0/data_available", adc.path);
+		if (wait_ge(i + 1, 5000, p) < i + 1)
+			break;
+	}
+	CHECK(i == 5, "sysfstrig: 5 x trigger_now -> 5 scans available");
+	sleep_ms(100);
+	got = read_full(fd, data, sizeof(data), 500);
+	CHECK(got == 5 * (size_t)l.size, "sysfstrig: exactly 5 scans readable (%zu bytes, want %d)",
+	      got, 5 * l.size);
+	if (got >= 5 * (size_t)l.size)
+		CHECK(verify_scans(&l, data, 5, 0, "sysfstrig") == 0,
+		      "sysfstrig: the 5 scans equal the pattern for n=0..4");
+	n = read(fd, data, sizeof(data));
+	CHECK(n < 0 && errno == EAGAIN, "sysfstrig: drained buffer reads EAGAIN (non-blocking)");
+
+	/* in_*_raw returns the most recent scan's value (n = 4) */
+	{
+		static const struct { const char *attr; long long want; } raws[] = {
+			{ "in_voltage0_raw", (0 * 961 + 4 * 17) % 4096 },
+			{ "in_voltage1_raw", 961 + 4 * 257 },
+			{ "in_voltage2_raw", 1922 + 4 * 257 },
+			{ "in_voltage3_raw", 2883 + 4 * 65537 },
+			{ "in_voltage4_raw", 3844 + 4 * 257 },
+			{ "in_accel_x_raw", 7688 + 4 * 257 },
+			{ "in_accel_y_raw", 8649 + 4 * 257 },
+			{ "in_accel_z_raw", 9610 + 4 * 257 },
+		};
+		for (i = 0; i < (int)(sizeof(raws) / sizeof(raws[0])); i++) {
+			long long v = rdll("%s/%s", adc.path, raws[i].attr);
+
+			CHECK(v == raws[i].want, "sysfstrig: %s = %lld after scan n=4 (want %lld)",
+			      raws[i].attr, v, raws[i].want);
+		}
+	}
+	wrf("0", "%s/buffer0/enable", adc.path);
+	set_trigger(&adc, "");
+	close(fd);
+
+	/* emu-thermo: its triggered buffer with the same trigger */
+	wrf("25000", "%s/emu_temp_mC", th.path);
+	wrf("1", "%s/buffer0/in_temp_en", th.path);
+	wrf("1", "%s/buffer0/in_timestamp_en", th.path);
+	wrf("16", "%s/buffer0/length", th.path);
+	CHECK(set_trigger(&th, "sysfstrig77") == 0, "sysfstrig: emu-thermo current_trigger = sysfstrig77");
+	fd = open(th.chr, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	CHECK(wrf("1", "%s/buffer0/enable", th.path) == 0, "sysfstrig: emu-thermo buffer0 enable");
+	fire(&trig);
+	got = read_full(fd, data, 16, 5000);
+	if (got == 16) {
+		int16_t t;
+		int64_t ts;
+
+		memcpy(&t, data, 2);
+		memcpy(&ts, data + 8, 8);
+		CHECK(t == 240 && ts > 0, "sysfstrig: emu-thermo scan: in_temp %d (want 240), timestamp %" PRId64,
+		      t, ts);
+	} else {
+		CHECK(false, "sysfstrig: emu-thermo scan readable (%zu bytes)", got);
+	}
+	wrf("0", "%s/buffer0/enable", th.path);
+	set_trigger(&th, "");
+	close(fd);
+	rdf(val, sizeof(val), "%s/trigger/current_trigger", th.path);
+	CHECK(val[0] == 0, "sysfstrig: triggers detached");
+
+	sysfstrig_remove(77);
+	CHECK(!find_trig("sysfstrig77", &trig), "sysfstrig: remove_trigger 77");
+	return n_fail ? 1 : 0;
+}
+
+/* ------------------------------------------------------------ (e) events */
+
+static bool read_event(int efd, int timeout_ms, struct emu_iio_event_data *ev)
+{
+	if (!wait_fd(efd, POLLIN, timeout_ms))
+		return false;
+	return read(efd, ev, sizeof(*ev)) == sizeof(*ev);
+}
+
+static void check_event(const struct emu_iio_event_data *ev, int dir,
+			const char *what)
+{
+	unsigned int type = (ev->id >> 56) & 0xff;
+	unsigned int diff = (ev->id >> 55) & 1;
+	unsigned int evdir = (ev->id >> 48) & 0x7f;
+	unsigned int mod = (ev->id >> 40) & 0xff;
+	unsigned int chan_type = (ev->id >> 32) & 0xff;
+	int16_t chan = (int16_t)(ev->id & 0xffff);
+
+	CHECK(type == 0 && diff == 0 && evdir == (unsigned int)dir && mod == 0 &&
+	      chan_type == IIO_TEMP_TYPE && chan == 0 && ev->timestamp > 0,
+	      "events: %s: id 0x%016" PRIx64 " = type %u (THRESH 0) dir %u (want %d) chan_type %u (IIO_TEMP %d) channel %d, ts %" PRId64,
+	      what, ev->id, type, evdir, dir, chan_type, IIO_TEMP_TYPE, chan, ev->timestamp);
+}
+
+static int cmd_events(void)
+{
+	struct iiodev th;
+	struct emu_iio_event_data ev;
+	int fd, efd, ret;
+	char p[300];
+
+	if (!find_dev("emu-thermo", &th)) {
+		CHECK(false, "events: emu-thermo present");
+		return 1;
+	}
+	wrf("25000", "%s/emu_temp_mC", th.path);
+	wrf("560", "%s/events/in_temp_thresh_rising_value", th.path);
+	wrf("400", "%s/events/in_temp_thresh_falling_value", th.path);
+	wrf("16", "%s/events/in_temp_thresh_rising_hysteresis", th.path);
+	wrf("16", "%s/events/in_temp_thresh_falling_hysteresis", th.path);
+
+	fd = open(th.chr, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0, "events: open %s", th.chr);
+	if (fd < 0)
+		return 1;
+	efd = iio_ioctl_int(fd, EMU_IIO_GET_EVENT_FD_IOCTL, 0);
+	CHECK(efd >= 0, "events: IIO_GET_EVENT_FD_IOCTL");
+	ret = iio_ioctl_int(fd, EMU_IIO_GET_EVENT_FD_IOCTL, 0);
+	CHECK(ret == -EBUSY, "events: second IIO_GET_EVENT_FD_IOCTL -> EBUSY (%s)",
+	      ret < 0 ? strerror(-ret) : "succeeded");
+	if (ret >= 0)
+		close(ret);
+	if (efd < 0) {
+		close(fd);
+		return 1;
+	}
+	fcntl(efd, F_SETFL, O_NONBLOCK);
+
+	CHECK(wrf("1", "%s/events/in_temp_thresh_rising_en", th.path) == 0 &&
+	      wrf("1", "%s/events/in_temp_thresh_falling_en", th.path) == 0,
+	      "events: enable rising and falling");
+
+	/* heat past 45 °C: one RISING */
+	wrf("50000", "%s/emu_temp_mC", th.path);
+	if (read_event(efd, 5000, &ev))
+		check_event(&ev, 1, "heat to 50 C -> RISING");
+	else
+		CHECK(false, "events: heat to 50 C -> an event");
+	wrf("50500", "%s/emu_temp_mC", th.path);
+	CHECK(!read_event(efd, 300, &ev), "events: no second RISING while above");
+
+	/* 44 °C = raw 544 = value - hysteresis: not re-armed; back up: nothing */
+	wrf("44000", "%s/emu_temp_mC", th.path);
+	wrf("50000", "%s/emu_temp_mC", th.path);
+	CHECK(!read_event(efd, 300, &ev), "events: hysteresis: 50->44->50 C fires nothing");
+	/* 43 °C = raw 528 < 544: re-armed */
+	wrf("43000", "%s/emu_temp_mC", th.path);
+	wrf("46000", "%s/emu_temp_mC", th.path);
+	if (read_event(efd, 5000, &ev))
+		check_event(&ev, 1, "43->46 C after re-arm -> RISING");
+	else
+		CHECK(false, "events: 43->46 C after re-arm -> an event");
+
+	/* cool below 35 °C: FALLING */
+	wrf("20000", "%s/emu_temp_mC", th.path);
+	if (read_event(efd, 5000, &ev))
+		check_event(&ev, 2, "cool to 20 C -> FALLING");
+	else
+		CHECK(false, "events: cool to 20 C -> an event");
+	CHECK(!read_event(efd, 300, &ev), "events: nothing else queued");
+
+	/* disabled events stay silent */
+	wrf("0", "%s/events/in_temp_thresh_rising_en", th.path);
+	wrf("0", "%s/events/in_temp_thresh_falling_en", th.path);
+	wrf("50000", "%s/emu_temp_mC", th.path);
+	wrf("20000", "%s/emu_temp_mC", th.path);
+	CHECK(!read_event(efd, 300, &ev), "events: disabled events are not pushed");
+
+	/* heat cycle: triangle 20->50->20 C over 2 s produces both events */
+	wrf("25000", "%s/emu_temp_mC", th.path);
+	wrf("1", "%s/events/in_temp_thresh_rising_en", th.path);
+	wrf("1", "%s/events/in_temp_thresh_falling_en", th.path);
+	CHECK(wrf("2000", "%s/emu_heat_cycle_ms", th.path) == 0, "events: emu_heat_cycle_ms = 2000");
+	{
+		bool rise = false, fall = false;
+		double end = now_ms() + 15000;
+
+		while ((!rise || !fall) && now_ms() < end) {
+			if (!read_event(efd, 500, &ev))
+				continue;
+			if (((ev.id >> 48) & 0x7f) == 1)
+				rise = true;
+			if (((ev.id >> 48) & 0x7f) == 2 && rise)
+				fall = true;
+		}
+		CHECK(rise && fall, "events: heat cycle crosses both thresholds (rising %d, falling %d)",
+		      rise, fall);
+	}
+	CHECK(wrf("0", "%s/emu_heat_cycle_ms", th.path) == 0, "events: emu_heat_cycle_ms = 0 stops it");
+	wrf("0", "%s/events/in_temp_thresh_rising_en", th.path);
+	wrf("0", "%s/events/in_temp_thresh_falling_en", th.path);
+	wrf("25000", "%s/emu_temp_mC", th.path);
+	snprintf(p, sizeof(p), "%s/emu_temp_mC", th.path);
+	CHECK(rdll("%s", p) == 25000, "events: temperature restored to 25000");
+
+	close(efd);
+	close(fd);
+	return n_fail ? 1 : 0;
+}
+
+/* ------------------------------------------------------------ (f) DMABUF */
+
+static int cmd_dmabuf(void)
+{
+	struct iiodev adc, strig, htrig;
+	struct layout l0, l1;
+	int cfd = -1, b0 = -1, b1 = -1, A = -1, B = -1, sfd, ret, i;
+	/*
+	 * buffer0 gets a subset, demuxed by the core.  It includes the highest
+	 * active channel (accel_z): the 6.12 core's demux takes the timestamp
+	 * from the wrong offset when a buffer omits active channels that come
+	 * after its last channel (see README.md).
+	 */
+	const unsigned int mask0 = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 7);
+	uint8_t buf0[40 * 20], blk[4096], blk2[4096];
+	char p[300];
+	uint64_t n0;
+
+	if (!find_dev("emu-adc", &adc)) {
+		CHECK(false, "dmabuf: emu-adc present");
+		return 1;
+	}
+	if (!sysfstrig_create(78, &strig)) {
+		CHECK(false, "dmabuf: sysfs trigger");
+		return 1;
+	}
+	wrf("0", "%s/emu_dropped_scans", adc.path);
+
+	/* buffer0: voltage0, voltage3, voltage4 + ts; buffer1: everything */
+	CHECK(adc_buffer_setup(&adc, 0, mask0, true, 256) &&
+	      adc_layout(&adc, 0, mask0, true, &l0) && l0.size == 32,
+	      "dmabuf: buffer0 = voltage0,3,4, accel_z + timestamp (32-byte scans)");
+	CHECK(adc_buffer_setup(&adc, 1, ADC_ALL, true, 64) &&
+	      adc_layout(&adc, 1, ADC_ALL, true, &l1) && l1.size == 40,
+	      "dmabuf: buffer1 = all channels + timestamp (40-byte scans)");
+	set_trigger(&adc, "sysfstrig78");
+
+	cfd = open(adc.chr, O_RDWR | O_CLOEXEC);
+	CHECK(cfd >= 0, "dmabuf: open %s", adc.chr);
+	if (cfd < 0)
+		goto out;
+	b0 = iio_ioctl_int(cfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 0);
+	CHECK(b0 >= 0, "dmabuf: IIO_BUFFER_GET_FD_IOCTL(0)");
+	b1 = iio_ioctl_int(cfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1);
+	CHECK(b1 >= 0, "dmabuf: IIO_BUFFER_GET_FD_IOCTL(1) while buffer0 is open");
+	ret = iio_ioctl_int(cfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1);
+	CHECK(ret == -EBUSY, "dmabuf: GET_FD(1) again -> EBUSY");
+	ret = iio_ioctl_int(cfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 2);
+	CHECK(ret == -ENODEV, "dmabuf: GET_FD(2) -> ENODEV");
+	if (b0 < 0 || b1 < 0)
+		goto out;
+	fcntl(b0, F_SETFL, O_NONBLOCK);
+
+	A = heap_alloc(4096);
+	B = heap_alloc(4096);
+	CHECK(A >= 0 && B >= 0, "dmabuf: two 4 KiB DMABUFs from /dev/dma_heap/system");
+	if (A < 0 || B < 0)
+		goto out;
+	ret = dmabuf_attach(b0, A);
+	CHECK(ret == -EPERM, "dmabuf: ATTACH on buffer0 (kfifo) -> EPERM (%s)",
+	      ret < 0 ? strerror(-ret) : "ok");
+	CHECK(dmabuf_attach(b1, A) == 0 &&
+	      dmabuf_attach(b1, B) == 0,
+	      "dmabuf: ATTACH both on buffer1");
+	ret = dmabuf_attach(b1, A);
+	CHECK(ret == -EBUSY, "dmabuf: ATTACH the same DMABUF twice -> EBUSY");
+	ret = enqueue(b1, A, 400, EMU_IIO_DMABUF_CYCLIC);
+	CHECK(ret == -EINVAL, "dmabuf: ENQUEUE cyclic on an input buffer -> EINVAL");
+	ret = enqueue(b1, A, 0, 0);
+	CHECK(ret == -EINVAL, "dmabuf: ENQUEUE bytes_used 0 -> EINVAL");
+	ret = enqueue(b1, A, 8192, 0);
+	CHECK(ret == -EINVAL, "dmabuf: ENQUEUE bytes_used > size -> EINVAL");
+
+	/* Part 1: both buffers, sysfs trigger, 20 scans: demux into two layouts */
+	CHECK(enqueue(b1, A, 10 * 40, 0) == 0 && enqueue(b1, B, 10 * 40, 0) == 0,
+	      "dmabuf: ENQUEUE two blocks of 10 scans before enabling");
+	ret = enqueue(b1, A, 400, 0);
+	CHECK(ret == -EBUSY, "dmabuf: ENQUEUE a block that is still queued -> EBUSY");
+	CHECK(wrf("1", "%s/buffer0/enable", adc.path) == 0 &&
+	      wrf("1", "%s/buffer1/enable", adc.path) == 0, "dmabuf: enable buffer0 and buffer1");
+	snprintf(p, sizeof(p), "%s/buffer0/data_available", adc.path);
+	for (i = 0; i < 20; i++) {
+		fire(&strig);
+		if (wait_ge(i + 1, 5000, p) < i + 1)
+			break;
+	}
+	CHECK(i == 20, "dmabuf: 20 scans triggered");
+	CHECK(read_full(b0, buf0, 20 * 32, 2000) == 20 * 32 &&
+	      verify_scans(&l0, buf0, 20, 0, "buffer0") == 0,
+	      "dmabuf: buffer0 (read via its buffer fd) holds n=0..19 in its own layout");
+	CHECK(wait_fd(A, POLLOUT, 5000) && wait_fd(B, POLLOUT, 5000),
+	      "dmabuf: both blocks complete (POLLOUT on the DMABUF fds)");
+	CHECK(dmabuf_read(A, blk, 400) && verify_scans(&l1, blk, 10, 0, "block A") == 0,
+	      "dmabuf: block A holds n=0..9 (SYNC START/END, mmap)");
+	CHECK(dmabuf_read(B, blk2, 400) && verify_scans(&l1, blk2, 10, 10, "block B") == 0,
+	      "dmabuf: block B holds n=10..19");
+	{
+		int64_t a0 = scan_ts(&l1, blk), b0ts = scan_ts(&l0, buf0);
+		int64_t a19 = scan_ts(&l1, blk2 + 9 * 40), b19 = scan_ts(&l0, buf0 + 19 * 32);
+
+		CHECK(a0 == b0ts && a19 == b19,
+		      "dmabuf: both buffers carry the same timestamps (n=0: %" PRId64 " / %" PRId64
+		      ", n=19: %" PRId64 " / %" PRId64 ")", a0, b0ts, a19, b19);
+	}
+	fire(&strig);
+	wait_ge(1, 5000, p);
+	snprintf(p, sizeof(p), "%s/emu_dropped_scans", adc.path);
+	CHECK(wait_ge(1, 2000, p) == 1, "dmabuf: a scan with no block queued is counted in emu_dropped_scans");
+	CHECK(wrf("0", "%s/buffer1/enable", adc.path) == 0 &&
+	      wrf("0", "%s/buffer0/enable", adc.path) == 0, "dmabuf: disable both");
+
+	/* Part 2: queued block cancelled by disable */
+	CHECK(enqueue(b1, A, 400, 0) == 0, "dmabuf: ENQUEUE block A again");
+	sfd = export_sync(A);
+	CHECK(sfd >= 0 && sync_status(sfd) == 0, "dmabuf: its fence is pending (sync_file status 0)");
+	wrf("1", "%s/buffer1/enable", adc.path);
+	wrf("0", "%s/buffer1/enable", adc.path);
+	CHECK(wait_fd(A, POLLOUT, 5000), "dmabuf: disable completes the queued block");
+	ret = sfd >= 0 ? sync_status(sfd) : -1000;
+	CHECK(ret == -ECANCELED, "dmabuf: ... with fence error ECANCELED (status %d)", ret);
+	if (sfd >= 0)
+		close(sfd);
+
+	/* Part 3: streaming with an hrtimer trigger, 100-scan blocks */
+	set_trigger(&adc, "");
+	CHECK(hrtimer_create("emudma", 2000, &htrig), "dmabuf: hrtimer trigger emudma 2000 Hz");
+	set_trigger(&adc, "emudma");
+	wrf("0", "%s/emu_dropped_scans", adc.path);
+	CHECK(enqueue(b1, A, 4000, 0) == 0 && enqueue(b1, B, 4000, 0) == 0,
+	      "dmabuf: ENQUEUE A, B (100 scans each)");
+	CHECK(wrf("1", "%s/buffer1/enable", adc.path) == 0, "dmabuf: enable buffer1 alone");
+	CHECK(wait_fd(A, POLLOUT, 30000), "dmabuf: block A complete");
+	CHECK(enqueue(b1, A, 4000, 0) == 0, "dmabuf: re-ENQUEUE A");
+	CHECK(wait_fd(B, POLLOUT, 30000) && dmabuf_read(B, blk2, 4000) &&
+	      verify_scans(&l1, blk2, 100, 100, "block B") == 0,
+	      "dmabuf: block B holds n=100..199");
+	CHECK(wait_fd(A, POLLOUT, 30000) && dmabuf_read(A, blk, 4000),
+	      "dmabuf: re-queued block A complete");
+	n0 = 0;
+	ret = scan_n_from_v1(&l1, blk, &n0);
+	CHECK(ret && n0 >= 200 && verify_scans(&l1, blk, 100, n0, "block A'") == 0,
+	      "dmabuf: re-queued A holds a contiguous run n=%" PRIu64 "..%" PRIu64,
+	      n0, n0 + 99);
+	CHECK(wrf("0", "%s/buffer1/enable", adc.path) == 0, "dmabuf: disable buffer1");
+	note("emu_dropped_scans = %lld (scans with no block queued)",
+	     rdll("%s/emu_dropped_scans", adc.path));
+
+	CHECK(dmabuf_detach(b1, A) == 0 &&
+	      dmabuf_detach(b1, B) == 0,
+	      "dmabuf: DETACH both");
+	ret = dmabuf_detach(b1, A);
+	CHECK(ret == -EPERM, "dmabuf: DETACH again -> EPERM");
+out:
+	set_trigger(&adc, "");
+	hrtimer_remove("emudma");
+	sysfstrig_remove(78);
+	if (A >= 0)
+		close(A);
+	if (B >= 0)
+		close(B);
+	if (b0 >= 0)
+		close(b0);
+	if (b1 >= 0)
+		close(b1);
+	if (cfd >= 0)
+		close(cfd);
+	return n_fail ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------- (g) DAC */
+
+static int cmd_dac(void)
+{
+	struct iiodev dac, strig, htrig;
+	uint8_t data[64], all[4096];
+	int fd = -1, cfd = -1, b1 = -1, P = -1, Q = -1, R = -1, sfd, i, ret;
+	char pscans[300], punder[300], pwraps[300], crcs[32];
+	uint32_t crc;
+	long long wraps, scans, bytes;
+
+	if (!find_dev("emu-dac", &dac)) {
+		CHECK(false, "dac: emu-dac present");
+		return 1;
+	}
+	snprintf(pscans, sizeof(pscans), "%s/emu_consumed_scans", dac.path);
+	snprintf(punder, sizeof(punder), "%s/emu_underruns", dac.path);
+	snprintf(pwraps, sizeof(pwraps), "%s/emu_cyclic_wraps", dac.path);
+
+	/* Part 1: write() through buffer0, consumed by a sysfs trigger */
+	CHECK(sysfstrig_create(79, &strig), "dac: sysfs trigger sysfstrig79");
+	CHECK(wrf("1", "%s/emu_reset", dac.path) == 0, "dac: emu_reset");
+	wrf("0", "%s/buffer0/enable", dac.path);
+	CHECK(wrf("1", "%s/buffer0/out_voltage0_en", dac.path) == 0 &&
+	      wrf("1", "%s/buffer0/out_voltage1_en", dac.path) == 0 &&
+	      wrf("64", "%s/buffer0/length", dac.path) == 0,
+	      "dac: buffer0 out_voltage0+1, length 64");
+	CHECK(set_trigger(&dac, "sysfstrig79") == 0, "dac: current_trigger = sysfstrig79");
+	CHECK(wrf("1", "%s/buffer0/enable", dac.path) == 0, "dac: buffer0 enable");
+	for (i = 0; i < 64; i++)
+		data[i] = (uint8_t)(i * 37 + 11);
+	fd = open(dac.chr, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	ret = fd >= 0 ? (int)write(fd, data, sizeof(data)) : -1;
+	CHECK(ret == 64, "dac: write() 64 bytes (16 scans) -> %d", ret);
+	for (i = 0; i < 16; i++) {
+		fire(&strig);
+		if (wait_ge(i + 1, 5000, pscans) < i + 1)
+			break;
+	}
+	CHECK(i == 16, "dac: 16 triggers consumed 16 scans");
+	rdf(crcs, sizeof(crcs), "%s/emu_consumed_crc32", dac.path);
+	crc = crc32_update(0, data, 64);
+	CHECK(rdll("%s/emu_consumed_bytes", dac.path) == 64, "dac: emu_consumed_bytes = 64");
+	CHECK(strtoul(crcs, NULL, 16) == crc && strlen(crcs) == 10,
+	      "dac: emu_consumed_crc32 = %s (want 0x%08x)", crcs, crc);
+	CHECK(rdll("%s/out_voltage0_raw", dac.path) == (int16_t)(data[60] | data[61] << 8) &&
+	      rdll("%s/out_voltage1_raw", dac.path) == (int16_t)(data[62] | data[63] << 8),
+	      "dac: out_voltage0/1_raw = the last scan output");
+	CHECK(rdll("%s", punder) == 0, "dac: no underruns so far");
+	fire(&strig);
+	CHECK(wait_ge(1, 5000, punder) == 1 && rdll("%s", pscans) == 16,
+	      "dac: a trigger with the buffer empty counts one underrun");
+	wrf("0", "%s/buffer0/enable", dac.path);
+	set_trigger(&dac, "");
+	close(fd);
+	fd = -1;
+	sysfstrig_remove(79);
+
+	/* Part 2: DMABUF: a 16-scan block, then a cyclic 32-scan block, then 8 scans */
+	CHECK(wrf("1", "%s/emu_reset", dac.path) == 0 && rdll("%s", pscans) == 0 &&
+	      rdll("%s", pwraps) == 0, "dac: emu_reset zeroes the counters");
+	wrf("1", "%s/buffer1/out_voltage0_en", dac.path);
+	wrf("1", "%s/buffer1/out_voltage1_en", dac.path);
+	cfd = open(dac.chr, O_RDWR | O_CLOEXEC);
+	b1 = cfd >= 0 ? iio_ioctl_int(cfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1) : -1;
+	CHECK(b1 >= 0, "dac: GET_FD(1)");
+	P = heap_alloc(4096);
+	Q = heap_alloc(4096);
+	R = heap_alloc(4096);
+	if (b1 < 0 || P < 0 || Q < 0 || R < 0)
+		goto out;
+	for (i = 0; i < 4096; i++)
+		all[i] = (uint8_t)(i * 13 + 7 + i / 251);
+	CHECK(dmabuf_write(P, all, 64) && dmabuf_write(Q, all + 64, 128) &&
+	      dmabuf_write(R, all + 192, 32), "dac: fill three DMABUFs (SYNC START/END write)");
+	CHECK(dmabuf_attach(b1, P) == 0 &&
+	      dmabuf_attach(b1, Q) == 0 &&
+	      dmabuf_attach(b1, R) == 0, "dac: ATTACH them");
+	ret = enqueue(b1, P, 64, 0);
+	i = enqueue(b1, Q, 128, EMU_IIO_DMABUF_CYCLIC);
+	CHECK(ret == 0 && i == 0, "dac: ENQUEUE P (16 scans), then Q cyclic (32 scans) (%s, %s)",
+	      strerror(-ret), strerror(-i));
+	CHECK(hrtimer_create("emudac", 2000, &htrig), "dac: hrtimer trigger emudac 2000 Hz");
+	set_trigger(&dac, "emudac");
+	CHECK(wrf("1", "%s/buffer1/enable", dac.path) == 0, "dac: buffer1 enable");
+	CHECK(wait_fd(P, POLLOUT, 20000), "dac: P complete");
+	wraps = wait_ge(2, 30000, pwraps);
+	CHECK(wraps >= 2, "dac: cyclic Q wrapped %lld times (>= 2)", wraps);
+	CHECK(!wait_fd(Q, POLLOUT, 0), "dac: cyclic Q stays pending while it repeats");
+	CHECK(enqueue(b1, R, 32, 0) == 0, "dac: ENQUEUE R (8 scans) behind the cyclic block");
+	CHECK(wait_fd(Q, POLLOUT, 20000), "dac: Q completes at the end of its pass");
+	CHECK(wait_fd(R, POLLOUT, 20000), "dac: R complete");
+	CHECK(wait_ge(1, 5000, punder) >= 1, "dac: underruns counted once nothing is queued");
+	CHECK(wrf("0", "%s/buffer1/enable", dac.path) == 0, "dac: buffer1 disable");
+
+	wraps = rdll("%s", pwraps);
+	scans = rdll("%s", pscans);
+	bytes = rdll("%s/emu_consumed_bytes", dac.path);
+	CHECK(scans == 16 + 32 * (wraps + 1) + 8 && bytes == 4 * scans,
+	      "dac: consumed %lld scans / %lld bytes = 16 + 32 x (%lld wraps + 1) + 8",
+	      scans, bytes, wraps);
+	crc = crc32_update(0, all, 64);
+	for (i = 0; i <= wraps; i++)
+		crc = crc32_update(crc, all + 64, 128);
+	crc = crc32_update(crc, all + 192, 32);
+	rdf(crcs, sizeof(crcs), "%s/emu_consumed_crc32", dac.path);
+	CHECK(strtoul(crcs, NULL, 16) == crc,
+	      "dac: emu_consumed_crc32 %s = CRC of P + Q x %lld + R (0x%08x)", crcs, wraps + 1, crc);
+
+	/* Part 3: a cyclic block is cancelled by disable */
+	CHECK(enqueue(b1, Q, 128, EMU_IIO_DMABUF_CYCLIC) == 0, "dac: ENQUEUE Q cyclic again");
+	sfd = export_sync(Q);
+	wrf("1", "%s/emu_reset", dac.path);
+	wrf("1", "%s/buffer1/enable", dac.path);
+	CHECK(wait_ge(1, 20000, pwraps) >= 1, "dac: Q repeats");
+	wrf("0", "%s/buffer1/enable", dac.path);
+	ret = sfd >= 0 ? sync_status(sfd) : -1000;
+	CHECK(ret == -ECANCELED, "dac: disable cancels the cyclic block (fence status %d)", ret);
+	if (sfd >= 0)
+		close(sfd);
+out:
+	set_trigger(&dac, "");
+	hrtimer_remove("emudac");
+	if (fd >= 0)
+		close(fd);
+	if (P >= 0)
+		close(P);
+	if (Q >= 0)
+		close(Q);
+	if (R >= 0)
+		close(R);
+	if (b1 >= 0)
+		close(b1);
+	if (cfd >= 0)
+		close(cfd);
+	return n_fail ? 1 : 0;
+}
+
+/* ---------------------------------------------------------- (h) unbind */
+
+static bool any_emu_device(void)
+{
+	struct iiodev d;
+
+	return find_dev("emu-thermo", &d) || find_dev("emu-adc", &d) ||
+	       find_dev("emu-dac", &d);
+}
+
+static bool wait_devices(bool present, int timeout_ms)
+{
+	double end = now_ms() + timeout_ms;
+	struct iiodev d;
+
+	for (;;) {
+		bool all = find_dev("emu-thermo", &d) && find_dev("emu-adc", &d) &&
+			   find_dev("emu-dac", &d);
+
+		if (present ? all : !any_emu_device())
+			return true;
+		if (now_ms() > end)
+			return false;
+		sleep_ms(10);
+	}
+}
+
+static int cmd_unbind(void)
+{
+	struct iiodev adc, th, trig, dac;
+	struct emu_iio_event_data ev;
+	int cfd = -1, tfd = -1, efd = -1, b1 = -1, A = -1, sfd = -1, ret;
+	int dfd = -1, db1 = -1, Q = -1, qsfd = -1;
+	bool ok = false;
+	uint8_t tmp[400];
+	ssize_t n;
+
+	if (!find_dev("emu-adc", &adc) || !find_dev("emu-thermo", &th)) {
+		CHECK(false, "unbind: devices present");
+		return 1;
+	}
+	CHECK(hrtimer_create("emuunbind", 1000, &trig), "unbind: hrtimer trigger");
+	adc_buffer_setup(&adc, 0, ADC_ALL, true, 1024);
+	set_trigger(&adc, "emuunbind");
+	cfd = open(adc.chr, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	b1 = cfd >= 0 ? iio_ioctl_int(cfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1) : -1;
+	A = heap_alloc(4096);
+	CHECK(cfd >= 0 && b1 >= 0 && A >= 0 &&
+	      dmabuf_attach(b1, A) == 0 &&
+	      enqueue(b1, A, 4000, 0) == 0,
+	      "unbind: emu-adc open, buffer1 fd with a queued DMABUF block");
+	sfd = A >= 0 ? export_sync(A) : -1;
+	CHECK(wrf("1", "%s/buffer0/enable", adc.path) == 0 &&
+	      read_full(cfd, tmp, sizeof(tmp), 10000) == sizeof(tmp),
+	      "unbind: buffer0 streaming (read 10 scans)");
+	tfd = open(th.chr, O_RDONLY | O_CLOEXEC);
+	efd = tfd >= 0 ? iio_ioctl_int(tfd, EMU_IIO_GET_EVENT_FD_IOCTL, 0) : -1;
+	CHECK(efd >= 0, "unbind: emu-thermo event fd open");
+
+	/* emu-dac repeating a cyclic DMABUF block */
+	if (find_dev("emu-dac", &dac)) {
+		char pw[300];
+
+		wrf("1", "%s/emu_reset", dac.path);
+		wrf("1", "%s/buffer1/out_voltage0_en", dac.path);
+		wrf("1", "%s/buffer1/out_voltage1_en", dac.path);
+		set_trigger(&dac, "emuunbind");
+		dfd = open(dac.chr, O_RDWR | O_CLOEXEC);
+		db1 = dfd >= 0 ? iio_ioctl_int(dfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1) : -1;
+		Q = heap_alloc(4096);
+		ok = db1 >= 0 && Q >= 0 && dmabuf_attach(db1, Q) == 0 &&
+		     enqueue(db1, Q, 64, EMU_IIO_DMABUF_CYCLIC) == 0 &&
+		     wrf("1", "%s/buffer1/enable", dac.path) == 0;
+		qsfd = Q >= 0 ? export_sync(Q) : -1;
+		snprintf(pw, sizeof(pw), "%s/emu_cyclic_wraps", dac.path);
+		CHECK(ok && wait_ge(1, 10000, pw) >= 1, "unbind: emu-dac streaming a cyclic block");
+	}
+
+	ret = wr(PLATFORM_DRV "/unbind", "iio-emu");
+	CHECK(ret == 0, "unbind: write iio-emu to %s/unbind (%s)", PLATFORM_DRV,
+	      ret ? strerror(-ret) : "ok");
+	CHECK(wait_devices(false, 5000), "unbind: the three devices are gone");
+
+	/* drain whatever was buffered, then the device is gone */
+	do {
+		n = read(cfd, tmp, sizeof(tmp));
+	} while (n > 0);
+	CHECK(n < 0 && errno == ENODEV, "unbind: read() on the open chardev -> ENODEV (%s)",
+	      n < 0 ? strerror(errno) : "data");
+	ret = sfd >= 0 ? sync_status(sfd) : -1000;
+	CHECK(ret == -ENODEV, "unbind: the queued DMABUF block was cancelled (fence status %d)", ret);
+	ret = qsfd >= 0 ? sync_status(qsfd) : -1000;
+	CHECK(ret == -ECANCELED, "unbind: the streaming cyclic block was cancelled (fence status %d)", ret);
+	ret = A >= 0 ? enqueue(b1, A, 4000, 0) : -1;
+	CHECK(ret == -ENODEV, "unbind: ENQUEUE on the orphaned buffer fd -> ENODEV (%d)", ret);
+	n = efd >= 0 ? read(efd, &ev, sizeof(ev)) : 0;
+	CHECK(n < 0 && errno == ENODEV, "unbind: event fd read -> ENODEV");
+
+	if (sfd >= 0)
+		close(sfd);
+	if (qsfd >= 0)
+		close(qsfd);
+	if (Q >= 0)
+		close(Q);
+	if (db1 >= 0)
+		close(db1);
+	if (dfd >= 0)
+		close(dfd);
+	if (efd >= 0)
+		close(efd);
+	if (tfd >= 0)
+		close(tfd);
+	if (b1 >= 0)
+		close(b1);	/* detaches A: our callbacks run after unbind */
+	if (A >= 0)
+		close(A);
+	if (cfd >= 0)
+		close(cfd);
+
+	ret = wr(PLATFORM_DRV "/bind", "iio-emu");
+	CHECK(ret == 0, "unbind: write iio-emu to %s/bind", PLATFORM_DRV);
+	CHECK(wait_devices(true, 5000), "unbind: the three devices are back");
+	if (find_dev("emu-adc", &adc))
+		CHECK(rdll("%s/buffer0/enable", adc.path) == 0, "unbind: the new emu-adc starts idle");
+	hrtimer_remove("emuunbind");
+	return n_fail ? 1 : 0;
+}
+
+/* ------------------------------------------------------- (h) rmmod/insmod */
+
+static int cmd_rmmod(const char *ko)
+{
+	struct iiodev adc;
+	int cfd, b1, kfd, ret, status = -1, A, B, sfd;
+	pid_t pid;
+	double t0;
+
+	if (!find_dev("emu-adc", &adc)) {
+		CHECK(false, "rmmod: emu-adc present");
+		return 1;
+	}
+	cfd = open(adc.chr, O_RDONLY | O_CLOEXEC);
+	ret = syscall(SYS_delete_module, "iio_emu", O_NONBLOCK);
+	CHECK(ret != 0 && (errno == EWOULDBLOCK || errno == EBUSY),
+	      "rmmod: refused while /dev/iio:device is open (%s)", ret ? strerror(errno) : "unloaded!");
+	if (ret == 0)
+		return 1;
+	b1 = iio_ioctl_int(cfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1);
+	close(cfd);
+	A = heap_alloc(4096);
+	B = heap_alloc(4096);
+	CHECK(b1 >= 0 && A >= 0 && B >= 0 && dmabuf_attach(b1, A) == 0 &&
+	      enqueue(b1, A, 4000, 0) == 0,
+	      "rmmod: holding only a buffer fd, with a DMABUF attached and queued");
+	sfd = A >= 0 ? export_sync(A) : -1;
+
+	pid = fork();
+	if (pid == 0) {
+		close(b1);	/* the child must not keep the device alive */
+		close(A);
+		close(B);
+		alarm(60);
+		_exit(syscall(SYS_delete_module, "iio_emu", O_NONBLOCK) ? 1 : 0);
+	}
+	sleep_ms(1500);
+	CHECK(waitpid(pid, &status, WNOHANG) == 0,
+	      "rmmod: module exit waits while the buffer fd of the removed device is open");
+	CHECK(!any_emu_device(), "rmmod: devices already removed");
+	ret = sfd >= 0 ? sync_status(sfd) : -1000;
+	CHECK(ret == -ENODEV, "rmmod: the queued block was cancelled (fence status %d)", ret);
+	ret = B >= 0 ? dmabuf_attach(b1, B) : -1;
+	CHECK(ret == -ENODEV, "rmmod: ATTACH on the orphaned buffer fd -> ENODEV (%d)", ret);
+	if (sfd >= 0)
+		close(sfd);
+	t0 = now_ms();
+	close(b1);
+	do {
+		ret = waitpid(pid, &status, WNOHANG);
+		if (ret == 0)
+			sleep_ms(10);
+	} while (ret == 0 && now_ms() - t0 < 10000);
+	CHECK(ret == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "rmmod: completes once the fd is closed (%.0f ms)", now_ms() - t0);
+	if (ret != pid) {
+		note("rmmod is stuck in module exit; giving up");
+		return 1;
+	}
+
+	if (A >= 0)
+		close(A);
+	if (B >= 0)
+		close(B);
+	kfd = open(ko, O_RDONLY | O_CLOEXEC);
+	ret = kfd >= 0 ? syscall(SYS_finit_module, kfd, "", 0) : -1;
+	CHECK(ret == 0, "rmmod: insmod %s (%s)", ko, ret ? strerror(errno) : "ok");
+	if (kfd >= 0)
+		close(kfd);
+	CHECK(wait_devices(true, 5000), "rmmod: the three devices are back after insmod");
+	return n_fail ? 1 : 0;
+}
+
+/* ------------------------------------------------------------ stress */
+
+/*
+ * Repeatedly: stream emu-adc into buffer0 and DMABUF buffer1 and emu-dac from
+ * a cyclic DMABUF block, re-enqueue blocks, toggle buffers (which cancels
+ * blocks), then unbind while everything runs, close the fds in varying order
+ * and bind again.  The kernel log is checked by run.sh afterwards.
+ */
+static int cmd_stress(int iters)
+{
+	struct iiodev adc, dac, trig;
+	int it, i, done_total = 0;
+	uint8_t tmp[4096];
+
+	if (!hrtimer_create("emustress", 2000, &trig)) {
+		CHECK(false, "stress: hrtimer trigger");
+		return 1;
+	}
+	for (it = 0; it < iters; it++) {
+		int cfd, b1, dfd, db1, D[3], Q, done = 0;
+		double end;
+		bool ok;
+
+		if (!find_dev("emu-adc", &adc) || !find_dev("emu-dac", &dac)) {
+			CHECK(false, "stress %d: devices present", it);
+			break;
+		}
+		adc_buffer_setup(&adc, 0, ADC_ALL, true, 512);
+		adc_buffer_setup(&adc, 1, (it & 1) ? 0x0f : ADC_ALL, true, 64);
+		set_trigger(&adc, "emustress");
+		cfd = open(adc.chr, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		b1 = iio_ioctl_int(cfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1);
+		for (i = 0; i < 3; i++) {
+			D[i] = heap_alloc(4096);
+			dmabuf_attach(b1, D[i]);
+			enqueue(b1, D[i], 4000, 0);
+		}
+		wrf("1", "%s/buffer1/enable", adc.path);
+		wrf("1", "%s/buffer0/enable", adc.path);
+
+		wrf("1", "%s/buffer1/out_voltage0_en", dac.path);
+		wrf("1", "%s/buffer1/out_voltage1_en", dac.path);
+		set_trigger(&dac, "emustress");
+		dfd = open(dac.chr, O_RDWR | O_CLOEXEC);
+		db1 = iio_ioctl_int(dfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1);
+		Q = heap_alloc(4096);
+		dmabuf_write(Q, tmp, 4096);
+		dmabuf_attach(db1, Q);
+		enqueue(db1, Q, 256, EMU_IIO_DMABUF_CYCLIC);
+		wrf("1", "%s/buffer1/enable", dac.path);
+
+		end = now_ms() + 150 + it * 70;
+		while (now_ms() < end) {
+			while (read(cfd, tmp, sizeof(tmp)) > 0)
+				;
+			for (i = 0; i < 3; i++) {
+				if (wait_fd(D[i], POLLOUT, 0)) {
+					done++;
+					enqueue(b1, D[i], (it & 1) ? 1000 : 4000, 0);
+				}
+			}
+			if (it % 3 == 2 && done == 2) {
+				/* re-enable: cancels the queued blocks */
+				wrf("0", "%s/buffer0/enable", adc.path);
+				wrf("1", "%s/buffer0/enable", adc.path);
+			}
+			sleep_ms(2);
+		}
+		done_total += done;
+
+		ok = wr(PLATFORM_DRV "/unbind", "iio-emu") == 0 && wait_devices(false, 5000);
+		CHECK(ok, "stress %d: unbind while streaming (%d blocks completed)", it, done);
+		if (it & 1) {
+			close(cfd);
+			close(dfd);
+			for (i = 0; i < 3; i++)
+				close(D[i]);
+			close(b1);
+			close(Q);
+			close(db1);
+		} else {
+			close(b1);
+			close(db1);
+			close(cfd);
+			for (i = 0; i < 3; i++)
+				close(D[i]);
+			close(Q);
+			close(dfd);
+		}
+		ok = wr(PLATFORM_DRV "/bind", "iio-emu") == 0 && wait_devices(true, 5000);
+		CHECK(ok, "stress %d: bind again", it);
+		if (!ok)
+			break;
+	}
+	CHECK(done_total > 0, "stress: DMABUF blocks completed while streaming (%d)", done_total);
+	hrtimer_remove("emustress");
+	return n_fail ? 1 : 0;
+}
+
+/* ----------------------------------------------------------------- main */
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (argc < 2)
+		goto usage;
+	if (!strcmp(argv[1], "capture"))
+		return cmd_capture(argc > 2 ? atoi(argv[2]) : 1000,
+				   argc > 3 ? atoi(argv[3]) : 2000, false);
+	if (!strcmp(argv[1], "freerun"))
+		return cmd_capture(argc > 2 ? atoi(argv[2]) : 1000,
+				   argc > 3 ? atoi(argv[3]) : 2000, true);
+	if (!strcmp(argv[1], "sysfstrig"))
+		return cmd_sysfstrig();
+	if (!strcmp(argv[1], "events"))
+		return cmd_events();
+	if (!strcmp(argv[1], "dmabuf"))
+		return cmd_dmabuf();
+	if (!strcmp(argv[1], "dac"))
+		return cmd_dac();
+	if (!strcmp(argv[1], "unbind"))
+		return cmd_unbind();
+	if (!strcmp(argv[1], "stress"))
+		return cmd_stress(argc > 2 ? atoi(argv[2]) : 6);
+	if (!strcmp(argv[1], "rmmod") && argc > 2)
+		return cmd_rmmod(argv[2]);
+	if (!strcmp(argv[1], "write") && argc > 3) {
+		/* write VALUE to PATH; exit status = errno (0 on success) */
+		int ret = wr(argv[2], argv[3]);
+
+		if (ret)
+			fprintf(stderr, "write %s: %s\n", argv[2], strerror(-ret));
+		return -ret;
+	}
+usage:
+	fprintf(stderr, "usage: %s capture [N [HZ]] | freerun [N [HZ]] | sysfstrig | events | dmabuf | dac | unbind | stress [N] | rmmod KO | write PATH VALUE\n",
+		argv[0]);
+	return 2;
+}

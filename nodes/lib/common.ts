@@ -20,8 +20,8 @@ export function asError(err: unknown): IioError {
 export function reportError(node: Node, err: unknown, msg?: NodeMessage): void {
   const e = asError(err);
   node.status({ fill: 'red', shape: 'ring', text: shortStatus(e) });
-  // Node-RED puts {message, source} in msg.error for Catch nodes; the errno details travel beside it.
-  node.error(e, { ...(msg ?? {}), iioError: { code: e.code, errno: e.errno, syscall: e.syscall, path: e.path, device: e.device, attribute: e.attribute } });
+  // Catch nodes get msg.error = {message, code, source}: the message names syscall, path and device.
+  node.error(e, msg ?? {});
 }
 
 export function shortStatus(e: IioError): string {

@@ -171,7 +171,7 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
     const kept: Buffer[] = [];
     await withTrigger(adc, 'dmabuf-zc', 2000, async () => {
       const blocks: CapturedBlock[] = [];
-      const cap = new DmabufCapture(adc, { index: 1, scansPerBlock: 50, blocks: 4, zeroCopy: true, onBlock: (b) => blocks.push(b), onError: (e) => assert.fail(e) });
+      const cap = new DmabufCapture(adc, { index: 1, scansPerBlock: 50, blocks: 4, payload: 'zerocopy', onBlock: (b) => blocks.push(b), onError: (e) => assert.fail(e) });
       cap.start();
       try {
         await waitFor(() => blocks.length >= 6, '6 blocks');

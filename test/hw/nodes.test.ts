@@ -4,6 +4,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawn, ChildProcess } from 'child_process';
+import * as zlib from 'zlib';
 import { emuAdcRaw, EMU_ADC_CHANNELS } from '../lib/emu-pattern';
 import { ctx, emu, readSys, setTemperature, waitFor, resources, sleep } from '../lib/hw';
 import { reactor } from '../../src/reactor';
@@ -14,7 +15,7 @@ const helper = require('node-red-node-test-helper');
 helper.init(require.resolve('node-red'));
 
 const root = path.join(__dirname, '../../..');
-const ours = ['iio-device', 'iio-in', 'iio-trigger', 'iio-event', 'iio-attr'].map((n) => require(path.join(root, 'dist/nodes', n)).default);
+const ours = ['iio-device', 'iio-in', 'iio-trigger', 'iio-event', 'iio-attr', 'iio-dmabuf-out'].map((n) => require(path.join(root, 'dist/nodes', n)).default);
 const core = ['common/20-inject', 'common/21-debug', 'common/25-catch', 'common/90-comment', 'function/15-change', 'function/10-function', 'function/10-switch'].map((f) =>
   require(path.join(root, 'node_modules/@node-red/nodes/core', f)),
 );
@@ -138,6 +139,72 @@ describe('Node-RED nodes on the real kernel', function () {
     assert.equal(m.payload.readInt16BE(4), emuAdcRaw(2, 0, 16, true));
   });
 
+  it('iio-in over DMABUF (buffer1): exact values, msg.transport "dmabuf"', async () => {
+    await helper.load(allNodes, [
+      ADC,
+      { id: 'n-trig', type: 'iio-trigger', kind: 'hrtimer', triggerName: 'nr-dma', frequency: 2000 },
+      { id: 'n-in', type: 'iio-in', device: 'dev-adc', channels: ['voltage2', 'accel_z'], buffer: 1, trigger: 'nr-dma', samples: 200, output: 'arrays', timestamps: false, transport: 'dmabuf', wires: [['n-out']] },
+      { id: 'n-out', type: 'helper' },
+    ]);
+    const got = collect('n-out');
+    await waitFor(() => got.length >= 5, '5 DMABUF blocks');
+    assert.ok(got.every((m) => m.transport === 'dmabuf' && m.topic === 'adc-main/buffer1'));
+    got.slice(0, 5).forEach((m, b) => {
+      for (let i = 0; i < 200; i++) {
+        const n = b * 200 + i;
+        assert.equal(m.payload.voltage2[i], emuAdcRaw(2, n, 16, true), `scan ${n} voltage2`);
+        assert.equal(m.payload.accel_z[i], emuAdcRaw(10, n, 16, true), `scan ${n} accel_z`);
+      }
+    });
+  });
+
+  for (const [transport, buffer, expectKind] of [['auto', 1, 'DMABUF'], ['auto', 0, 'write()']] as const) {
+    it(`iio-dmabuf-out streaming (${transport}, buffer${buffer} → ${expectKind}): the DAC consumes exactly what was sent`, async () => {
+      const dac = emu('emu-dac');
+      fs.writeFileSync(path.join(dac.sysfsPath, 'emu_reset'), '1');
+      await helper.load(allNodes, [
+        { id: 'dev-dac', type: 'iio-device', deviceName: 'emu-dac' },
+        { id: 'n-trig', type: 'iio-trigger', kind: 'hrtimer', triggerName: 'nr-dac', frequency: 4000 },
+        { id: 'n-out', type: 'iio-dmabuf-out', device: 'dev-dac', buffer, channels: [], mode: 'streaming', blockSize: 256, blocks: 4, transport, trigger: 'nr-dac' },
+      ]);
+      const node = helper.getNode('n-out');
+      const statuses: Msg[] = [];
+      const original = node.status.bind(node);
+      node.status = (st: Msg) => { statuses.push(st); original(st); };
+      const v0 = Array.from({ length: 1024 }, (_, i) => (i * 13) % 2000 - 1000);
+      const v1 = Array.from({ length: 1024 }, (_, i) => -i);
+      await new Promise<void>((resolve, reject) => {
+        node.receive({ payload: { voltage0: v0, voltage1: v1 } });
+        waitFor(() => statuses.some((st) => /streaming/.test(st.text ?? '')), 'the output to run').then(resolve, reject);
+      });
+      const expected = Buffer.alloc(1024 * 4);
+      v0.forEach((v, i) => { expected.writeInt16LE(v, 4 * i); expected.writeInt16LE(v1[i], 4 * i + 2); });
+      await waitFor(() => Number(readSys(dac, 'emu_consumed_bytes')) >= expected.length, 'the DAC to consume it', 60000);
+      assert.ok(statuses.some((st) => (st.text ?? '').includes(`(${expectKind})`)), statuses.map((s) => s.text).join(' | '));
+      assert.equal(readSys(dac, 'emu_consumed_crc32'), `0x${zlib.crc32(expected).toString(16).padStart(8, '0')}`);
+    });
+  }
+
+  it('iio-dmabuf-out cyclic over DMABUF: the device repeats the waveform', async () => {
+    const dac = emu('emu-dac');
+    fs.writeFileSync(path.join(dac.sysfsPath, 'emu_reset'), '1');
+    await helper.load(allNodes, [
+      { id: 'dev-dac', type: 'iio-device', deviceName: 'emu-dac' },
+      { id: 'n-trig', type: 'iio-trigger', kind: 'hrtimer', triggerName: 'nr-cyc', frequency: 4000 },
+      { id: 'n-out', type: 'iio-dmabuf-out', device: 'dev-dac', buffer: 1, channels: ['voltage0'], mode: 'cyclic', blockSize: 128, blocks: 2, transport: 'dmabuf', trigger: 'nr-cyc' },
+      { id: 'n-catch', type: 'catch', scope: null, uncaught: false, wires: [['n-caught']] },
+      { id: 'n-caught', type: 'helper' },
+    ]);
+    const caught: Msg[] = collect('n-caught');
+    helper.getNode('n-out').receive({ payload: Int16Array.from({ length: 64 }, (_, i) => i * 100) });
+    await waitFor(() => Number(readSys(dac, 'emu_cyclic_wraps')) >= 3, '3 repetitions', 60000);
+    assert.equal(caught.length, 0);
+    helper.getNode('n-out').receive({ payload: [1, 2, 3] }); // a new waveform replaces the old one
+    helper.getNode('n-out').receive({ payload: { voltage1: [1] } });
+    await waitFor(() => caught.length === 1, 'the bad payload at the Catch node');
+    assert.match(caught[0].error.message, /voltage0/);
+  });
+
   it('temperature threshold alarm example: heat → alarm, cool → all clear, °C reading', async () => {
     const flow = JSON.parse(fs.readFileSync(path.join(root, 'examples/Temperature threshold alarm.json'), 'utf8')) as Msg[];
     setTemperature(25000);
@@ -216,10 +283,10 @@ describe('Node-RED nodes on the real kernel', function () {
     helper.getNode('n-freq').receive({ payload: 1000 });
     helper.getNode('n-bad').receive({ attribute: '../../../../etc/passwd' });
     await waitFor(() => caught.length === 1, 'the rejected name at the Catch node');
-    assert.equal(caught[0].iioError.code, 'EINVAL');
+    assert.equal(caught[0].error.code, 'EINVAL');
     helper.getNode('n-freq').receive({ payload: 'fast' });
     await waitFor(() => caught.length === 2, 'the driver EINVAL at the Catch node');
-    assert.equal(caught[1].iioError.code, 'EINVAL');
+    assert.equal(caught[1].error.code, 'EINVAL');
     assert.match(caught[1].error.message, /sampling_frequency/);
     setTemperature(25000);
   });
@@ -276,7 +343,7 @@ describe('Node-RED nodes on the real kernel', function () {
     }
     const before = got.length;
     await waitFor(() => got.length >= before + 2, 'capture after the device came back', 30000);
-    assert.equal(statuses[statuses.length - 1].text, 'running');
+    assert.equal(statuses[statuses.length - 1].text, 'running (read(), no DMABUF: EPERM)');
     // After the replug the scan counter starts again at 0: the values are the pattern from scan 0.
     const last = got[got.length - 1];
     assert.equal(last.payload.voltage1.length, 50);

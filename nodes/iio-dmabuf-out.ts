@@ -1,0 +1,241 @@
+// iio-dmabuf-out: a sink that sends samples to an output (DAC) buffer through DMABUF blocks,
+// streaming or cyclic, with write() as the fallback. Maps messages onto DmabufOutput/OutputStream.
+import { OutputStream } from '../src/buffer';
+import { IioContext, DeviceInfo } from '../src/context';
+import { DmabufOutput, isDmabufUnsupported } from '../src/dmabuf';
+import { IioError } from '../src/errors';
+import { encodeScans, ScanLayout } from '../src/scan';
+import { attachTrigger, detachTrigger } from './lib/attach-trigger';
+import { asError, deviceNode, intConfig, reportError } from './lib/common';
+import type { DeviceUser } from './iio-device';
+import type { Node, NodeAPI, NodeDef } from './lib/red';
+
+type Mode = 'streaming' | 'cyclic';
+
+interface OutConfig {
+  buffer: number;
+  channels: string[];
+  mode: Mode;
+  blockSize: number;
+  blocks: number;
+  transport: 'auto' | 'dmabuf' | 'write';
+  trigger: string;
+}
+
+function readConfig(def: NodeDef): OutConfig {
+  return {
+    buffer: intConfig(def.buffer, 1),
+    channels: Array.isArray(def.channels) ? def.channels.filter((c): c is string => typeof c === 'string' && c !== '') : [],
+    mode: def.mode === 'cyclic' ? 'cyclic' : 'streaming',
+    blockSize: Math.max(1, intConfig(def.blockSize, 1024)),
+    blocks: Math.min(64, Math.max(2, intConfig(def.blocks, 4))),
+    transport: def.transport === 'dmabuf' || def.transport === 'write' ? def.transport : 'auto',
+    trigger: typeof def.trigger === 'string' ? def.trigger.trim() : '',
+  };
+}
+
+/** msg.payload → whole scans in the buffer's layout: per-channel arrays, one array, or a Buffer. */
+export function encodePayload(layout: ScanLayout, payload: unknown): Buffer {
+  if (Buffer.isBuffer(payload)) {
+    if (payload.length === 0 || payload.length % layout.scanBytes !== 0) {
+      throw new IioError({ code: 'EINVAL', detail: `a Buffer payload must hold whole ${layout.scanBytes}-byte scans, not ${payload.length} bytes` });
+    }
+    return payload;
+  }
+  const data = layout.elements.filter((e) => !e.isTimestamp);
+  let values: Record<string, ArrayLike<number | bigint>>;
+  if (Array.isArray(payload) || ArrayBuffer.isView(payload)) {
+    if (data.length !== 1) throw new IioError({ code: 'EINVAL', detail: `an array payload needs exactly one enabled channel; ${data.length} are enabled: send {channel: [...]}` });
+    values = { [data[0].name]: payload as unknown as ArrayLike<number> };
+  } else if (payload && typeof payload === 'object') {
+    values = payload as Record<string, ArrayLike<number | bigint>>;
+  } else {
+    throw new IioError({ code: 'EINVAL', detail: 'msg.payload must be per-channel arrays, an array, a typed array or a Buffer' });
+  }
+  const counts = data.map((e) => {
+    const v = values[e.name];
+    if (!v || typeof v.length !== 'number') throw new IioError({ code: 'EINVAL', detail: `msg.payload has no array for channel "${e.name}"` });
+    return v.length / e.type.repeat;
+  });
+  const scans = counts[0];
+  if (!Number.isInteger(scans) || scans < 1 || counts.some((c) => c !== scans)) {
+    throw new IioError({ code: 'EINVAL', detail: `every channel needs the same number of samples (got ${data.map((e, i) => `${e.name}: ${counts[i]}`).join(', ')})` });
+  }
+  return encodeScans(layout, values, scans);
+}
+
+export default function (RED: NodeAPI) {
+  const context = new IioContext(process.env.IIO_SYSFS_ROOT || undefined);
+
+  function IioDmabufOut(this: Node, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const cfg = readConfig(def);
+    const dev = deviceNode(RED, def.device);
+    let out: DmabufOutput | OutputStream | null = null;
+    let kind: 'DMABUF' | 'write()' = 'DMABUF';
+    let attachedTrigger: string | null = null;
+    let starting: Promise<void> | null = null;
+    let wanted = true;
+    /** Blocks waiting for room (streaming); bounded, beyond that input is dropped. */
+    const pending: Buffer[] = [];
+    const pendingLimit = cfg.blocks * 2;
+    let drops = 0;
+    /** Cyclic over write(): the node itself keeps the kernel buffer topped up with this block. */
+    let cyclicBlock: Buffer | null = null;
+
+    if (!dev) {
+      node.status({ fill: 'red', shape: 'ring', text: 'no device configured' });
+      node.on('input', (_m, _s, done) => done(new Error('iio-dmabuf-out: no iio-device configured')));
+      return;
+    }
+
+    const showStatus = () =>
+      node.status({ fill: drops ? 'yellow' : 'green', shape: 'dot', text: `${cfg.mode} (${kind}), queue ${pending.length}${drops ? `, ${drops} dropped` : ''}` });
+
+    /** Sends what fits now: pending blocks (streaming) or the repeated block (cyclic over write()). */
+    function flush(): void {
+      if (!out) return;
+      if (out instanceof OutputStream) {
+        while (pending.length > 0 && out.queued < cfg.blocks) out.write(pending.shift()!);
+        if (cyclicBlock) while (out.queued < cfg.blocks) out.write(cyclicBlock);
+      } else {
+        while (pending.length > 0 && out.write(pending[0], false)) pending.shift();
+      }
+      showStatus();
+    }
+
+    async function start(): Promise<void> {
+      if (out || starting) return starting ?? undefined;
+      starting = (async () => {
+        const device: DeviceInfo = dev!.resolve();
+        attachedTrigger = (await attachTrigger(context, device, cfg.trigger, () => wanted)) ?? attachedTrigger;
+        if (!wanted) return;
+        const setup = {
+          index: cfg.buffer,
+          channels: cfg.channels.length > 0 ? cfg.channels : undefined,
+          scansPerBlock: cfg.blockSize,
+          length: cfg.blockSize * cfg.blocks,
+          blocks: cfg.blocks,
+          queueLimit: cfg.blocks,
+          onError: (err: IioError) => {
+            reportError(node, err);
+            void stop();
+          },
+          onDrain: () => flush(),
+        };
+        if (cfg.transport !== 'write') {
+          const d = new DmabufOutput(device, setup);
+          try {
+            d.start();
+            out = d;
+            kind = 'DMABUF';
+          } catch (err) {
+            if (cfg.transport === 'dmabuf' || !(isDmabufUnsupported(err) || (err instanceof IioError && err.code === 'EACCES'))) throw err;
+          }
+        }
+        if (!out) {
+          const w = new OutputStream(device, setup);
+          w.start();
+          out = w;
+          kind = 'write()';
+        }
+        showStatus();
+      })().finally(() => {
+        starting = null;
+      });
+      return starting;
+    }
+
+    async function stop(): Promise<void> {
+      const o = out;
+      out = null;
+      pending.length = 0;
+      cyclicBlock = null;
+      await o?.stop();
+      if (attachedTrigger) {
+        try {
+          detachTrigger(dev!.resolve(), attachedTrigger);
+        } catch {
+          /* the device is gone */
+        }
+        attachedTrigger = null;
+      }
+    }
+
+    function send(data: Buffer): void {
+      const o = out!;
+      const blockBytes = cfg.blockSize * o.layout.scanBytes;
+      if (cfg.mode === 'cyclic') {
+        if (data.length > blockBytes) {
+          throw new IioError({ code: 'EINVAL', detail: `a cyclic block holds at most ${cfg.blockSize} scans (Block size); got ${data.length / o.layout.scanBytes}` });
+        }
+        if (o instanceof DmabufOutput) {
+          if (!o.write(data, true)) throw new IioError({ code: 'EBUSY', detail: 'no free DMABUF block for the new cyclic block' });
+        } else {
+          cyclicBlock = Buffer.from(data);
+          flush();
+        }
+        showStatus();
+        return;
+      }
+      for (let off = 0; off < data.length; off += blockBytes) {
+        const chunk = data.subarray(off, Math.min(off + blockBytes, data.length));
+        if (pending.length >= pendingLimit) {
+          drops++;
+          continue;
+        }
+        pending.push(o instanceof DmabufOutput ? chunk : Buffer.from(chunk));
+      }
+      flush();
+    }
+
+    const user: DeviceUser = {
+      status: (st) => node.status(st),
+      deviceConnected: () => {
+        if (wanted) start().catch((err) => reportError(node, err));
+      },
+      deviceDisconnected: async () => {
+        const o = out;
+        out = null;
+        await o?.stop().catch(() => undefined);
+      },
+    };
+    dev.register(user);
+    start().catch((err) => reportError(node, err));
+
+    node.on('input', (msg, _send, done) => {
+      if (msg.payload === 'stop') {
+        wanted = false;
+        stop().then(() => {
+          node.status({ fill: 'yellow', shape: 'ring', text: 'stopped' });
+          done();
+        }, (err) => done(asError(err)));
+        return;
+      }
+      wanted = true;
+      (out ? Promise.resolve() : start())
+        .then(() => {
+          if (msg.payload === 'start') return;
+          if (!out) throw new IioError({ code: 'EPIPE', detail: 'the output is not running' });
+          send(encodePayload(out.layout, msg.payload));
+        })
+        .then(() => done(), (err) => {
+          node.status({ fill: 'red', shape: 'ring', text: asError(err).code });
+          done(asError(err));
+        });
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      wanted = false;
+      dev.deregister(user);
+      (starting ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => stop())
+        .catch((err) => node.warn(err))
+        .finally(() => done());
+    });
+  }
+
+  RED.nodes.registerType('iio-dmabuf-out', IioDmabufOut as unknown as new (def: NodeDef) => unknown);
+}
