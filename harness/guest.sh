@@ -10,6 +10,10 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 hostname iio-vm 2>/dev/null
 ip link set lo up 2>/dev/null
+if grep -q 'iioemu.net=1' /proc/cmdline; then
+  # QEMU user networking for a forwarded port: an address, no default route.
+  modprobe virtio_net && ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 || echo "guest: no network"
+fi
 
 rc=0
 modprobe configfs && mount -t configfs configfs /sys/kernel/config || rc=126
@@ -19,7 +23,14 @@ if [ "$rc" = 0 ] && ! grep -q 'iioemu.noload=1' /proc/cmdline; then
   insmod "$here/emu/iio_emu.ko" || rc=126
 fi
 if [ "$rc" = 0 ]; then
-  (. "$share/cmd.sh") </dev/null
+  (. "$share/cmd.sh") </dev/null &
+  cmd=$!
+  # The host asks for a clean stop (Ctrl-C on vm.sh) by creating $share/stop.
+  while kill -0 "$cmd" 2>/dev/null; do
+    if [ -e "$share/stop" ]; then kill -TERM "$cmd" 2>/dev/null; break; fi
+    sleep 0.5
+  done
+  wait "$cmd"
   rc=$?
 else
   echo "guest: could not load the IIO modules or the emulator (status $rc)"

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Run one command inside Debian's 6.12 kernel under QEMU, with our emulated IIO devices loaded.
 #
-#   harness/vm.sh [--timeout SECONDS] [--mem MiB] -- CMD [ARGS...]
+#   harness/vm.sh [--timeout SECONDS] [--mem MiB] [--forward HOSTPORT:GUESTPORT] -- CMD [ARGS...]
+#
+# --forward exposes a guest TCP port on the host's 127.0.0.1 only (QEMU user networking; the
+# guest gets no route beyond it). Ctrl-C (SIGINT/SIGTERM) asks the guest to stop the command
+# (SIGTERM) and power off cleanly; QEMU is killed only if that takes more than 30 s.
 #
 # The guest sees the host's root filesystem read-only (virtiofs), the same working directory,
 # tmpfs on /tmp and /run, and a per-run directory under harness/.out writable at the same path
@@ -13,15 +17,22 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 timeout_s=600
 mem_mb=2048
+forward=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --timeout) timeout_s=$2; shift 2 ;;
     --mem) mem_mb=$2; shift 2 ;;
+    --forward) forward=$2; shift 2 ;;
     --) shift; break ;;
     *) break ;;
   esac
 done
-[ $# -gt 0 ] || { echo "usage: harness/vm.sh [--timeout S] [--mem MiB] -- CMD [ARGS...]" >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: harness/vm.sh [--timeout S] [--mem MiB] [--forward HOSTPORT:GUESTPORT] -- CMD [ARGS...]" >&2; exit 2; }
+net=()
+if [ -n "$forward" ]; then
+  [[ "$forward" =~ ^[0-9]+:[0-9]+$ ]] || { echo "vm.sh: --forward wants HOSTPORT:GUESTPORT" >&2; exit 2; }
+  net=(-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${forward%%:*}-:${forward##*:}" -device virtio-net-pci,netdev=n0)
+fi
 
 bash "$here/provision.sh"
 # shellcheck source=kernel.sh
@@ -59,27 +70,50 @@ cleanup() {
   rm -rf "$run"
 }
 trap cleanup EXIT
-"$vfsd" --socket-path="$sock_root" -o source=/ -o cache=always -o sandbox=chroot \
+# Own sessions: a terminal's Ctrl-C must not take the guest's filesystems away mid-shutdown.
+setsid "$vfsd" --socket-path="$sock_root" -o source=/ -o cache=always -o sandbox=chroot \
   -o announce_submounts 2>>"$run/virtiofsd.log" & pids+=($!)
-"$vfsd" --socket-path="$sock_share" -o source="$share" -o cache=none -o sandbox=chroot \
+setsid "$vfsd" --socket-path="$sock_share" -o source="$share" -o cache=none -o sandbox=chroot \
   2>>"$run/virtiofsd.log" & pids+=($!)
 for _ in $(seq 100); do [ -S "$sock_root" ] && [ -S "$sock_share" ] && break; sleep 0.05; done
 
 accel=tcg,thread=multi
 [ "${IIO_VM_KVM:-0}" = 1 ] && accel=kvm   # only where KVM demonstrably works (not on our CI)
 
+# QEMU runs in its own session so a terminal's Ctrl-C reaches only this script, which then asks
+# the guest to stop (the guest watches for $share/stop) instead of killing the VM mid-write.
+(
+  setsid -w timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
+    -machine q35 -accel "$accel" -cpu max -smp "$(nproc)" -m "$mem_mb" \
+    -object memory-backend-memfd,id=mem,size="${mem_mb}M",share=on -numa node,memdev=mem \
+    -kernel "$VMLINUZ" -initrd "$out/initramfs.cpio.gz" \
+    -append "console=ttyS0 quiet loglevel=4 panic=-1 iioemu.share=$share iioemu.guest=$here/guest.sh iioemu.noload=${IIO_EMU_NOLOAD:-0} iioemu.net=${forward:+1}" \
+    -chardev socket,id=root,path="$sock_root" -device vhost-user-fs-pci,chardev=root,tag=hostroot \
+    -chardev socket,id=share,path="$sock_share" -device vhost-user-fs-pci,chardev=share,tag=share \
+    "${net[@]}" \
+    -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    -display none -monitor none -serial stdio -no-reboot -nodefaults </dev/null \
+    | tee -i "$run/console.log"
+  exit "${PIPESTATUS[0]}"
+) &
+vm=$!
+stop_requested=0
+request_stop() {
+  [ "$stop_requested" = 1 ] && return
+  stop_requested=1
+  echo "vm.sh: stopping the guest..." >&2
+  touch "$share/stop"
+  # Kill QEMU only if the guest does not power off by itself.
+  ( sleep 30; pkill -f -- "-append console=ttyS0 .*iioemu.share=$share " 2>/dev/null ) &
+  pids+=($!)
+}
+trap request_stop INT TERM
 set +e
-timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
-  -machine q35 -accel "$accel" -cpu max -smp "$(nproc)" -m "$mem_mb" \
-  -object memory-backend-memfd,id=mem,size="${mem_mb}M",share=on -numa node,memdev=mem \
-  -kernel "$VMLINUZ" -initrd "$out/initramfs.cpio.gz" \
-  -append "console=ttyS0 quiet loglevel=4 panic=-1 iioemu.share=$share iioemu.guest=$here/guest.sh iioemu.noload=${IIO_EMU_NOLOAD:-0}" \
-  -chardev socket,id=root,path="$sock_root" -device vhost-user-fs-pci,chardev=root,tag=hostroot \
-  -chardev socket,id=share,path="$sock_share" -device vhost-user-fs-pci,chardev=share,tag=share \
-  -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-  -display none -monitor none -serial stdio -no-reboot -nodefaults </dev/null \
-  | tee "$run/console.log"
-qemu_rc=${PIPESTATUS[0]}
+while :; do
+  wait "$vm"
+  qemu_rc=$?
+  kill -0 "$vm" 2>/dev/null || break   # a signal interrupted wait: wait again
+done
 set -e
 
 if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then

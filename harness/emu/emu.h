@@ -28,8 +28,33 @@ u64 emu_dmabuf_seen(struct emu_dmabuf *eb);
 u64 emu_dmabuf_wraps(struct emu_dmabuf *eb);
 void emu_dmabuf_reset_stats(struct emu_dmabuf *eb);
 
+/*
+ * Free-running (bulk) access from the device's kernel thread while the buffer
+ * is enabled: that thread alone takes blocks off the queue, so the head block
+ * stays valid between emu_dmabuf_head() and emu_dmabuf_head_done().
+ */
+struct emu_dmabuf_blk {
+	const void *id;		/* identifies the block while it is queued */
+	void *vaddr;		/* first unused scan of the block */
+	size_t nscans;		/* whole scans from vaddr to bytes_used */
+	bool cyclic;
+};
+/* The head block; false if nothing is queued (blocks < 1 scan: -EINVAL). */
+bool emu_dmabuf_head(struct emu_dmabuf *eb, struct emu_dmabuf_blk *out);
+/* Complete the head block with @err (0: input blocks are synced for the device first). */
+void emu_dmabuf_head_done(struct emu_dmabuf *eb, int err);
+/* Another block is queued behind the head. */
+bool emu_dmabuf_head_has_next(struct emu_dmabuf *eb);
+bool emu_dmabuf_queued(struct emu_dmabuf *eb);
+void emu_dmabuf_count_wrap(struct emu_dmabuf *eb);
+/* Enqueue counter, and a sleep until it moves past @seq, the thread is asked
+ * to stop, or @timeout_ns passes. */
+u64 emu_dmabuf_enq_seq(struct emu_dmabuf *eb);
+void emu_dmabuf_wait(struct emu_dmabuf *eb, u64 seq, u64 timeout_ns);
+
 /* True while @buffer is enabled (on the device's list of active buffers). Only
- * stable when called from the trigger handler or under the device's mlock. */
+ * stable when called from the trigger handler, a free-running thread (started
+ * in postenable, stopped in predisable) or under the device's mlock. */
 bool emu_buffer_is_active(struct iio_buffer *buffer);
 
 int emu_thermo_probe(struct device *dev);

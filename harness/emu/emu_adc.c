@@ -11,12 +11,20 @@
  *                  (two's complement of `bits` bits for signed elements)
  *   stored(k, n) = (raw << shift) | (n & ((1 << shift) - 1))
  * in the element's storage size and endianness.  See README.md.
+ *
+ * Without a trigger, emu_free_running selects a kernel thread as the scan
+ * source: 1 = at sampling_frequency through iio_push_to_buffers; 2 = as fast
+ * as the consumers keep up: buffer0 gets a scan pushed whenever its kfifo has
+ * room (and buffer1, if enabled too, has a block queued), so nothing is ever
+ * dropped; buffer1 alone gets every queued DMABUF block filled at once, in
+ * its own scan layout, straight into the block's mapping.
  */
 #include <linux/bitops.h>
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/kernel.h>
 #include <linux/kthread.h>
+#include <linux/minmax.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -25,6 +33,7 @@
 
 #include <linux/iio/iio.h>
 #include <linux/iio/buffer.h>
+#include <linux/iio/buffer_impl.h>
 #include <linux/iio/sysfs.h>
 #include <linux/iio/trigger_consumer.h>
 #include <linux/iio/triggered_buffer.h>
@@ -35,6 +44,22 @@
 #define EMU_ADC_TS_INDEX	8
 #define EMU_ADC_SCAN_MAX	64
 #define EMU_ADC_FREQ_MAX	1000000
+#define EMU_ADC_NUM_SLOTS	11
+
+/* emu_free_running */
+enum {
+	EMU_ADC_FR_OFF,		/* a trigger is required */
+	EMU_ADC_FR_RATE,	/* kthread at sampling_frequency */
+	EMU_ADC_FR_FAST,	/* kthread as fast as the consumers keep up */
+};
+
+/* Mode 2 polls a full kfifo: 20 us, doubling while idle, up to 2 ms. */
+#define EMU_ADC_POLL_MIN_NS	(20 * NSEC_PER_USEC)
+#define EMU_ADC_POLL_MAX_NS	(2 * NSEC_PER_MSEC)
+/* Mode 2, buffer1 alone: sleep until a block is enqueued (re-check now and then). */
+#define EMU_ADC_IDLE_NS		(100 * NSEC_PER_MSEC)
+/* Scans pushed (or written) between two cond_resched(). */
+#define EMU_ADC_BURST		256
 
 struct emu_adc_elem {
 	u8 k;		/* first value slot */
@@ -106,17 +131,32 @@ static const struct iio_chan_spec emu_adc_channels[] = {
 	IIO_CHAN_SOFT_TIMESTAMP(EMU_ADC_TS_INDEX),
 };
 
+/* One value slot of a scan layout (see emu_adc_layout_build()). */
+struct emu_adc_slot {
+	u16 off;
+	u8 k, bits, shift, size;
+	bool be;
+};
+
+struct emu_adc_layout {
+	struct emu_adc_slot slot[EMU_ADC_NUM_SLOTS];
+	unsigned int nslots;
+	int ts_off;			/* -1: no timestamp */
+	unsigned int size;		/* bytes per scan */
+};
+
 struct emu_adc {
 	struct iio_dev *indio_dev;
 	struct emu_dmabuf *b1;
 	struct mutex lock;		/* samp_freq, free_running, fr_task */
 	unsigned int samp_freq;
-	bool free_running;
+	unsigned int free_running;	/* EMU_ADC_FR_* */
 	struct task_struct *fr_task;
 	spinlock_t stat_lock;
 	u64 dropped;			/* P: stat_lock; scans buffer0 refused */
 	u64 next_n;			/* producer only (trigger thread or kthread) */
 	atomic64_t last_n;		/* n of the most recent scan */
+	struct emu_adc_layout fr_layout;	/* mode 2 thread only: the layout it writes */
 	u8 scan[EMU_ADC_SCAN_MAX] __aligned(8);
 };
 
@@ -241,6 +281,244 @@ static int emu_adc_free_run(void *data)
 	return 0;
 }
 
+/*
+ * The scan layout of a buffer with @mask and @ts, by the core's rules (what
+ * iio_compute_scan_bytes() and the demux produce): ascending scan index, each
+ * element aligned to its own size (storage x repeat), the timestamp last,
+ * the scan padded to its largest element.
+ */
+static void emu_adc_layout_build(struct emu_adc_layout *l, const long *mask,
+				 bool ts)
+{
+	unsigned int si, r, off = 0, largest = 1;
+
+	memset(l, 0, sizeof(*l));
+	for_each_set_bit(si, (const unsigned long *)mask, EMU_ADC_NUM_ELEMS) {
+		const struct emu_adc_elem *e = &emu_adc_elems[si];
+		unsigned int sz = e->storage / 8, len = sz * e->repeat;
+
+		off = ALIGN(off, len);
+		for (r = 0; r < e->repeat; r++) {
+			struct emu_adc_slot *s = &l->slot[l->nslots++];
+
+			s->off = off + r * sz;
+			s->k = e->k + r;
+			s->bits = e->bits;
+			s->shift = e->shift;
+			s->size = sz;
+			s->be = e->big_endian;
+		}
+		off += len;
+		largest = max(largest, len);
+	}
+	l->ts_off = -1;
+	if (ts) {
+		off = ALIGN(off, sizeof(s64));
+		l->ts_off = off;
+		off += sizeof(s64);
+		largest = max_t(unsigned int, largest, sizeof(s64));
+	}
+	l->size = ALIGN(off, largest);
+}
+
+/* Writes the value slots of scan @n in layout @l at @dst (padding untouched). */
+static void emu_adc_write_slots(const struct emu_adc_layout *l, u8 *dst, u64 n)
+{
+	unsigned int j;
+
+	for (j = 0; j < l->nslots; j++) {
+		const struct emu_adc_slot *s = &l->slot[j];
+		u32 raw = emu_adc_raw(s->k, s->bits, n);
+		u32 v = (raw << s->shift) | ((u32)n & (BIT(s->shift) - 1));
+
+		if (s->size == 4)
+			put_unaligned_le32(v, dst + s->off);
+		else if (s->be)
+			put_unaligned_be16(v, dst + s->off);
+		else
+			put_unaligned_le16(v, dst + s->off);
+	}
+}
+
+/*
+ * Writes @count consecutive whole scans n0, n0+1, ... in layout @l at @dst,
+ * slot by slot (a tight loop per slot: raw advances by its step, the junk
+ * bits are the low bits of n), in chunks that stay in the cache.
+ */
+#define EMU_ADC_FILL_CHUNK	1024
+static void emu_adc_write_scans(const struct emu_adc_layout *l, u8 *dst,
+				u64 n0, size_t count, s64 timestamp)
+{
+	size_t done, i;
+	unsigned int j;
+
+	for (done = 0; done < count; done += EMU_ADC_FILL_CHUNK) {
+		size_t cnt = min_t(size_t, count - done, EMU_ADC_FILL_CHUNK);
+		u8 *base = dst + done * l->size;
+		u64 n = n0 + done;
+
+		memset(base, 0, cnt * l->size);
+		for (j = 0; j < l->nslots; j++) {
+			const struct emu_adc_slot *s = &l->slot[j];
+			u32 mask = (u32)(BIT_ULL(s->bits) - 1);
+			u32 step = BIT(s->bits - 8) + 1;
+			u32 jmask = BIT(s->shift) - 1;
+			u32 raw = emu_adc_raw(s->k, s->bits, n);
+			u32 junk = (u32)n;
+			u8 *p = base + s->off;
+
+			if (s->size == 4) {
+				for (i = 0; i < cnt; i++, p += l->size, junk++) {
+					put_unaligned_le32((raw << s->shift) | (junk & jmask), p);
+					raw = (raw + step) & mask;
+				}
+			} else if (s->be) {
+				for (i = 0; i < cnt; i++, p += l->size, junk++) {
+					put_unaligned_be16((raw << s->shift) | (junk & jmask), p);
+					raw = (raw + step) & mask;
+				}
+			} else {
+				for (i = 0; i < cnt; i++, p += l->size, junk++) {
+					put_unaligned_le16((raw << s->shift) | (junk & jmask), p);
+					raw = (raw + step) & mask;
+				}
+			}
+		}
+		if (l->ts_off >= 0)
+			for (i = 0; i < cnt; i++)
+				memcpy(base + i * l->size + l->ts_off, &timestamp,
+				       sizeof(timestamp));
+		cond_resched();
+	}
+}
+
+/*
+ * Mode 2, buffer1 alone: fill the head DMABUF block at once with the next
+ * scans, in buffer1's layout, and complete it.  Returns false if no block was
+ * queued.
+ */
+static bool emu_adc_fast_fill(struct emu_adc *st, const struct emu_adc_layout *l)
+{
+	struct iio_buffer *b1 = emu_dmabuf_to_iio(st->b1);
+	struct emu_dmabuf_blk blk;
+	u64 n0 = st->next_n;
+
+	if (!emu_dmabuf_head(st->b1, &blk))
+		return false;
+
+	if (l->size != b1->bytes_per_datum) {
+		/* Cannot happen: our layout rules are the core's. */
+		emu_dmabuf_head_done(st->b1, -EIO);
+		return true;
+	}
+	/* One timestamp per block: iio_get_time_ns() when it is filled. */
+	emu_adc_write_scans(l, blk.vaddr, n0, blk.nscans,
+			    iio_get_time_ns(st->indio_dev));
+	st->next_n = n0 + blk.nscans;
+	atomic64_set(&st->last_n, st->next_n - 1);
+	emu_dmabuf_head_done(st->b1, 0);
+	return true;
+}
+
+/*
+ * Mode 2, one scan through the core (iio_push_to_buffers), like
+ * emu_adc_produce() but with the device's layout @l precomputed: st->scan's
+ * padding was zeroed when the thread started.
+ */
+static void emu_adc_fast_produce(struct emu_adc *st, const struct emu_adc_layout *l,
+				 bool b1_active)
+{
+	struct iio_dev *indio_dev = st->indio_dev;
+	u64 n = st->next_n++;
+	u64 seen = 0;
+
+	emu_adc_write_slots(l, st->scan, n);
+	atomic64_set(&st->last_n, n);
+
+	if (b1_active)
+		seen = emu_dmabuf_seen(st->b1);
+	if (iio_push_to_buffers_with_timestamp(indio_dev, st->scan,
+					       iio_get_time_ns(indio_dev))) {
+		/* Not expected (we checked for room); accounted as in emu_adc_produce(). */
+		spin_lock(&st->stat_lock);
+		st->dropped++;
+		if (b1_active && emu_dmabuf_seen(st->b1) == seen)
+			st->dropped++;
+		spin_unlock(&st->stat_lock);
+	}
+}
+
+/*
+ * Mode 2 with buffer0 enabled: push scans while buffer0's kfifo has room and,
+ * if buffer1 is enabled too, it has a block queued, so neither drops one.
+ * Returns the number of scans pushed.
+ */
+static unsigned int emu_adc_fast_push(struct emu_adc *st, const struct emu_adc_layout *l,
+				      struct iio_buffer *b0, bool b1_active)
+{
+	size_t avail = b0->access->data_available(b0);
+	unsigned int room, n = 0;
+
+	/* The kfifo holds at least length scans (kfifo rounds up to 2^k). */
+	room = avail < b0->length ? b0->length - avail : 0;
+	while (n < room && n < EMU_ADC_BURST) {
+		struct emu_dmabuf_blk blk;
+
+		/* A block that can take a scan (smaller ones complete with EINVAL). */
+		if (b1_active && !emu_dmabuf_head(st->b1, &blk))
+			break;
+		emu_adc_fast_produce(st, l, b1_active);
+		n++;
+	}
+	return n;
+}
+
+/* Free-running mode 2: produce as fast as the consumers keep up. */
+static int emu_adc_fast_run(void *data)
+{
+	struct emu_adc *st = data;
+	struct iio_buffer *b0 = st->indio_dev->buffer;
+	struct iio_buffer *b1 = emu_dmabuf_to_iio(st->b1);
+	/* The set of enabled buffers is fixed while this thread runs. */
+	bool push = emu_buffer_is_active(b0);
+	bool b1_active = emu_buffer_is_active(b1);
+	struct emu_adc_layout *l = &st->fr_layout;
+	u64 backoff = EMU_ADC_POLL_MIN_NS;
+
+	if (push) {
+		/* The device's scan (the core demuxes it); the core adds the timestamp. */
+		emu_adc_layout_build(l, (const long *)st->indio_dev->active_scan_mask,
+				     false);
+		memset(st->scan, 0, sizeof(st->scan));
+	} else {
+		emu_adc_layout_build(l, b1->scan_mask, b1->scan_timestamp);
+	}
+
+	while (!kthread_should_stop()) {
+		u64 seq = emu_dmabuf_enq_seq(st->b1);
+		bool progress;
+
+		if (push)
+			progress = emu_adc_fast_push(st, l, b0, b1_active) > 0;
+		else
+			progress = emu_adc_fast_fill(st, l);
+
+		if (progress) {
+			backoff = EMU_ADC_POLL_MIN_NS;
+			cond_resched();
+			continue;
+		}
+		/* Nothing to do: buffer0 full (poll), or no block (enqueue wakes us). */
+		if (push && !(b1_active && !emu_dmabuf_queued(st->b1))) {
+			emu_dmabuf_wait(st->b1, seq, backoff);
+			backoff = min_t(u64, backoff * 2, EMU_ADC_POLL_MAX_NS);
+		} else {
+			emu_dmabuf_wait(st->b1, seq, EMU_ADC_IDLE_NS);
+		}
+	}
+	return 0;
+}
+
 static int emu_adc_preenable(struct iio_dev *indio_dev)
 {
 	struct emu_adc *st = iio_priv(indio_dev);
@@ -262,11 +540,17 @@ static int emu_adc_postenable(struct iio_dev *indio_dev)
 {
 	struct emu_adc *st = iio_priv(indio_dev);
 	struct task_struct *task;
+	unsigned int mode;
 
 	if (iio_device_get_current_mode(indio_dev) != INDIO_BUFFER_SOFTWARE)
 		return 0;
 
-	task = kthread_run(emu_adc_free_run, st, "iio-emu-adc");
+	mutex_lock(&st->lock);
+	mode = st->free_running;
+	mutex_unlock(&st->lock);
+
+	task = kthread_run(mode == EMU_ADC_FR_FAST ? emu_adc_fast_run :
+			   emu_adc_free_run, st, "iio-emu-adc");
 	if (IS_ERR(task))
 		return PTR_ERR(task);
 	mutex_lock(&st->lock);
@@ -393,12 +677,12 @@ static ssize_t emu_free_running_show(struct device *dev,
 				     struct device_attribute *attr, char *buf)
 {
 	struct emu_adc *st = iio_priv(dev_to_iio_dev(dev));
-	bool v;
+	unsigned int v;
 
 	mutex_lock(&st->lock);
 	v = st->free_running;
 	mutex_unlock(&st->lock);
-	return sysfs_emit(buf, "%d\n", v);
+	return sysfs_emit(buf, "%u\n", v);
 }
 
 static ssize_t emu_free_running_store(struct device *dev,
@@ -407,12 +691,19 @@ static ssize_t emu_free_running_store(struct device *dev,
 {
 	struct iio_dev *indio_dev = dev_to_iio_dev(dev);
 	struct emu_adc *st = iio_priv(indio_dev);
-	bool v;
+	unsigned int v;
+	bool on;
 	int ret;
 
-	ret = kstrtobool(buf, &v);
-	if (ret)
-		return ret;
+	if (sysfs_streq(buf, "2")) {
+		v = EMU_ADC_FR_FAST;
+	} else {
+		/* 0/1 (and the other kstrtobool spellings) as before mode 2 existed */
+		ret = kstrtobool(buf, &on);
+		if (ret)
+			return ret;
+		v = on ? EMU_ADC_FR_RATE : EMU_ADC_FR_OFF;
+	}
 
 	/* Only while no buffer is enabled (holds the device's mode lock). */
 	ret = iio_device_claim_direct_mode(indio_dev);
@@ -471,7 +762,7 @@ int emu_adc_probe(struct device *dev)
 	indio_dev->info = &emu_adc_info;
 	indio_dev->channels = emu_adc_channels;
 	indio_dev->num_channels = ARRAY_SIZE(emu_adc_channels);
-	/* SOFTWARE: buffers may run without a trigger when emu_free_running=1. */
+	/* SOFTWARE: buffers may run without a trigger when emu_free_running=1/2. */
 	indio_dev->modes = INDIO_DIRECT_MODE | INDIO_BUFFER_SOFTWARE;
 
 	/* buffer0: kfifo, read() */

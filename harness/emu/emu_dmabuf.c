@@ -26,6 +26,16 @@
  * bytes_per_datum) scans; a block smaller than one scan completes with
  * -EINVAL.
  *
+ * Free-running devices (emu-adc mode 2, emu-dac emu_free_running=1) bypass
+ * store_to/remove_from and work on whole blocks from their kernel thread:
+ * emu_dmabuf_head() hands out the head block's mapping, the thread fills or
+ * consumes it in bulk, and emu_dmabuf_head_done() completes it.  Enqueue bumps
+ * a sequence number and wakes @wq, so the thread sleeps until there is work
+ * (emu_dmabuf_wait()).  The head block may be used outside @lock because only
+ * that thread takes blocks off the queue while it runs: the core disables the
+ * buffers (which cancels queued blocks) only after the device's predisable
+ * has stopped the thread.
+ *
  * Locking: @queue_mutex is the core's lock_queue/unlock_queue (serialises
  * enqueues so fence order equals queue order).  @lock (spinlock) protects the
  * queue and the counters; it is taken from the trigger's threaded handler
@@ -46,12 +56,14 @@
 #include <linux/err.h>
 #include <linux/iosys-map.h>
 #include <linux/kref.h>
+#include <linux/kthread.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/wait.h>
 
 #include <linux/iio/iio.h>
 #include <linux/iio/buffer.h>
@@ -84,6 +96,8 @@ struct emu_dmabuf {
 	u64 dropped;			/* P: lock; input scans without a block */
 	u64 seen;			/* P: lock; input scans offered, never reset */
 	u64 wraps;			/* P: lock; output cyclic wraps */
+	u64 enq_seq;			/* P: lock; successful enqueues, never reset */
+	wait_queue_head_t wq;		/* woken on every successful enqueue */
 };
 
 static struct emu_dmabuf *to_emu_dmabuf(struct iio_buffer *buffer)
@@ -372,8 +386,13 @@ static int emu_dmabuf_enqueue_dmabuf(struct iio_buffer *buffer,
 		blk->cyclic = cyclic;
 		blk->queued = true;
 		list_add_tail(&blk->entry, &eb->queue);
+		eb->enq_seq++;
 	}
 	spin_unlock(&eb->lock);
+
+	/* A free-running thread fills/consumes it (a spinlock only: allowed here). */
+	if (!ret)
+		wake_up(&eb->wq);
 
 	return ret;
 }
@@ -435,6 +454,7 @@ struct emu_dmabuf *emu_dmabuf_attach_new(struct device *dev,
 	mutex_init(&eb->queue_mutex);
 	spin_lock_init(&eb->lock);
 	INIT_LIST_HEAD(&eb->queue);
+	init_waitqueue_head(&eb->wq);
 
 	eb->buffer.access = &emu_dmabuf_access;
 	eb->buffer.direction = dir;
@@ -495,4 +515,107 @@ void emu_dmabuf_reset_stats(struct emu_dmabuf *eb)
 	eb->dropped = 0;
 	eb->wraps = 0;
 	spin_unlock(&eb->lock);
+}
+
+/* ------------------------------------------------ free-running (bulk) access */
+
+u64 emu_dmabuf_enq_seq(struct emu_dmabuf *eb)
+{
+	u64 v;
+
+	spin_lock(&eb->lock);
+	v = eb->enq_seq;
+	spin_unlock(&eb->lock);
+	return v;
+}
+
+void emu_dmabuf_wait(struct emu_dmabuf *eb, u64 seq, u64 timeout_ns)
+{
+	/* Interruptible: a kthread ignores signals, and it keeps the load average honest. */
+	wait_event_interruptible_hrtimeout(eb->wq,
+					   emu_dmabuf_enq_seq(eb) != seq ||
+					   kthread_should_stop(),
+					   ns_to_ktime(timeout_ns));
+}
+
+bool emu_dmabuf_head(struct emu_dmabuf *eb, struct emu_dmabuf_blk *out)
+{
+	size_t bpd = eb->buffer.bytes_per_datum;
+	struct emu_block *blk;
+	struct dma_fence *fence;
+
+	for (;;) {
+		spin_lock(&eb->lock);
+		blk = list_first_entry_or_null(&eb->queue, struct emu_block,
+					       entry);
+		if (!blk) {
+			spin_unlock(&eb->lock);
+			return false;
+		}
+		if (!bpd || blk->bytes_used < blk->offset + bpd) {
+			/* Smaller than one scan: as in store_to/remove_from. */
+			fence = emu_block_unqueue(blk);
+			spin_unlock(&eb->lock);
+			iio_buffer_signal_dmabuf_done(fence, -EINVAL);
+			continue;
+		}
+		out->id = blk;
+		out->vaddr = blk->map.vaddr + blk->offset;
+		out->nscans = (blk->bytes_used - blk->offset) / bpd;
+		out->cyclic = blk->cyclic;
+		spin_unlock(&eb->lock);
+		return true;
+	}
+}
+
+bool emu_dmabuf_head_has_next(struct emu_dmabuf *eb)
+{
+	bool v;
+
+	spin_lock(&eb->lock);
+	v = !list_empty(&eb->queue) && !list_is_singular(&eb->queue);
+	spin_unlock(&eb->lock);
+	return v;
+}
+
+bool emu_dmabuf_queued(struct emu_dmabuf *eb)
+{
+	bool v;
+
+	spin_lock(&eb->lock);
+	v = !list_empty(&eb->queue);
+	spin_unlock(&eb->lock);
+	return v;
+}
+
+void emu_dmabuf_count_wrap(struct emu_dmabuf *eb)
+{
+	spin_lock(&eb->lock);
+	eb->wraps++;
+	spin_unlock(&eb->lock);
+}
+
+void emu_dmabuf_head_done(struct emu_dmabuf *eb, int err)
+{
+	struct emu_block *blk;
+	struct dma_fence *fence;
+	struct sg_table *sgt;
+	struct device *dev;
+
+	spin_lock(&eb->lock);
+	blk = list_first_entry_or_null(&eb->queue, struct emu_block, entry);
+	if (!blk) {
+		spin_unlock(&eb->lock);
+		return;
+	}
+	blk->offset = blk->bytes_used;
+	dev = blk->attach->dev;
+	sgt = blk->sgt;
+	fence = emu_block_unqueue(blk);
+	spin_unlock(&eb->lock);
+
+	/* Input: our CPU writes must reach memory before userspace's SYNC_START. */
+	if (eb->buffer.direction == IIO_BUFFER_DIRECTION_IN && !err)
+		dma_sync_sgtable_for_device(dev, sgt, DMA_FROM_DEVICE);
+	iio_buffer_signal_dmabuf_done(fence, err);
 }

@@ -5,6 +5,11 @@
  *
  *   iio_selftest capture [N [HZ]]  hrtimer trigger, emu-adc buffer0, N scans vs pattern
  *   iio_selftest freerun [N [HZ]]  the same without a trigger (emu_free_running)
+ *   iio_selftest fast [N [BLOCKS]] emu-adc emu_free_running=2: N scans via read(),
+ *                            BLOCKS DMABUF blocks of 64 KiB, both buffers, idle CPU
+ *   iio_selftest dacfast     emu-dac emu_free_running=1: write(), DMABUF, cyclic, idle CPU
+ *   iio_selftest fastunbind  unbind/bind while both devices run free (mode 2 / 1)
+ *   iio_selftest bench [S]   free-running throughput, S seconds per line (numbers, no checks)
  *   iio_selftest sysfstrig   sysfs trigger fires single scans (emu-adc, emu-thermo)
  *   iio_selftest events      emu-thermo threshold events through the event fd
  *   iio_selftest dmabuf      emu-adc buffer1: GET_FD, DMABUF attach/enqueue/complete/cancel
@@ -891,6 +896,715 @@ static int cmd_sysfstrig(void)
 	return n_fail ? 1 : 0;
 }
 
+/* ------------------------------------- free-running as fast as possible */
+
+/* The pid of the kernel thread called @comm, or -1. */
+static pid_t find_kthread(const char *comm)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	pid_t pid = -1;
+	char buf[64];
+
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir))) {
+		if (!isdigit_str(de->d_name))
+			continue;
+		if (rdf(buf, sizeof(buf), "/proc/%s/comm", de->d_name))
+			continue;
+		if (!strcmp(buf, comm)) {
+			pid = atoi(de->d_name);
+			break;
+		}
+	}
+	closedir(dir);
+	return pid;
+}
+
+/* Nanoseconds the task has run (schedstat), or -1. */
+static long long task_cpu_ns(pid_t pid)
+{
+	char buf[128];
+
+	if (pid < 0 || rdf(buf, sizeof(buf), "/proc/%d/schedstat", (int)pid))
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
+/* CPU time of this process (user + system). */
+static long long self_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long task_ctxsw(pid_t pid)
+{
+	char path[64], line[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* Idle cost of a free-running kernel thread: its CPU share over 1 s. */
+#define IDLE_CPU_MAX_PCT 15.0
+static void check_idle_cpu(const char *comm, const char *what)
+{
+	pid_t pid = find_kthread(comm);
+	long long c0, c1, s0, s1;
+	double t0, t1, pct;
+
+	CHECK(pid > 0, "%s: kernel thread %s running", what, comm);
+	if (pid <= 0)
+		return;
+	c0 = task_cpu_ns(pid);
+	s0 = task_ctxsw(pid);
+	t0 = now_ms();
+	sleep_ms(1000);
+	c1 = task_cpu_ns(pid);
+	s1 = task_ctxsw(pid);
+	t1 = now_ms();
+	pct = (c1 - c0) / 1e4 / (t1 - t0);
+	CHECK(c0 >= 0 && c1 >= 0 && pct < IDLE_CPU_MAX_PCT,
+	      "%s: idle for 1 s, %s used %.2f%% of a CPU (%lld wake-ups; limit %.0f%%)",
+	      what, comm, pct, s1 - s0, IDLE_CPU_MAX_PCT);
+}
+
+static double mib_s(double bytes, double ms)
+{
+	return ms > 0 ? bytes / (1024.0 * 1024.0) / (ms / 1000.0) : 0;
+}
+
+#define FAST_BLK	65536
+
+/*
+ * emu-adc, emu_free_running = 2: @nscans scans through buffer0 (read()),
+ * @nblocks 64 KiB blocks through buffer1 (DMABUF), a subset layout on
+ * buffer1, both buffers at once, and the idle cost of the thread.
+ */
+static int cmd_fast(int nscans, int nblocks)
+{
+	struct iiodev adc;
+	struct layout l0, l1, ls;
+	uint8_t *data = NULL, *map[4] = { NULL };
+	int fd = -1, b1 = -1, D[4] = { -1, -1, -1, -1 }, i, ret, bad;
+	const int npool = 4;
+	const unsigned int masks = (1u << 0) | (1u << 3) | (1u << 4);
+	char val[32], p[300];
+	double t0, busy, verify_ms;
+	size_t got;
+
+	if (!find_dev("emu-adc", &adc)) {
+		CHECK(false, "fast: emu-adc present");
+		return 1;
+	}
+	wrf("0", "%s/buffer0/enable", adc.path);
+	wrf("0", "%s/buffer1/enable", adc.path);
+	set_trigger(&adc, "");
+	ret = wrf("3", "%s/emu_free_running", adc.path);
+	CHECK(ret == -EINVAL, "fast: emu_free_running 3 -> EINVAL (%s)", strerror(-ret));
+	CHECK(wrf("2", "%s/emu_free_running", adc.path) == 0 &&
+	      rdf(val, sizeof(val), "%s/emu_free_running", adc.path) == 0 &&
+	      !strcmp(val, "2"), "fast: emu_free_running = 2 (reads back '%s')", val);
+	wrf("0", "%s/emu_dropped_scans", adc.path);
+	snprintf(p, sizeof(p), "%s/emu_dropped_scans", adc.path);
+
+	/* Part 1: buffer0 through read() */
+	CHECK(adc_buffer_setup(&adc, 0, ADC_ALL, true, 4096) &&
+	      adc_layout(&adc, 0, ADC_ALL, true, &l0) && l0.size == 40 &&
+	      wrf("1024", "%s/buffer0/watermark", adc.path) == 0,
+	      "fast: buffer0 all channels + timestamp, length 4096, watermark 1024");
+	fd = open(adc.chr, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	CHECK(fd >= 0 && wrf("1", "%s/buffer0/enable", adc.path) == 0,
+	      "fast: buffer0 enabled without a trigger");
+	ret = wrf("0", "%s/emu_free_running", adc.path);
+	CHECK(ret == -EBUSY, "fast: emu_free_running cannot change while enabled -> EBUSY (%s)",
+	      strerror(-ret));
+	data = calloc(nscans, l0.size);
+	if (fd < 0 || !data)
+		goto out;
+	{
+		pid_t kt = find_kthread("iio-emu-adc");
+		long long c0 = task_cpu_ns(kt), u0 = self_cpu_ns();
+
+		t0 = now_ms();
+		got = read_full(fd, data, (size_t)nscans * l0.size, 120000);
+		busy = now_ms() - t0;
+		CHECK(got == (size_t)nscans * l0.size, "fast: read() %d scans (%zu bytes) in %.0f ms",
+		      nscans, got, busy);
+		note("buffer0 read(): %.1f MiB/s (%.0f scans/s); CPU: producer thread %.0f%%, reader %.0f%%",
+		     mib_s(got, busy), got / l0.size / (busy / 1000.0),
+		     (task_cpu_ns(kt) - c0) / 1e4 / busy, (self_cpu_ns() - u0) / 1e4 / busy);
+	}
+	if (got == (size_t)nscans * l0.size) {
+		bad = verify_scans(&l0, data, nscans, 0, "fast buffer0");
+		CHECK(bad == 0, "fast: all %d scans equal the pattern n=0..%d, timestamps monotonic (%d bad)",
+		      nscans, nscans - 1, bad);
+	}
+	CHECK(wrf("0", "%s/buffer0/enable", adc.path) == 0, "fast: buffer0 disable");
+	CHECK(rdll("%s", p) == 0, "fast: emu_dropped_scans = 0 after read()");
+	wrf("1", "%s/buffer0/watermark", adc.path);
+	free(data);
+	data = NULL;
+
+	/* Part 2: buffer1 alone, 64 KiB DMABUF blocks filled at once */
+	CHECK(adc_buffer_setup(&adc, 1, ADC_ALL, true, 64) &&
+	      adc_layout(&adc, 1, ADC_ALL, true, &l1) && l1.size == 40,
+	      "fast: buffer1 all channels + timestamp");
+	/* the chardev (buffer0, still open) hands out buffer1's fd */
+	b1 = iio_ioctl_int(fd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1);
+	for (i = 0; i < npool; i++) {
+		D[i] = heap_alloc(FAST_BLK);
+		map[i] = D[i] >= 0 ? mmap(NULL, FAST_BLK, PROT_READ, MAP_SHARED, D[i], 0) : MAP_FAILED;
+		if (map[i] == MAP_FAILED)
+			map[i] = NULL;
+	}
+	CHECK(b1 >= 0 && D[0] >= 0 && D[1] >= 0 && D[2] >= 0 && D[3] >= 0 &&
+	      map[0] && map[1] && map[2] && map[3], "fast: buffer1 fd and %d DMABUFs of 64 KiB mmapped",
+	      npool);
+	if (b1 < 0 || !map[0] || !map[1] || !map[2] || !map[3])
+		goto out;
+	for (i = 0, ret = 0; i < npool; i++)
+		ret |= dmabuf_attach(b1, D[i]) | enqueue(b1, D[i], FAST_BLK, 0);
+	CHECK(ret == 0, "fast: ATTACH and ENQUEUE %d blocks before enabling", npool);
+	{
+		const int per = FAST_BLK / 40;
+		int64_t last_ts = INT64_MIN;
+		bool ts_ok = true;
+
+		bad = 0;
+		verify_ms = 0;
+		t0 = now_ms();
+		CHECK(wrf("1", "%s/buffer1/enable", adc.path) == 0, "fast: buffer1 enabled without a trigger");
+		for (i = 0; i < nblocks; i++) {
+			int d = D[i % npool];
+			uint8_t *m = map[i % npool];
+			double v0;
+
+			if (!wait_fd(d, POLLOUT, 20000)) {
+				note("block %d did not complete", i);
+				bad++;
+				break;
+			}
+			v0 = now_ms();
+			dmabuf_sync(d, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+			if (verify_scans(&l1, m, per, (uint64_t)i * per, "fast block"))
+				bad++;
+			if (scan_ts(&l1, m) < last_ts)
+				ts_ok = false;
+			last_ts = scan_ts(&l1, m + (per - 1) * 40);
+			dmabuf_sync(d, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+			verify_ms += now_ms() - v0;
+			if (i + npool < nblocks && enqueue(b1, d, FAST_BLK, 0)) {
+				note("re-enqueue of block %d failed", i);
+				bad++;
+				break;
+			}
+		}
+		busy = now_ms() - t0 - verify_ms;
+		CHECK(i == nblocks && bad == 0,
+		      "fast: %d blocks x %d scans hold n=0..%d exactly, n continuing across blocks (%d bad)",
+		      nblocks, per, nblocks * per - 1, bad);
+		CHECK(ts_ok, "fast: timestamps non-decreasing across blocks");
+		note("buffer1 DMABUF 64 KiB blocks: %.1f MiB/s (excluding %.0f ms of verification)",
+		     mib_s((double)i * per * 40, busy), verify_ms);
+	}
+	CHECK(wrf("0", "%s/buffer1/enable", adc.path) == 0, "fast: buffer1 disable");
+	CHECK(rdll("%s", p) == 0, "fast: emu_dropped_scans = 0 after DMABUF");
+
+	/* Part 3: another layout on buffer1; n restarts at 0 with the enable */
+	CHECK(adc_buffer_setup(&adc, 1, masks, true, 64) &&
+	      adc_layout(&adc, 1, masks, true, &ls) && ls.size == 24,
+	      "fast: buffer1 = voltage0, voltage3, voltage4 + timestamp (24-byte scans)");
+	for (i = 0, ret = 0; i < 3; i++)
+		ret |= enqueue(b1, D[i], 4096, 0);
+	CHECK(ret == 0 && wrf("1", "%s/buffer1/enable", adc.path) == 0,
+	      "fast: 3 blocks of 4096 bytes queued, buffer1 enabled");
+	for (i = 0, bad = 0; i < 3; i++) {
+		if (!wait_fd(D[i], POLLOUT, 20000)) {
+			bad++;
+			continue;
+		}
+		dmabuf_sync(D[i], DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+		bad += verify_scans(&ls, map[i], 4096 / 24, (uint64_t)i * (4096 / 24), "fast subset") != 0;
+		dmabuf_sync(D[i], DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	}
+	CHECK(bad == 0, "fast: the blocks hold n=0..%d in buffer1's 24-byte layout", 3 * (4096 / 24) - 1);
+	CHECK(wrf("0", "%s/buffer1/enable", adc.path) == 0, "fast: buffer1 disable");
+
+	/* Part 4: both buffers: every scan goes to both, none dropped */
+	{
+		const int per = 100, want_blocks = 12;
+		size_t cap = (size_t)(want_blocks + npool + 2) * per * 40;
+		int done = 0, k;
+		bool okb = true;
+
+		data = calloc(1, cap);
+		CHECK(adc_buffer_setup(&adc, 0, ADC_ALL, true, 1024) &&
+		      adc_buffer_setup(&adc, 1, ADC_ALL, true, 64) && data,
+		      "fast: buffer0 and buffer1 all channels + timestamp");
+		if (!data)
+			goto out;
+		/* buffer1 first (idle: no block yet), then buffer0: n starts at 0 for both */
+		CHECK(wrf("1", "%s/buffer1/enable", adc.path) == 0 &&
+		      wrf("1", "%s/buffer0/enable", adc.path) == 0, "fast: both enabled");
+		for (i = 0; i < npool; i++)
+			enqueue(b1, D[i], per * 40, 0);
+		got = 0;
+		t0 = now_ms();
+		while ((done < want_blocks || got < (size_t)want_blocks * per * 40) &&
+		       now_ms() - t0 < 60000) {
+			struct pollfd pf[5];
+			ssize_t n;
+
+			for (k = 0; k < npool; k++)
+				pf[k] = (struct pollfd){ .fd = D[(done + k) % npool], .events = POLLOUT };
+			pf[npool] = (struct pollfd){ .fd = fd, .events = POLLIN };
+			poll(pf, npool + 1, 100);
+			n = read(fd, data + got, cap - got);
+			if (n > 0)
+				got += n;
+			while (done < want_blocks && wait_fd(D[done % npool], POLLOUT, 0)) {
+				int d = D[done % npool];
+
+				dmabuf_sync(d, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+				if (verify_scans(&l1, map[done % npool], per, (uint64_t)done * per, "fast both/b1"))
+					okb = false;
+				dmabuf_sync(d, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+				done++;
+				if (done + npool - 1 < want_blocks)
+					enqueue(b1, d, per * 40, 0);
+			}
+		}
+		CHECK(done == want_blocks && okb,
+		      "fast: both: %d buffer1 blocks hold n=0..%d (%d complete)", want_blocks,
+		      want_blocks * per - 1, done);
+		bad = verify_scans(&l0, data, (int)(got / 40), 0, "fast both/b0");
+		CHECK(got >= (size_t)want_blocks * per * 40 && got % 40 == 0 && bad == 0,
+		      "fast: both: buffer0 read %zu scans, n=0.. without a gap (%d bad)", got / 40, bad);
+		CHECK(wrf("0", "%s/buffer0/enable", adc.path) == 0 &&
+		      wrf("0", "%s/buffer1/enable", adc.path) == 0, "fast: both disabled");
+		CHECK(rdll("%s", p) == 0, "fast: emu_dropped_scans = 0 with both buffers");
+	}
+
+	/* Part 5: idle cost: buffer0 full and nobody reading; buffer1 without blocks */
+	adc_buffer_setup(&adc, 0, ADC_ALL, true, 64);
+	CHECK(wrf("1", "%s/buffer0/enable", adc.path) == 0, "fast: buffer0 enabled, not read");
+	{
+		char pa[300];
+
+		snprintf(pa, sizeof(pa), "%s/buffer0/data_available", adc.path);
+		CHECK(wait_ge(64, 10000, pa) == 64, "fast: buffer0 fills up to its length (64 scans)");
+	}
+	check_idle_cpu("iio-emu-adc", "fast: buffer0 full");
+	CHECK(rdll("%s/buffer0/data_available", adc.path) == 64 && rdll("%s", p) == 0,
+	      "fast: still 64 scans available, nothing dropped");
+	wrf("0", "%s/buffer0/enable", adc.path);
+	CHECK(wrf("1", "%s/buffer1/enable", adc.path) == 0, "fast: buffer1 enabled, no block queued");
+	check_idle_cpu("iio-emu-adc", "fast: buffer1 without blocks");
+	wrf("0", "%s/buffer1/enable", adc.path);
+out:
+	for (i = 0; i < npool; i++) {
+		if (map[i])
+			munmap(map[i], FAST_BLK);
+		if (D[i] >= 0)
+			close(D[i]);
+	}
+	if (b1 >= 0)
+		close(b1);
+	if (fd >= 0)
+		close(fd);
+	free(data);
+	wrf("0", "%s/buffer0/enable", adc.path);
+	wrf("0", "%s/buffer1/enable", adc.path);
+	CHECK(wrf("0", "%s/emu_free_running", adc.path) == 0, "fast: emu_free_running 0");
+	wrf("0", "%s/emu_dropped_scans", adc.path);
+	return n_fail ? 1 : 0;
+}
+
+/* Deterministic test data for the DAC. */
+static void fill_bytes(uint8_t *p, size_t n, uint32_t seed)
+{
+	uint32_t x = seed * 2654435761u + 1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (uint8_t)x;
+	}
+}
+
+static bool crc_is(const struct iiodev *dac, uint32_t want, char *got, size_t len)
+{
+	rdf(got, len, "%s/emu_consumed_crc32", dac->path);
+	return strtoul(got, NULL, 16) == want && strlen(got) == 10;
+}
+
+/* emu-dac, emu_free_running = 1: write(), DMABUF streaming, cyclic, idle. */
+static int cmd_dacfast(void)
+{
+	const size_t total = 1 << 20;
+	const int nblk = 16, npool = 4;
+	struct iiodev dac;
+	uint8_t *data = NULL, *map[4] = { NULL };
+	int fd = -1, cfd = -1, b1 = -1, D[4] = { -1, -1, -1, -1 }, Q = -1, R = -1, i, ret;
+	char pbytes[300], val[32], crcs[32];
+	long long bytes, scans, wraps;
+	uint32_t crc;
+	double t0, ms;
+	size_t put;
+
+	if (!find_dev("emu-dac", &dac)) {
+		CHECK(false, "dacfast: emu-dac present");
+		return 1;
+	}
+	snprintf(pbytes, sizeof(pbytes), "%s/emu_consumed_bytes", dac.path);
+	wrf("0", "%s/buffer0/enable", dac.path);
+	wrf("0", "%s/buffer1/enable", dac.path);
+	set_trigger(&dac, "");
+	CHECK(rdf(val, sizeof(val), "%s/emu_free_running", dac.path) == 0 && !strcmp(val, "0"),
+	      "dacfast: emu_free_running defaults to 0 ('%s')", val);
+	CHECK(wrf("1", "%s/buffer0/out_voltage0_en", dac.path) == 0 &&
+	      wrf("1", "%s/buffer0/out_voltage1_en", dac.path) == 0 &&
+	      wrf("4096", "%s/buffer0/length", dac.path) == 0,
+	      "dacfast: buffer0 out_voltage0+1, length 4096");
+	ret = wrf("1", "%s/buffer0/enable", dac.path);
+	CHECK(ret == -EINVAL, "dacfast: enable without a trigger, not free-running -> EINVAL (%s)",
+	      strerror(-ret));
+	ret = wrf("maybe", "%s/emu_free_running", dac.path);
+	CHECK(ret == -EINVAL, "dacfast: emu_free_running garbage -> EINVAL");
+	CHECK(wrf("1", "%s/emu_free_running", dac.path) == 0 &&
+	      rdll("%s/emu_free_running", dac.path) == 1, "dacfast: emu_free_running = 1");
+	CHECK(wrf("1", "%s/emu_reset", dac.path) == 0, "dacfast: emu_reset");
+
+	/* Part 1: 1 MiB through write() */
+	CHECK(wrf("1", "%s/buffer0/enable", dac.path) == 0, "dacfast: buffer0 enabled without a trigger");
+	ret = wrf("0", "%s/emu_free_running", dac.path);
+	CHECK(ret == -EBUSY, "dacfast: emu_free_running cannot change while enabled -> EBUSY (%s)",
+	      strerror(-ret));
+	data = malloc(total);
+	fd = open(dac.chr, O_WRONLY | O_CLOEXEC);	/* blocking */
+	if (!data || fd < 0) {
+		CHECK(false, "dacfast: open %s", dac.chr);
+		goto out;
+	}
+	fill_bytes(data, total, 1);
+	alarm(60);
+	t0 = now_ms();
+	for (put = 0; put < total;) {
+		ssize_t n = write(fd, data + put, total - put);
+
+		if (n <= 0) {
+			note("write: %s", n < 0 ? strerror(errno) : "0");
+			break;
+		}
+		put += n;
+	}
+	bytes = wait_ge(total, 30000, pbytes);
+	ms = now_ms() - t0;
+	alarm(0);
+	CHECK(put == total && bytes == (long long)total,
+	      "dacfast: write() of 1 MiB consumed: %lld bytes in %.0f ms", bytes, ms);
+	note("buffer0 write(): %.1f MiB/s", mib_s(total, ms));
+	crc = crc32_update(0, data, total);
+	CHECK(rdll("%s/emu_consumed_scans", dac.path) == (long long)total / 4 &&
+	      crc_is(&dac, crc, crcs, sizeof(crcs)) &&
+	      rdll("%s/emu_underruns", dac.path) == 0,
+	      "dacfast: %zu scans, emu_consumed_crc32 %s (want 0x%08x), no underruns",
+	      total / 4, crcs, crc);
+	CHECK(rdll("%s/out_voltage0_raw", dac.path) == (int16_t)(data[total - 4] | data[total - 3] << 8) &&
+	      rdll("%s/out_voltage1_raw", dac.path) == (int16_t)(data[total - 2] | data[total - 1] << 8),
+	      "dacfast: out_voltage0/1_raw = the last scan");
+	CHECK(wrf("0", "%s/buffer0/enable", dac.path) == 0, "dacfast: buffer0 disable");
+	close(fd);
+	fd = -1;
+
+	/* Part 2: 16 DMABUF blocks of 64 KiB, 4 in flight, refilled as they complete */
+	wrf("1", "%s/emu_reset", dac.path);
+	wrf("1", "%s/buffer1/out_voltage0_en", dac.path);
+	wrf("1", "%s/buffer1/out_voltage1_en", dac.path);
+	cfd = open(dac.chr, O_RDWR | O_CLOEXEC);
+	b1 = cfd >= 0 ? iio_ioctl_int(cfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1) : -1;
+	for (i = 0; i < npool; i++) {
+		D[i] = heap_alloc(FAST_BLK);
+		map[i] = D[i] >= 0 ? mmap(NULL, FAST_BLK, PROT_READ | PROT_WRITE, MAP_SHARED, D[i], 0)
+				   : MAP_FAILED;
+		if (map[i] == MAP_FAILED)
+			map[i] = NULL;
+		else if (dmabuf_attach(b1, D[i]))
+			map[i] = NULL;	/* leaks the mapping; fails the check below */
+	}
+	CHECK(b1 >= 0 && map[0] && map[1] && map[2] && map[3],
+	      "dacfast: buffer1 fd, %d DMABUFs of 64 KiB mmapped and attached", npool);
+	if (b1 < 0 || !map[0] || !map[1] || !map[2] || !map[3])
+		goto out;
+	fill_bytes(data, (size_t)nblk * FAST_BLK, 2);
+	for (i = 0; i < npool; i++) {
+		dmabuf_sync(D[i], DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+		memcpy(map[i], data + (size_t)i * FAST_BLK, FAST_BLK);
+		dmabuf_sync(D[i], DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+		enqueue(b1, D[i], FAST_BLK, 0);
+	}
+	t0 = now_ms();
+	CHECK(wrf("1", "%s/buffer1/enable", dac.path) == 0, "dacfast: buffer1 enabled without a trigger");
+	for (i = 0; i < nblk; i++) {
+		int d = D[i % npool];
+
+		if (!wait_fd(d, POLLOUT, 20000))
+			break;
+		if (i + npool < nblk) {
+			dmabuf_sync(d, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+			memcpy(map[i % npool], data + (size_t)(i + npool) * FAST_BLK, FAST_BLK);
+			dmabuf_sync(d, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+			if (enqueue(b1, d, FAST_BLK, 0))
+				break;
+		}
+	}
+	ms = now_ms() - t0;
+	bytes = rdll("%s", pbytes);
+	CHECK(i == nblk && bytes == (long long)nblk * FAST_BLK,
+	      "dacfast: %d blocks x 64 KiB consumed: %lld bytes in %.0f ms", nblk, bytes, ms);
+	note("buffer1 DMABUF 64 KiB blocks: %.1f MiB/s (including the refill memcpy)",
+	     mib_s((double)nblk * FAST_BLK, ms));
+	crc = crc32_update(0, data, (size_t)nblk * FAST_BLK);
+	CHECK(rdll("%s/emu_consumed_scans", dac.path) == (long long)nblk * FAST_BLK / 4 &&
+	      crc_is(&dac, crc, crcs, sizeof(crcs)),
+	      "dacfast: %d scans, emu_consumed_crc32 %s (want 0x%08x)", nblk * FAST_BLK / 4, crcs, crc);
+
+	/* Part 3: a cyclic block repeats at most once per ms, then hands over */
+	wrf("1", "%s/emu_reset", dac.path);
+	Q = heap_alloc(4096);
+	R = heap_alloc(4096);
+	fill_bytes(data, 320, 3);
+	CHECK(Q >= 0 && R >= 0 && dmabuf_write(Q, data, 256) && dmabuf_write(R, data + 256, 64) &&
+	      dmabuf_attach(b1, Q) == 0 && dmabuf_attach(b1, R) == 0,
+	      "dacfast: cyclic Q (64 scans) and R (16 scans) attached");
+	t0 = now_ms();
+	CHECK(enqueue(b1, Q, 256, EMU_IIO_DMABUF_CYCLIC) == 0, "dacfast: ENQUEUE Q cyclic");
+	sleep_ms(300);
+	CHECK(!wait_fd(Q, POLLOUT, 0), "dacfast: cyclic Q stays pending while it repeats");
+	CHECK(enqueue(b1, R, 64, 0) == 0, "dacfast: ENQUEUE R behind it");
+	CHECK(wait_fd(Q, POLLOUT, 5000) && wait_fd(R, POLLOUT, 5000), "dacfast: Q and R complete");
+	ms = now_ms() - t0;
+	wraps = rdll("%s/emu_cyclic_wraps", dac.path);
+	scans = rdll("%s/emu_consumed_scans", dac.path);
+	CHECK(wraps >= 1 && wraps <= ms + 1,
+	      "dacfast: Q wrapped %lld times in %.0f ms (at most once per ms)", wraps, ms);
+	crc = crc32_update(0, data, 256);
+	for (i = 0; i < wraps; i++)
+		crc = crc32_update(crc, data, 256);
+	crc = crc32_update(crc, data + 256, 64);
+	CHECK(scans == 64 * (wraps + 1) + 16 && crc_is(&dac, crc, crcs, sizeof(crcs)),
+	      "dacfast: consumed %lld scans = 64 x (%lld wraps + 1) + 16, crc %s (want 0x%08x)",
+	      scans, wraps, crcs, crc);
+
+	/* Part 4: idle cost: both buffers enabled, nothing to consume */
+	CHECK(wrf("1", "%s/buffer0/enable", dac.path) == 0, "dacfast: buffer0 and buffer1 enabled, idle");
+	check_idle_cpu("iio-emu-dac", "dacfast: idle");
+	CHECK(wrf("0", "%s/buffer0/enable", dac.path) == 0 &&
+	      wrf("0", "%s/buffer1/enable", dac.path) == 0, "dacfast: both disabled");
+out:
+	alarm(0);
+	for (i = 0; i < npool; i++) {
+		if (map[i])
+			munmap(map[i], FAST_BLK);
+		if (D[i] >= 0)
+			close(D[i]);
+	}
+	if (Q >= 0)
+		close(Q);
+	if (R >= 0)
+		close(R);
+	if (b1 >= 0)
+		close(b1);
+	if (cfd >= 0)
+		close(cfd);
+	if (fd >= 0)
+		close(fd);
+	free(data);
+	wrf("0", "%s/buffer0/enable", dac.path);
+	wrf("0", "%s/buffer1/enable", dac.path);
+	CHECK(wrf("0", "%s/emu_free_running", dac.path) == 0, "dacfast: emu_free_running 0");
+	wrf("1", "%s/emu_reset", dac.path);
+	return n_fail ? 1 : 0;
+}
+
+/*
+ * Throughput of the free-running paths (not a check, numbers only): emu-adc
+ * read() and DMABUF capture, emu-dac write() and DMABUF output, each for
+ * @secs seconds without looking at the data.
+ */
+static void bench_line(const char *what, double bytes, double ms, pid_t kt, long long c0,
+		       long long u0)
+{
+	printf("  %-36s %8.1f MiB/s   kthread %3.0f%%  user %3.0f%%\n", what, mib_s(bytes, ms),
+	       (task_cpu_ns(kt) - c0) / 1e4 / ms, (self_cpu_ns() - u0) / 1e4 / ms);
+	fflush(stdout);
+}
+
+static void bench_dmabuf(int bfd, const char *dev_path, const char *comm, size_t blk,
+			 int npool, int secs, bool out, const char *what)
+{
+	int D[8], i, ok = 1;
+	long long c0, u0, count = 0;
+	double t0, end;
+	pid_t kt;
+
+	for (i = 0; i < npool; i++) {
+		D[i] = heap_alloc(blk);
+		ok &= D[i] >= 0 && dmabuf_attach(bfd, D[i]) == 0 && enqueue(bfd, D[i], blk, 0) == 0;
+	}
+	if (!ok || wrf("1", "%s/buffer1/enable", dev_path)) {
+		printf("  %-36s setup failed\n", what);
+		goto out;
+	}
+	kt = find_kthread(comm);
+	c0 = task_cpu_ns(kt);
+	u0 = self_cpu_ns();
+	t0 = now_ms();
+	end = t0 + secs * 1000.0;
+	for (i = 0; now_ms() < end; i = (i + 1) % npool) {
+		if (!wait_fd(D[i], POLLOUT, 5000))
+			break;
+		/* what a consumer must do per block, minus looking at the data */
+		dmabuf_sync(D[i], DMA_BUF_SYNC_START | (out ? DMA_BUF_SYNC_WRITE : DMA_BUF_SYNC_READ));
+		dmabuf_sync(D[i], DMA_BUF_SYNC_END | (out ? DMA_BUF_SYNC_WRITE : DMA_BUF_SYNC_READ));
+		if (enqueue(bfd, D[i], blk, 0))
+			break;
+		count++;
+	}
+	bench_line(what, (double)count * blk, now_ms() - t0, kt, c0, u0);
+	wrf("0", "%s/buffer1/enable", dev_path);
+out:
+	for (i = 0; i < npool; i++) {
+		if (D[i] >= 0) {
+			dmabuf_detach(bfd, D[i]);
+			close(D[i]);
+		}
+	}
+}
+
+static int cmd_bench(int secs)
+{
+	static const size_t blks[] = { 4096, 16384, 65536, 262144, 1048576 };
+	struct iiodev adc, dac;
+	size_t chunk, got;
+	uint8_t *buf = malloc(1 << 20);
+	char what[64];
+	long long c0, u0;
+	double t0, end;
+	int fd, b1, i;
+	pid_t kt;
+
+	if (!buf || !find_dev("emu-adc", &adc) || !find_dev("emu-dac", &dac))
+		return 1;
+	printf("free-running throughput, %d s per line (emu-adc: 40-byte scans)\n", secs);
+
+	/* emu-adc buffer0: read() of various sizes */
+	set_trigger(&adc, "");
+	wrf("0", "%s/buffer1/enable", adc.path);
+	wrf("2", "%s/emu_free_running", adc.path);
+	for (chunk = 4096; chunk <= 262144; chunk *= 4) {
+		adc_buffer_setup(&adc, 0, ADC_ALL, true, 16384);
+		wrf("0", "%s/buffer1/enable", adc.path);
+		snprintf(what, sizeof(what), "%zu", chunk / 40);
+		wrf(what, "%s/buffer0/watermark", adc.path);
+		fd = open(adc.chr, O_RDONLY | O_CLOEXEC);	/* blocking read() */
+		if (fd < 0 || wrf("1", "%s/buffer0/enable", adc.path))
+			break;
+		kt = find_kthread("iio-emu-adc");
+		c0 = task_cpu_ns(kt);
+		u0 = self_cpu_ns();
+		t0 = now_ms();
+		end = t0 + secs * 1000.0;
+		for (got = 0; now_ms() < end;) {
+			ssize_t n = read(fd, buf, chunk / 40 * 40);
+
+			if (n <= 0)
+				break;
+			got += n;
+		}
+		snprintf(what, sizeof(what), "adc read() %zu KiB, watermark = chunk", chunk / 1024);
+		bench_line(what, got, now_ms() - t0, kt, c0, u0);
+		wrf("0", "%s/buffer0/enable", adc.path);
+		wrf("1", "%s/buffer0/watermark", adc.path);
+		close(fd);
+	}
+
+	/* emu-adc buffer1: DMABUF blocks */
+	adc_buffer_setup(&adc, 1, ADC_ALL, true, 64);
+	fd = open(adc.chr, O_RDWR | O_CLOEXEC);
+	b1 = fd >= 0 ? iio_ioctl_int(fd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1) : -1;
+	for (i = 0; b1 >= 0 && i < (int)(sizeof(blks) / sizeof(blks[0])); i++) {
+		snprintf(what, sizeof(what), "adc DMABUF %zu KiB x 4", blks[i] / 1024);
+		bench_dmabuf(b1, adc.path, "iio-emu-adc", blks[i], 4, secs, false, what);
+	}
+	if (b1 >= 0)
+		close(b1);
+	if (fd >= 0)
+		close(fd);
+	wrf("0", "%s/emu_free_running", adc.path);
+
+	/* emu-dac buffer0: write() */
+	set_trigger(&dac, "");
+	wrf("0", "%s/buffer0/enable", dac.path);
+	wrf("0", "%s/buffer1/enable", dac.path);
+	wrf("1", "%s/emu_free_running", dac.path);
+	wrf("1", "%s/buffer0/out_voltage0_en", dac.path);
+	wrf("1", "%s/buffer0/out_voltage1_en", dac.path);
+	wrf("1", "%s/buffer1/out_voltage0_en", dac.path);
+	wrf("1", "%s/buffer1/out_voltage1_en", dac.path);
+	wrf("65536", "%s/buffer0/length", dac.path);
+	memset(buf, 0x5a, 1 << 20);
+	fd = open(dac.chr, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0 && wrf("1", "%s/buffer0/enable", dac.path) == 0) {
+		kt = find_kthread("iio-emu-dac");
+		c0 = task_cpu_ns(kt);
+		u0 = self_cpu_ns();
+		t0 = now_ms();
+		end = t0 + secs * 1000.0;
+		for (got = 0; now_ms() < end;) {
+			ssize_t n = write(fd, buf, 65536);
+
+			if (n <= 0)
+				break;
+			got += n;
+		}
+		bench_line("dac write() 64 KiB (length 65536)", got, now_ms() - t0, kt, c0, u0);
+		wrf("0", "%s/buffer0/enable", dac.path);
+	}
+	if (fd >= 0)
+		close(fd);
+	fd = open(dac.chr, O_RDWR | O_CLOEXEC);
+	b1 = fd >= 0 ? iio_ioctl_int(fd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1) : -1;
+	for (i = 0; b1 >= 0 && i < (int)(sizeof(blks) / sizeof(blks[0])); i++) {
+		snprintf(what, sizeof(what), "dac DMABUF %zu KiB x 4", blks[i] / 1024);
+		bench_dmabuf(b1, dac.path, "iio-emu-dac", blks[i], 4, secs, true, what);
+	}
+	if (b1 >= 0)
+		close(b1);
+	if (fd >= 0)
+		close(fd);
+	wrf("0", "%s/emu_free_running", dac.path);
+	wrf("1", "%s/emu_reset", dac.path);
+	free(buf);
+	return 0;
+}
+
 /* ------------------------------------------------------------ (e) events */
 
 static bool read_event(int efd, int timeout_ms, struct emu_iio_event_data *ev)
@@ -1629,6 +2343,110 @@ static int cmd_stress(int iters)
 	return n_fail ? 1 : 0;
 }
 
+/* ------------------------------------------ unbind while free-running */
+
+/*
+ * Unbind while the free-running threads run: emu-adc mode 2 filling DMABUF
+ * blocks (round 0: buffer1 alone, bulk; round 1: with buffer0, push path)
+ * and emu-dac free-running on a cyclic block (+ write() in round 1).
+ */
+static int cmd_fastunbind(void)
+{
+	struct iiodev adc, dac;
+	int it, i;
+	uint8_t tmp[4096];
+
+	memset(tmp, 0x11, sizeof(tmp));
+	for (it = 0; it < 2; it++) {
+		int cfd, b1, dfd, db1, D[3], Q, sfd, ret, done = 0;
+		double end;
+		bool ok;
+
+		if (!find_dev("emu-adc", &adc) || !find_dev("emu-dac", &dac)) {
+			CHECK(false, "fastunbind %d: devices present", it);
+			return 1;
+		}
+		set_trigger(&adc, "");
+		set_trigger(&dac, "");
+		wrf("0", "%s/buffer0/enable", adc.path);
+		wrf("0", "%s/buffer1/enable", adc.path);
+		adc_buffer_setup(&adc, 0, ADC_ALL, true, 1024);
+		adc_buffer_setup(&adc, 1, ADC_ALL, true, 64);
+		ok = wrf("2", "%s/emu_free_running", adc.path) == 0;
+		cfd = open(adc.chr, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		b1 = iio_ioctl_int(cfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1);
+		for (i = 0; i < 3; i++) {
+			D[i] = heap_alloc(FAST_BLK);
+			ok &= dmabuf_attach(b1, D[i]) == 0 && enqueue(b1, D[i], FAST_BLK, 0) == 0;
+		}
+		ok &= wrf("1", "%s/buffer1/enable", adc.path) == 0;
+		if (it == 1)
+			ok &= wrf("1", "%s/buffer0/enable", adc.path) == 0;
+
+		wrf("0", "%s/buffer0/enable", dac.path);
+		wrf("0", "%s/buffer1/enable", dac.path);
+		ok &= wrf("1", "%s/emu_free_running", dac.path) == 0;
+		wrf("1", "%s/buffer0/out_voltage0_en", dac.path);
+		wrf("1", "%s/buffer1/out_voltage0_en", dac.path);
+		wrf("1", "%s/buffer1/out_voltage1_en", dac.path);
+		wrf("4096", "%s/buffer0/length", dac.path);
+		dfd = open(dac.chr, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		db1 = iio_ioctl_int(dfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1);
+		Q = heap_alloc(4096);
+		ok &= wrf("1", "%s/buffer1/enable", dac.path) == 0;
+		if (it == 1)
+			ok &= wrf("1", "%s/buffer0/enable", dac.path) == 0;
+		/* after the enables: each of them cancels queued blocks */
+		ok &= dmabuf_write(Q, tmp, 4096) && dmabuf_attach(db1, Q) == 0 &&
+		      enqueue(db1, Q, 4096, EMU_IIO_DMABUF_CYCLIC) == 0;
+		sfd = export_sync(Q);
+		CHECK(ok, "fastunbind %d: emu-adc mode 2 (%s), emu-dac free-running (cyclic%s) started",
+		      it, it ? "buffer0 + buffer1" : "buffer1 alone", it ? " + write()" : "");
+
+		end = now_ms() + 300;
+		while (now_ms() < end) {
+			while (read(cfd, tmp, sizeof(tmp)) > 0)
+				;
+			if (it == 1)
+				ret = write(dfd, tmp, sizeof(tmp));
+			for (i = 0; i < 3; i++) {
+				if (wait_fd(D[i], POLLOUT, 0)) {
+					done++;
+					enqueue(b1, D[i], FAST_BLK, 0);
+				}
+			}
+			sleep_ms(1);
+		}
+		CHECK(done > 0 && rdll("%s/emu_cyclic_wraps", dac.path) > 0,
+		      "fastunbind %d: streaming (%d blocks, %lld wraps)", it, done,
+		      rdll("%s/emu_cyclic_wraps", dac.path));
+		ok = wr(PLATFORM_DRV "/unbind", "iio-emu") == 0 && wait_devices(false, 5000);
+		CHECK(ok, "fastunbind %d: unbind while the threads run", it);
+		ret = sfd >= 0 ? sync_status(sfd) : -1000;
+		CHECK(ret == -ECANCELED, "fastunbind %d: the cyclic block was cancelled (status %d)", it, ret);
+		CHECK(find_kthread("iio-emu-adc") < 0 && find_kthread("iio-emu-dac") < 0,
+		      "fastunbind %d: both threads are gone", it);
+		if (sfd >= 0)
+			close(sfd);
+		close(db1);
+		close(Q);
+		close(dfd);
+		for (i = 0; i < 3; i++)
+			close(D[i]);
+		close(b1);
+		close(cfd);
+		ok = wr(PLATFORM_DRV "/bind", "iio-emu") == 0 && wait_devices(true, 5000);
+		CHECK(ok, "fastunbind %d: bind again", it);
+		if (!ok)
+			return 1;
+	}
+	CHECK(find_dev("emu-adc", &adc) && find_dev("emu-dac", &dac) &&
+	      rdll("%s/emu_free_running", adc.path) == 0 &&
+	      rdll("%s/emu_free_running", dac.path) == 0,
+	      "fastunbind: the new devices start with emu_free_running 0");
+	return n_fail ? 1 : 0;
+}
+
 /* ----------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -1644,6 +2462,15 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "freerun"))
 		return cmd_capture(argc > 2 ? atoi(argv[2]) : 1000,
 				   argc > 3 ? atoi(argv[3]) : 2000, true);
+	if (!strcmp(argv[1], "fast"))
+		return cmd_fast(argc > 2 ? atoi(argv[2]) : 100000,
+				argc > 3 ? atoi(argv[3]) : 50);
+	if (!strcmp(argv[1], "dacfast"))
+		return cmd_dacfast();
+	if (!strcmp(argv[1], "fastunbind"))
+		return cmd_fastunbind();
+	if (!strcmp(argv[1], "bench"))
+		return cmd_bench(argc > 2 ? atoi(argv[2]) : 2);
 	if (!strcmp(argv[1], "sysfstrig"))
 		return cmd_sysfstrig();
 	if (!strcmp(argv[1], "events"))
@@ -1667,7 +2494,7 @@ int main(int argc, char **argv)
 		return -ret;
 	}
 usage:
-	fprintf(stderr, "usage: %s capture [N [HZ]] | freerun [N [HZ]] | sysfstrig | events | dmabuf | dac | unbind | stress [N] | rmmod KO | write PATH VALUE\n",
+	fprintf(stderr, "usage: %s capture [N [HZ]] | freerun [N [HZ]] | fast [N [BLOCKS]] | dacfast | fastunbind | bench [S] | sysfstrig | events | dmabuf | dac | unbind | stress [N] | rmmod KO | write PATH VALUE\n",
 		argv[0]);
 	return 2;
 }

@@ -7,7 +7,7 @@
 # Environment:
 #   IIO_EMU_KO=path     the module for the rmmod/insmod check (default: ../emu/iio_emu.ko)
 #   IIO_SELFTEST_SKIP="rmmod unbind ..."   skip these parts (capture sysfstrig events dmabuf dac
-#                       freerun unbind stress rmmod)
+#                       freerun fast dacfast fastunbind unbind stress rmmod)
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bin=$here/iio_selftest
@@ -105,6 +105,7 @@ eq "emu-adc in_voltage_scale" "$(rd "$adc/in_voltage_scale")" 0.805664
 eq "emu-adc in_accel_scale" "$(rd "$adc/in_accel_scale")" 0.009576
 eq "emu-adc in_voltage3_offset" "$(rd "$adc/in_voltage3_offset")" -100
 eq "emu-adc sampling_frequency" "$(rd "$adc/sampling_frequency")" 1000
+eq "emu-adc emu_free_running default" "$(rd "$adc/emu_free_running")" 0
 eq "emu-adc legacy scan_elements/in_voltage4_type" "$(rd "$adc/scan_elements/in_voltage4_type")" "le:u16/16X4>>0"
 
 for b in 0 1; do
@@ -115,9 +116,11 @@ for b in 0 1; do
   eq "emu-dac buffer$b/direction" "$(rd "$dac/buffer$b/direction")" out
 done
 for f in out_voltage0_raw out_voltage1_raw out_voltage_scale emu_consumed_bytes \
-         emu_consumed_scans emu_consumed_crc32 emu_cyclic_wraps emu_underruns emu_reset; do
+         emu_consumed_scans emu_consumed_crc32 emu_cyclic_wraps emu_underruns emu_reset \
+         emu_free_running; do
   check "emu-dac has $f" test -e "$dac/$f"
 done
+eq "emu-dac emu_free_running default" "$(rd "$dac/emu_free_running")" 0
 
 # ---- (d) emu-thermo attributes and event attributes
 ev=$th/events
@@ -183,6 +186,11 @@ case "$skip" in *" freerun "*) ;; *)
   echo 0 > "$adc/emu_free_running"
   run_c freerun 1000 2000
 esac
+
+# ---- free-running as fast as userspace keeps up (emu-adc mode 2, emu-dac free-running)
+run_c fast 100000 50
+run_c dacfast
+run_c fastunbind
 
 # ---- (h) removal while in use
 run_c unbind
