@@ -299,9 +299,11 @@ export class IioContext {
   }
 }
 
+const byName = new Intl.Collator('en', { numeric: true });
+
 function compareChannels(a: ChannelInfo, b: ChannelInfo): number {
   const ai = a.scanIndex ?? Number.MAX_SAFE_INTEGER;
   const bi = b.scanIndex ?? Number.MAX_SAFE_INTEGER;
-  return a.direction.localeCompare(b.direction) || ai - bi || a.id.localeCompare(b.id, 'en', { numeric: true });
+  return a.direction.localeCompare(b.direction) || ai - bi || byName.compare(a.id, b.id);
 }
 

@@ -1,7 +1,10 @@
 // One poll loop for every fd the process waits on. A single poll(2) runs on libuv's thread pool
 // (never one blocked thread per node); an eventfd wakes it when the set of fds changes. Handlers
 // run on the main thread and must do non-blocking work only (drain the fd, then return).
-import { closeFd, eventFd, pollAsync, readInto, writeFrom, POLLFD_SIZE, POLLIN, POLLNVAL } from './libc';
+import { closeFd, eventFd, pollAsync, pollNow, readInto, writeFrom, POLLFD_SIZE, POLLIN, POLLNVAL } from './libc';
+
+/** Zero-timeout polls on the main thread after a dispatch, before waiting on the thread pool again. */
+const SYNC_ROUNDS = 8;
 
 export type ReadyHandler = (revents: number) => void;
 export type HandlerErrorSink = (err: unknown) => void;
@@ -97,12 +100,16 @@ export class Reactor {
     this.changed = false;
   }
 
+  private preparePollSet(): void {
+    if (this.changed) this.rebuild();
+    else for (let off = 6; off < this.pollfds.length; off += POLLFD_SIZE) this.pollfds.writeInt16LE(0, off);
+  }
+
   private async run(): Promise<void> {
     this.wakeFd = eventFd();
     try {
       while (this.watches.size > 0) {
-        if (this.changed) this.rebuild();
-        else for (let off = 6; off < this.pollfds.length; off += POLLFD_SIZE) this.pollfds.writeInt16LE(0, off);
+        this.preparePollSet();
         this.polling = true;
         let failure: unknown = null;
         try {
@@ -119,6 +126,14 @@ export class Reactor {
         }
         if (this.pollfds.readInt16LE(6) !== 0) readInto(this.wakeFd, this.drainWord, 8);
         this.dispatch();
+        // Busy streams are usually ready again by now: a zero-timeout poll on this thread is far
+        // cheaper than another round trip through the thread pool. Bounded, to keep the loop fair.
+        for (let i = 0; i < SYNC_ROUNDS && this.watches.size > 0; i++) {
+          this.preparePollSet();
+          if (pollNow(this.pollfds, this.polled.length + 1) === 0) break;
+          if (this.pollfds.readInt16LE(6) !== 0) readInto(this.wakeFd, this.drainWord, 8);
+          this.dispatch();
+        }
       }
     } finally {
       // Drop the last poll set: its handlers would otherwise keep closed streams (and their data) alive.
