@@ -99,19 +99,21 @@ export default function (RED: NodeAPI) {
 
     async function start(): Promise<void> {
       const device = dev!.resolve();
+      // Listen first: the kernel drops events while no event fd is open, so enabling first could
+      // lose the very crossing the user is waiting for.
+      if (!listening) {
+        dev!.addEventListener(listener, (err) => reportError(node, err));
+        listening = true;
+      }
       if (cfg.configure && exact) {
         const ev = findEvent(device, cfg);
         if (ev.attributes.en && !enabledFrom) {
           enabledFrom = { device, attr: ev.attributes.en, was: await new AttributeDir(device.sysfsPath, device.name).readString(ev.attributes.en) };
         }
+        if (closed) return;
         await configure(device, ev, cfg.settings);
       }
-      if (closed) return; // closed while configuring
-      if (!listening) {
-        dev!.addEventListener(listener, (err) => reportError(node, err));
-        listening = true;
-      }
-      node.status({ fill: 'green', shape: 'dot', text: 'listening' });
+      if (!closed) node.status({ fill: 'green', shape: 'dot', text: 'listening' });
     }
 
     const user: DeviceUser = {

@@ -22,7 +22,7 @@ import {
   IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, UDMABUF_CREATE, decodeDmaHeapAllocFd, encodeDmaBufSyncInto, encodeDmaHeapAlloc,
   encodeDmabufInto, encodeInt, encodeUdmabufCreate, IIO_DMABUF_SIZE, DMA_BUF_SYNC_SIZE,
 } from './uapi';
-import { BufferStream, CaptureOptions, CapturedBlock, CaptureStream, OutputOptions } from './buffer';
+import { BufferSetup, BufferStream, CaptureOptions, CapturedBlock, CaptureStream, OutputOptions } from './buffer';
 import type { DeviceInfo } from './context';
 
 export const DEFAULT_HEAP = '/dev/dma_heap/system';
@@ -180,6 +180,70 @@ function checkBlocks(n: unknown): number {
   return v;
 }
 
+/**
+ * What both directions share: a pool of blocks attached before the buffer is enabled, each DMABUF
+ * fd watched by the reactor for its fence, all detached and freed after the buffer is disabled.
+ */
+abstract class DmabufStream extends BufferStream {
+  protected blocks: DmabufBlock[] = [];
+  protected readonly enqueueArg = Buffer.alloc(IIO_DMABUF_SIZE);
+  /** Bytes of one full block. */
+  protected readonly blockBytes: number;
+  protected readonly poolSize: number;
+
+  private readonly heap?: string;
+
+  constructor(device: DeviceInfo, opts: BufferSetup & DmabufOptions & { onError: (err: IioError) => void }, direction: 'in' | 'out') {
+    super(device, opts, direction, opts.onError);
+    this.heap = opts.heap;
+    this.blockBytes = this.scansPerBlock * this.layout.scanBytes;
+    this.poolSize = checkBlocks(opts.blocks);
+  }
+
+  protected watermark(): number {
+    return Math.min(this.scansPerBlock, this.length);
+  }
+
+  /** The buffer fd itself is never polled: completion shows on each DMABUF fd. */
+  protected pollEvents(): number {
+    return 0;
+  }
+
+  protected onReadyData(): void {}
+
+  protected get site() {
+    return { path: this.device.devPath, device: this.device.name };
+  }
+
+  /** Events a block is polled for right after the pool is attached. */
+  protected abstract initialEvents(): number;
+  protected abstract onComplete(b: DmabufBlock, revents: number): void;
+
+  protected override attachBlocks(bfd: number): void {
+    this.blocks = attachPool(bfd, this.poolSize, this.blockBytes, this.heap, this.site);
+  }
+
+  protected override watchFds(_bfd: number): void {
+    for (const b of this.blocks) {
+      reactor.watch(b.fd, this.initialEvents(), (revents) => this.onComplete(b, revents), (err) => this.reportError(this.asError(err)));
+    }
+  }
+
+  protected override async unwatchFds(_bfd: number): Promise<void> {
+    await Promise.all(this.blocks.map((b) => reactor.unwatch(b.fd)));
+  }
+
+  protected override detachBlocks(bfd: number): void {
+    detachPool(bfd, this.blocks, this.site);
+  }
+
+  /** IIO_BUFFER_DMABUF_ENQUEUE_IOCTL of `bytesUsed` bytes of `b`. */
+  protected enqueueBlock(b: DmabufBlock, bytesUsed: number, flags = 0): void {
+    encodeDmabufInto(this.enqueueArg, { fd: b.fd, flags, bytesUsed });
+    ioctl(this.fd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, this.enqueueArg, { ...this.site, what: 'IIO_BUFFER_DMABUF_ENQUEUE_IOCTL' });
+  }
+}
+
 export interface DmabufCaptureOptions extends CaptureOptions, DmabufOptions {
   /**
    * What `onBlock` receives: `copy` (default) a Buffer of its own; `borrow` a view of the DMABUF
@@ -191,68 +255,41 @@ export interface DmabufCaptureOptions extends CaptureOptions, DmabufOptions {
 }
 
 /** Input through DMABUF: delivers blocks of exactly `scansPerBlock` scans, in order. */
-export class DmabufCapture extends BufferStream {
-  private blocks: DmabufBlock[] = [];
+export class DmabufCapture extends DmabufStream {
   /** Blocks the kernel owns, in enqueue order. */
   private inKernel: DmabufBlock[] = [];
   private completed = new Set<DmabufBlock>();
   /** Zero-copy blocks whose views the flow may still read. */
   private held: DmabufBlock[] = [];
-  private readonly enqueueArg = Buffer.alloc(IIO_DMABUF_SIZE);
-  private readonly blockBytes: number;
-  private readonly poolSize: number;
   private sequence = 0;
   overruns = 0;
 
   constructor(device: DeviceInfo, private readonly opts: DmabufCaptureOptions) {
-    super(device, opts, 'in', opts.onError);
-    this.blockBytes = this.scansPerBlock * this.layout.scanBytes;
-    this.poolSize = checkBlocks(opts.blocks);
+    super(device, opts, 'in');
   }
 
-  protected watermark(): number {
-    return Math.min(this.scansPerBlock, this.length);
-  }
-
-  protected pollEvents(): number {
-    return 0;
-  }
-
-  protected onReadyData(): void {}
-
-  private get site() {
-    return { path: this.device.devPath, device: this.device.name };
+  protected initialEvents(): number {
+    return POLLOUT;
   }
 
   protected override attachBlocks(bfd: number): void {
-    this.blocks = attachPool(bfd, this.poolSize, this.blockBytes, this.opts.heap, this.site);
-    for (const b of this.blocks) this.enqueue(bfd, b);
-  }
-
-  protected override watchFds(_bfd: number): void {
-    for (const b of this.blocks) {
-      reactor.watch(b.fd, POLLOUT, (revents) => this.onComplete(b, revents), (err) => this.reportError(this.asError(err)));
-    }
-  }
-
-  protected override async unwatchFds(_bfd: number): Promise<void> {
-    await Promise.all(this.blocks.map((b) => reactor.unwatch(b.fd)));
+    super.attachBlocks(bfd);
+    for (const b of this.blocks) this.enqueue(b);
   }
 
   protected override detachBlocks(bfd: number): void {
     this.inKernel = [];
     this.completed.clear();
     this.held = [];
-    detachPool(bfd, this.blocks, this.site);
+    super.detachBlocks(bfd);
   }
 
-  private enqueue(bfd: number, b: DmabufBlock): void {
-    encodeDmabufInto(this.enqueueArg, { fd: b.fd, flags: 0, bytesUsed: this.blockBytes });
-    ioctl(bfd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, this.enqueueArg, { ...this.site, what: 'IIO_BUFFER_DMABUF_ENQUEUE_IOCTL' });
+  private enqueue(b: DmabufBlock): void {
+    this.enqueueBlock(b, this.blockBytes);
     this.inKernel.push(b);
   }
 
-  private onComplete(b: DmabufBlock, revents: number): void {
+  protected onComplete(b: DmabufBlock, revents: number): void {
     if (revents & POLLERR) return this.hungUp();
     // Until it is enqueued again the block stays "complete": stop polling it meanwhile.
     reactor.setEvents(b.fd, 0);
@@ -267,7 +304,6 @@ export class DmabufCapture extends BufferStream {
   }
 
   private deliver(b: DmabufBlock): void {
-    const bfd = this.fd;
     // Nothing left in the kernel to fill: the device had to drop scans until we re-enqueue.
     const overrun = this.inKernel.length === 0;
     if (overrun) this.overruns++;
@@ -279,21 +315,21 @@ export class DmabufCapture extends BufferStream {
       b.escaped = true;
       this.held.push(b);
       const keep = Math.max(1, Math.floor(this.poolSize / 2));
-      while (this.held.length > keep) this.requeue(bfd, this.held.shift()!);
+      while (this.held.length > keep) this.requeue(this.held.shift()!);
       this.opts.onBlock(block);
       return;
     }
-    if (mode === 'copy') this.requeue(bfd, b);
+    if (mode === 'copy') this.requeue(b);
     try {
       this.opts.onBlock(block);
     } finally {
-      if (mode === 'borrow' && this.running) this.requeue(bfd, b);
+      if (mode === 'borrow' && this.running) this.requeue(b);
     }
   }
 
-  private requeue(bfd: number, b: DmabufBlock): void {
+  private requeue(b: DmabufBlock): void {
     b.sync(DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
-    this.enqueue(bfd, b);
+    this.enqueue(b);
     reactor.setEvents(b.fd, POLLOUT);
   }
 }
@@ -304,53 +340,29 @@ export interface DmabufOutputOptions extends OutputOptions, DmabufOptions {}
  * Output through DMABUF. `write` fills a free block and enqueues it; a cyclic block is repeated by
  * the device until the next block is enqueued or the buffer is disabled.
  */
-export class DmabufOutput extends BufferStream {
-  private blocks: DmabufBlock[] = [];
+export class DmabufOutput extends DmabufStream {
   private free: DmabufBlock[] = [];
-  private readonly enqueueArg = Buffer.alloc(IIO_DMABUF_SIZE);
-  private readonly capacity: number;
-  private readonly poolSize: number;
   private blocked = false;
   /** Bytes enqueued so far. */
   written = 0;
 
   constructor(device: DeviceInfo, private readonly opts: DmabufOutputOptions) {
-    super(device, opts, 'out', opts.onError);
-    this.capacity = this.scansPerBlock * this.layout.scanBytes;
-    this.poolSize = checkBlocks(opts.blocks);
+    super(device, opts, 'out');
   }
 
-  protected watermark(): number {
-    return Math.min(this.scansPerBlock, this.length);
-  }
-
-  protected pollEvents(): number {
+  /** Polled only while enqueued: an idle DMABUF is always "complete". */
+  protected initialEvents(): number {
     return 0;
   }
 
-  protected onReadyData(): void {}
-
-  private get site() {
-    return { path: this.device.devPath, device: this.device.name };
-  }
-
   protected override attachBlocks(bfd: number): void {
-    this.blocks = attachPool(bfd, this.poolSize, this.capacity, this.opts.heap, this.site);
+    super.attachBlocks(bfd);
     this.free = [...this.blocks];
-  }
-
-  protected override watchFds(_bfd: number): void {
-    // Polled only while enqueued: an idle DMABUF is always "complete".
-    for (const b of this.blocks) reactor.watch(b.fd, 0, (revents) => this.onComplete(b, revents), (err) => this.reportError(this.asError(err)));
-  }
-
-  protected override async unwatchFds(_bfd: number): Promise<void> {
-    await Promise.all(this.blocks.map((b) => reactor.unwatch(b.fd)));
   }
 
   protected override detachBlocks(bfd: number): void {
     this.free = [];
-    detachPool(bfd, this.blocks, this.site);
+    super.detachBlocks(bfd);
   }
 
   /** Free blocks (the rest are queued in the kernel). */
@@ -364,7 +376,7 @@ export class DmabufOutput extends BufferStream {
    */
   write(data: Buffer, cyclic = false): boolean {
     if (!this.running) throw new IioError({ code: 'EPIPE', device: this.device.name, detail: 'output buffer is not running' });
-    if (data.length === 0 || data.length % this.layout.scanBytes !== 0 || data.length > this.capacity) {
+    if (data.length === 0 || data.length % this.layout.scanBytes !== 0 || data.length > this.blockBytes) {
       throw new IioError({ code: 'EINVAL', device: this.device.name, detail: `output of ${data.length} bytes is not 1 to ${this.scansPerBlock} whole ${this.layout.scanBytes}-byte scans` });
     }
     const b = this.free.shift();
@@ -375,9 +387,8 @@ export class DmabufOutput extends BufferStream {
     b.sync(DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
     data.copy(b.view!, 0, 0, data.length);
     b.sync(DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
-    encodeDmabufInto(this.enqueueArg, { fd: b.fd, flags: cyclic ? IIO_BUFFER_DMABUF_CYCLIC : 0, bytesUsed: data.length });
     try {
-      ioctl(this.fd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, this.enqueueArg, { ...this.site, what: 'IIO_BUFFER_DMABUF_ENQUEUE_IOCTL' });
+      this.enqueueBlock(b, data.length, cyclic ? IIO_BUFFER_DMABUF_CYCLIC : 0);
     } catch (err) {
       this.free.unshift(b);
       throw err;
@@ -387,7 +398,7 @@ export class DmabufOutput extends BufferStream {
     return true;
   }
 
-  private onComplete(b: DmabufBlock, revents: number): void {
+  protected onComplete(b: DmabufBlock, revents: number): void {
     if (revents & POLLERR) return this.hungUp();
     reactor.setEvents(b.fd, 0);
     this.free.push(b);
