@@ -25,6 +25,8 @@ export class Reactor {
   private changed = true;
   private pollfds = Buffer.alloc(0);
   private polled: Watch[] = [];
+  /** fd → its index in `polled`. */
+  private slots = new Map<number, number>();
   private readonly wakeWord = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
   private readonly drainWord = Buffer.alloc(8);
 
@@ -38,11 +40,17 @@ export class Reactor {
     this.kick();
   }
 
-  /** Changes what a watched fd waits for; 0 pauses it (it leaves the poll set). */
+  /** Changes what a watched fd waits for; 0 pauses it (poll then ignores it). */
   setEvents(fd: number, events: number): void {
     const w = this.watches.get(fd);
     if (!w || w.events === events) return;
     w.events = events;
+    const slot = this.slots.get(fd);
+    if (!this.polling && !this.changed && slot !== undefined && this.polled[slot] === w) {
+      // Between polls the set can be edited in place: no rebuild for a block paused and resumed.
+      this.writeSlot(slot, w);
+      return;
+    }
     this.changed = true;
     this.kick();
   }
@@ -88,15 +96,20 @@ export class Reactor {
     if (this.wakeFd >= 0) writeFrom(this.wakeFd, this.wakeWord, 8);
   }
 
+  /** A paused watch keeps its slot with fd −1, which poll(2) skips. */
+  private writeSlot(slot: number, w: Watch): void {
+    const off = (slot + 1) * POLLFD_SIZE;
+    this.pollfds.writeInt32LE(w.events === 0 ? -1 : w.fd, off);
+    this.pollfds.writeInt16LE(w.events, off + 4);
+  }
+
   private rebuild(): void {
-    this.polled = [...this.watches.values()].filter((w) => w.events !== 0);
+    this.polled = [...this.watches.values()];
+    this.slots = new Map(this.polled.map((w, i) => [w.fd, i]));
     this.pollfds = Buffer.alloc((this.polled.length + 1) * POLLFD_SIZE);
     this.pollfds.writeInt32LE(this.wakeFd, 0);
     this.pollfds.writeInt16LE(POLLIN, 4);
-    this.polled.forEach((w, i) => {
-      this.pollfds.writeInt32LE(w.fd, (i + 1) * POLLFD_SIZE);
-      this.pollfds.writeInt16LE(w.events, (i + 1) * POLLFD_SIZE + 4);
-    });
+    this.polled.forEach((w, i) => this.writeSlot(i, w));
     this.changed = false;
   }
 
@@ -138,6 +151,7 @@ export class Reactor {
     } finally {
       // Drop the last poll set: its handlers would otherwise keep closed streams (and their data) alive.
       this.polled = [];
+      this.slots.clear();
       this.changed = true;
       const fd = this.wakeFd;
       this.wakeFd = -1;

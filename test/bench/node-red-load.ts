@@ -38,7 +38,7 @@ async function main() {
   fs.mkdirSync(path.join(userDir, 'node_modules'));
   fs.symlinkSync(root, path.join(userDir, 'node_modules', 'node-red-contrib-iio'));
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
-  fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = { uiHost: '127.0.0.1', uiPort: ${PORT}, flowFile: 'flows.json', logging: { console: { level: 'warn' } } };\n`);
+  fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = { uiHost: '127.0.0.1', uiPort: ${PORT}, flowFile: 'flows.json', credentialSecret: false, logging: { console: { level: 'warn' } } };\n`);
   const red = spawn(process.execPath, [path.join(root, 'node_modules/node-red/red.js'), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], { stdio: 'inherit' });
   try {
     const end = Date.now() + 120000;
