@@ -121,6 +121,44 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
     assert.equal(ctx.findTrigger('sysfstrig7'), undefined);
   });
 
+  it('sysfs trigger: 10 000 single-scan fires, every value exact', async () => {
+    const dev = adc();
+    const trig = createSysfsTrigger(6);
+    let cap: CaptureStream | undefined;
+    try {
+      setCurrentTrigger(dev, trig.name);
+      const blocks: CapturedBlock[] = [];
+      let arrived: (() => void) | null = null;
+      cap = new CaptureStream(dev, {
+        scansPerBlock: 1,
+        length: 64,
+        onBlock: (b) => {
+          blocks.push(b);
+          arrived?.();
+        },
+        onError: (e) => assert.fail(e),
+      });
+      cap.start();
+      for (let i = 0; i < 10000; i++) {
+        // Wait for each scan before the next fire: the sysfs trigger merges fires that come faster.
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`scan ${i} never arrived`)), 10000);
+          arrived = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          fireTrigger(trig);
+        });
+      }
+      await cap.stop();
+      checkPattern(cap, blocks, 10000);
+    } finally {
+      await cap?.stop();
+      setCurrentTrigger(dev, '');
+      removeSysfsTrigger(6);
+    }
+  });
+
   it('buffer1 opens through IIO_BUFFER_GET_FD while buffer0 is in use; buffer0 twice is EBUSY', async () => {
     const dev = adc();
     const trig = createSysfsTrigger(8);

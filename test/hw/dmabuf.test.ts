@@ -1,7 +1,9 @@
 import { strict as assert } from 'assert';
 import * as zlib from 'zlib';
 import { CapturedBlock } from '../../src/buffer';
-import { DmabufCapture, DmabufOutput, startCapture, isDmabufUnsupported, pendingPlaceholders } from '../../src/dmabuf';
+import { DmabufCapture, DmabufOutput, startCapture, isDmabufUnsupported, pendingPlaceholders, allocateDmabuf } from '../../src/dmabuf';
+import { closeFd } from '../../src/libc';
+import * as fs from 'fs';
 import { DeviceHandle } from '../../src/device';
 import { IioError } from '../../src/errors';
 import { reactor } from '../../src/reactor';
@@ -29,6 +31,17 @@ function checkPattern(layoutOf: { layout: DmabufCapture['layout'] }, blocks: Cap
     }
   }
   assert.equal(n, scans);
+}
+
+/** Runs `body` while /dev/udmabuf is hidden (bind-mounted over by an empty file). */
+function withoutUdmabuf<T>(body: () => T): T {
+  fs.writeFileSync('/tmp/no-udmabuf', '');
+  require('child_process').execFileSync('mount', ['--bind', '/tmp/no-udmabuf', '/dev/udmabuf']);
+  try {
+    return body();
+  } finally {
+    require('child_process').execFileSync('umount', ['/dev/udmabuf']);
+  }
 }
 
 async function withTrigger<T>(dev: DeviceInfo, name: string, hz: number, body: () => Promise<T>): Promise<T> {
@@ -68,6 +81,28 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
       assert.equal(readSys(adc, 'emu_dropped_scans'), '0');
     });
   }
+
+  it('without a usable DMA heap the blocks come from /dev/udmabuf (sealed memfd), with the same exact data', async () => {
+    const fd = allocateDmabuf(8192, '/nonexistent/dma_heap');
+    assert.ok(fd > 2);
+    closeFd(fd);
+    const adc = emu('emu-adc');
+    await withTrigger(adc, 'dmabuf-udma', 2000, async () => {
+      const blocks: CapturedBlock[] = [];
+      const cap = new DmabufCapture(adc, { index: 1, scansPerBlock: 100, blocks: 3, heap: '/nonexistent/dma_heap', onBlock: (b) => blocks.push(b), onError: (e) => assert.fail(e) });
+      cap.start();
+      try {
+        await waitFor(() => blocks.length >= 20, '2000 scans');
+      } finally {
+        await cap.stop();
+      }
+      checkPattern(cap, blocks, 2000);
+    });
+    assert.throws(
+      () => withoutUdmabuf(() => allocateDmabuf(8192, '/nonexistent/dma_heap')),
+      (e: IioError) => e.code === 'EACCES' && /dma_heap/.test(e.message) && /udmabuf/.test(e.message),
+    );
+  });
 
   it('ATTACH on the kfifo buffer0 is EPERM, and transport auto falls back to read()', async () => {
     const adc = emu('emu-adc');
