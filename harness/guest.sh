@@ -3,6 +3,7 @@
 # report its exit status through the share and power off.
 share=$1
 here=$(dirname "$0")
+: > "$share/started"   # tells vm.sh the boot got this far
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp/home LANG=C.UTF-8
 mkdir -p "$HOME" /dev/shm /dev/pts

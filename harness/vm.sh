@@ -70,33 +70,10 @@ cleanup() {
   rm -rf "$run"
 }
 trap cleanup EXIT
-# Own sessions: a terminal's Ctrl-C must not take the guest's filesystems away mid-shutdown.
-setsid "$vfsd" --socket-path="$sock_root" -o source=/ -o cache=always -o sandbox=chroot \
-  -o announce_submounts 2>>"$run/virtiofsd.log" & pids+=($!)
-setsid "$vfsd" --socket-path="$sock_share" -o source="$share" -o cache=none -o sandbox=chroot \
-  2>>"$run/virtiofsd.log" & pids+=($!)
-for _ in $(seq 100); do [ -S "$sock_root" ] && [ -S "$sock_share" ] && break; sleep 0.05; done
 
 accel=tcg,thread=multi
 [ "${IIO_VM_KVM:-0}" = 1 ] && accel=kvm   # only where KVM demonstrably works (not on our CI)
 
-# QEMU runs in its own session so a terminal's Ctrl-C reaches only this script, which then asks
-# the guest to stop (the guest watches for $share/stop) instead of killing the VM mid-write.
-(
-  setsid -w timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
-    -machine q35 -accel "$accel" -cpu max -smp "$(nproc)" -m "$mem_mb" \
-    -object memory-backend-memfd,id=mem,size="${mem_mb}M",share=on -numa node,memdev=mem \
-    -kernel "$VMLINUZ" -initrd "$out/initramfs.cpio.gz" \
-    -append "console=ttyS0 quiet loglevel=4 panic=-1 iioemu.share=$share iioemu.guest=$here/guest.sh iioemu.noload=${IIO_EMU_NOLOAD:-0} iioemu.net=${forward:+1}" \
-    -chardev socket,id=root,path="$sock_root" -device vhost-user-fs-pci,chardev=root,tag=hostroot \
-    -chardev socket,id=share,path="$sock_share" -device vhost-user-fs-pci,chardev=share,tag=share \
-    "${net[@]}" \
-    -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-    -display none -monitor none -serial stdio -no-reboot -nodefaults </dev/null \
-    | tee -i "$run/console.log"
-  exit "${PIPESTATUS[0]}"
-) &
-vm=$!
 stop_requested=0
 request_stop() {
   [ "$stop_requested" = 1 ] && return
@@ -108,13 +85,53 @@ request_stop() {
   pids+=($!)
 }
 trap request_stop INT TERM
-set +e
-while :; do
-  wait "$vm"
-  qemu_rc=$?
-  kill -0 "$vm" 2>/dev/null || break   # a signal interrupted wait: wait again
+
+boot() {
+  # Own sessions: a terminal's Ctrl-C must not take the guest's filesystems away mid-shutdown.
+  setsid "$vfsd" --socket-path="$sock_root" -o source=/ -o cache=always -o sandbox=chroot \
+    -o announce_submounts 2>>"$run/virtiofsd.log" & pids+=($!)
+  setsid "$vfsd" --socket-path="$sock_share" -o source="$share" -o cache=none -o sandbox=chroot \
+    2>>"$run/virtiofsd.log" & pids+=($!)
+  for _ in $(seq 100); do [ -S "$sock_root" ] && [ -S "$sock_share" ] && break; sleep 0.05; done
+
+  # QEMU runs in its own session so a terminal's Ctrl-C reaches only this script, which then asks
+  # the guest to stop (the guest watches for $share/stop) instead of killing the VM mid-write.
+  (
+    setsid -w timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
+      -machine q35 -accel "$accel" -cpu max -smp "$(nproc)" -m "$mem_mb" \
+      -object memory-backend-memfd,id=mem,size="${mem_mb}M",share=on -numa node,memdev=mem \
+      -kernel "$VMLINUZ" -initrd "$out/initramfs.cpio.gz" \
+      -append "console=ttyS0 quiet loglevel=4 panic=-1 iioemu.share=$share iioemu.guest=$here/guest.sh iioemu.noload=${IIO_EMU_NOLOAD:-0} iioemu.net=${forward:+1}" \
+      -chardev socket,id=root,path="$sock_root" -device vhost-user-fs-pci,chardev=root,tag=hostroot \
+      -chardev socket,id=share,path="$sock_share" -device vhost-user-fs-pci,chardev=share,tag=share \
+      "${net[@]}" \
+      -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+      -display none -monitor none -serial stdio -no-reboot -nodefaults </dev/null \
+      | tee -i "$run/console.log"
+    exit "${PIPESTATUS[0]}"
+  ) &
+  vm=$!
+  set +e
+  while :; do
+    wait "$vm"
+    qemu_rc=$?
+    kill -0 "$vm" 2>/dev/null || break   # a signal interrupted wait: wait again
+  done
+  set -e
+}
+
+# QEMU's multi-threaded TCG very rarely oopses while the kernel patches its own code early in
+# boot. A guest that dies before our stage 2 even started is booted again (at most twice more).
+for attempt in 1 2 3; do
+  rm -f "$run/root.sock" "$run/share.sock"
+  boot
+  [ -f "$share/started" ] || [ "$stop_requested" = 1 ] || [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ] || [ "$attempt" = 3 ] || {
+    echo "vm.sh: the guest died during boot (attempt $attempt); booting again" >&2
+    cp -f "$run/console.log" "$out/console-failed-boot.log"
+    continue
+  }
+  break
 done
-set -e
 
 if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
   echo "vm.sh: TIMEOUT after ${timeout_s}s; console tail:" >&2
