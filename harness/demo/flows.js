@@ -36,8 +36,9 @@ flows.push(
   { id: groupTemp, type: 'ui-group', name: 'emu-thermo (°C)', page, width: '6', height: '1', order: 2, showTitle: true, className: '', visible: 'true', disabled: 'false', groupType: 'default' },
 );
 
-const chart = (id, group, label, ymin, ymax) => ({
-  id, type: 'ui-chart', z: dash, group, name: label, label, order: 1, chartType: 'line', category: 'topic', categoryType: 'msg',
+const chart = (id, group, label, ymin, ymax, series) => ({
+  id, type: 'ui-chart', z: dash, group, name: label, label, order: 1, chartType: 'line',
+  category: series ?? 'topic', categoryType: series ? 'str' : 'msg',
   xAxisLabel: '', xAxisProperty: '', xAxisPropertyType: 'timestamp', xAxisType: 'time', xAxisFormat: '', xAxisFormatType: 'auto',
   xmin: '', xmax: '', yAxisLabel: '', yAxisProperty: 'payload', yAxisPropertyType: 'msg', ymin, ymax, bins: 10, action: 'append',
   stackSeries: false, pointShape: 'false', pointRadius: 4, showLegend: true, removeOlder: '2', removeOlderUnit: '60', removeOlderPoints: '',
@@ -45,7 +46,7 @@ const chart = (id, group, label, ymin, ymax) => ({
   textColor: ['#666666'], textColorDefault: true, gridColor: ['#e5e5e5'], gridColorDefault: true, width: 6, height: 6, className: '', interpolation: 'linear',
   x: 560, y: id.endsWith('1') ? 60 : 160, wires: [[]],
 });
-flows.push(chart('demo0000chrt0001', groupAdc, 'ADC channels', '', ''), chart('demo0000chrt0002', groupTemp, 'Temperature', '15', '55'));
+flows.push(chart('demo0000chrt0001', groupAdc, 'ADC channels', '', ''), chart('demo0000chrt0002', groupTemp, 'Temperature', '15', '55', 'temperature °C'));
 
 // ADC blocks → one mean per channel per message, as chart points.
 flows.push({
