@@ -154,11 +154,7 @@ export default function (RED: NodeAPI) {
       cyclicBlock = null;
       await o?.stop();
       if (attachedTrigger) {
-        try {
-          detachTrigger(dev!.resolve(), attachedTrigger);
-        } catch {
-          /* the device is gone */
-        }
+        detachTrigger(() => dev!.resolve(), attachedTrigger);
         attachedTrigger = null;
       }
     }

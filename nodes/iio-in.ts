@@ -147,11 +147,7 @@ export default function (RED: NodeAPI) {
       stream = null;
       await s?.stop();
       if (detach && attachedTrigger) {
-        try {
-          detachTrigger(dev!.resolve(), attachedTrigger);
-        } catch {
-          /* the device is gone: nothing left attached */
-        }
+        detachTrigger(() => dev!.resolve(), attachedTrigger);
         attachedTrigger = null;
       }
     }

@@ -26,11 +26,15 @@ export async function attachTrigger(context: IioContext, device: DeviceInfo, nam
   return name;
 }
 
-/** Detaches `name` if it is still the device's trigger; a vanished device has nothing attached. */
-export function detachTrigger(device: DeviceInfo, name: string | null): void {
+/**
+ * Detaches `name` if it is still the device's trigger. `device` looks the device up; a vanished
+ * device has nothing attached, so failing to find it is fine.
+ */
+export function detachTrigger(device: () => DeviceInfo, name: string | null): void {
   if (!name) return;
   try {
-    if (getCurrentTrigger(device) === name) setCurrentTrigger(device, '');
+    const d = device();
+    if (getCurrentTrigger(d) === name) setCurrentTrigger(d, '');
   } catch {
     /* the device is gone */
   }
