@@ -6,8 +6,7 @@ import { DmabufOutput, isDmabufUnsupported } from '../src/dmabuf';
 import { IioError } from '../src/errors';
 import { encodeScans, ScanLayout } from '../src/scan';
 import { attachTrigger, detachTrigger } from './lib/attach-trigger';
-import { asError, deviceNode, intConfig, reportError } from './lib/common';
-import type { DeviceUser } from './iio-device';
+import { asError, deviceNode, intConfig, reportError, OpQueue, manageStream } from './lib/common';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 
 type Mode = 'streaming' | 'cyclic';
@@ -75,14 +74,18 @@ export default function (RED: NodeAPI) {
     let out: DmabufOutput | OutputStream | null = null;
     let kind: 'DMABUF' | 'write()' = 'DMABUF';
     let attachedTrigger: string | null = null;
-    let starting: Promise<void> | null = null;
     let wanted = true;
+    let closed = false;
+    /** start/stop/reconnect and the messages run one at a time, in order. */
+    const ops = new OpQueue();
     /** Blocks waiting for room (streaming); bounded, beyond that input is dropped. */
     const pending: Buffer[] = [];
     const pendingLimit = cfg.blocks * 2;
     let drops = 0;
     /** Cyclic over write(): the node itself keeps the kernel buffer topped up with this block. */
     let cyclicBlock: Buffer | null = null;
+    /** Cyclic over DMABUF: the newest block waiting for a free DMABUF (older ones are superseded). */
+    let nextCyclic: Buffer | null = null;
 
     if (!dev) {
       node.status({ fill: 'red', shape: 'ring', text: 'no device configured' });
@@ -90,40 +93,42 @@ export default function (RED: NodeAPI) {
       return;
     }
 
+    const stillWanted = () => wanted && !closed;
     const showStatus = () =>
       node.status({ fill: drops ? 'yellow' : 'green', shape: 'dot', text: `${cfg.mode} (${kind}), queue ${pending.length}${drops ? `, ${drops} dropped` : ''}` });
 
-    /** Sends what fits now: pending blocks (streaming) or the repeated block (cyclic over write()). */
+    /** Sends what fits now: pending blocks (streaming) or the repeated block (cyclic). */
     function flush(): void {
       if (!out) return;
       if (out instanceof OutputStream) {
         while (pending.length > 0 && out.queued < cfg.blocks) out.write(pending.shift()!);
         if (cyclicBlock) while (out.queued < cfg.blocks) out.write(cyclicBlock);
       } else {
+        if (nextCyclic && out.write(nextCyclic, true)) nextCyclic = null;
         while (pending.length > 0 && out.write(pending[0], false)) pending.shift();
       }
       showStatus();
     }
 
-    async function start(): Promise<void> {
-      if (out || starting) return starting ?? undefined;
-      starting = (async () => {
-        const device: DeviceInfo = dev!.resolve();
-        attachedTrigger = (await attachTrigger(context, device, cfg.trigger, () => wanted)) ?? attachedTrigger;
-        if (!wanted) return;
-        const setup = {
-          index: cfg.buffer,
-          channels: cfg.channels.length > 0 ? cfg.channels : undefined,
-          scansPerBlock: cfg.blockSize,
-          length: cfg.blockSize * cfg.blocks,
-          blocks: cfg.blocks,
-          queueLimit: cfg.blocks,
-          onError: (err: IioError) => {
-            reportError(node, err);
-            void stop();
-          },
-          onDrain: () => flush(),
-        };
+    async function doStart(): Promise<void> {
+      if (out || !stillWanted()) return;
+      const device: DeviceInfo = dev!.resolve();
+      attachedTrigger = (await attachTrigger(context, device, cfg.trigger, stillWanted)) ?? attachedTrigger;
+      if (!stillWanted()) return doStop();
+      const setup = {
+        index: cfg.buffer,
+        channels: cfg.channels.length > 0 ? cfg.channels : undefined,
+        scansPerBlock: cfg.blockSize,
+        length: cfg.blockSize * cfg.blocks,
+        blocks: cfg.blocks,
+        queueLimit: cfg.blocks,
+        onError: (err: IioError) => {
+          reportError(node, err);
+          void ops.run(doStop);
+        },
+        onDrain: () => flush(),
+      };
+      try {
         if (cfg.transport !== 'write') {
           const d = new DmabufOutput(device, setup);
           try {
@@ -140,22 +145,33 @@ export default function (RED: NodeAPI) {
           out = w;
           kind = 'write()';
         }
-        showStatus();
-      })().finally(() => {
-        starting = null;
-      });
-      return starting;
+      } catch (err) {
+        detachOurTrigger();
+        throw err;
+      }
+      showStatus();
     }
 
-    async function stop(): Promise<void> {
+    function detachOurTrigger(): void {
+      if (!attachedTrigger) return;
+      try {
+        detachTrigger(() => dev!.resolve(), attachedTrigger);
+        attachedTrigger = null;
+      } catch (err) {
+        reportError(node, err);
+      }
+    }
+
+    async function doStop(): Promise<void> {
       const o = out;
       out = null;
       pending.length = 0;
       cyclicBlock = null;
-      await o?.stop();
-      if (attachedTrigger) {
-        detachTrigger(() => dev!.resolve(), attachedTrigger);
-        attachedTrigger = null;
+      nextCyclic = null;
+      try {
+        await o?.stop();
+      } finally {
+        detachOurTrigger();
       }
     }
 
@@ -167,7 +183,10 @@ export default function (RED: NodeAPI) {
           throw new IioError({ code: 'EINVAL', detail: `a cyclic block holds at most ${cfg.blockSize} scans (Block size); got ${data.length / o.layout.scanBytes}` });
         }
         if (o instanceof DmabufOutput) {
-          if (!o.write(data, true)) throw new IioError({ code: 'EBUSY', detail: 'no free DMABUF block for the new cyclic block' });
+          // No free DMABUF yet (the previous cyclic block completes once the device moves on):
+          // keep only the newest, sent as soon as a block frees up.
+          nextCyclic = Buffer.from(data);
+          flush();
         } else {
           cyclicBlock = Buffer.from(data);
           flush();
@@ -186,32 +205,35 @@ export default function (RED: NodeAPI) {
       flush();
     }
 
-    const user: DeviceUser = {
-      status: (st) => node.status(st),
-      deviceConnected: () => {
-        if (wanted) start().catch((err) => reportError(node, err));
-      },
-      deviceDisconnected: async () => {
+    manageStream(node, dev, ops, {
+      start: doStart,
+      stop: doStop,
+      drop: async () => {
         const o = out;
         out = null;
+        attachedTrigger = null; // it went with the device
         await o?.stop().catch(() => undefined);
       },
-    };
-    dev.register(user);
-    start().catch((err) => reportError(node, err));
+      closing: () => {
+        wanted = false;
+        closed = true;
+      },
+    });
+    ops.run(doStart).catch((err) => reportError(node, err));
 
     node.on('input', (msg, _send, done) => {
       if (msg.payload === 'stop') {
         wanted = false;
-        stop().then(() => {
-          node.status({ fill: 'yellow', shape: 'ring', text: 'stopped' });
+        ops.run(doStop).then(() => {
+          if (!wanted) node.status({ fill: 'yellow', shape: 'ring', text: 'stopped' });
           done();
         }, (err) => done(asError(err)));
         return;
       }
       wanted = true;
-      (out ? Promise.resolve() : start())
-        .then(() => {
+      ops
+        .run(async () => {
+          if (!out) await doStart();
           if (msg.payload === 'start') return;
           if (!out) throw new IioError({ code: 'EPIPE', detail: 'the output is not running' });
           send(encodePayload(out.layout, msg.payload));
@@ -220,16 +242,6 @@ export default function (RED: NodeAPI) {
           node.status({ fill: 'red', shape: 'ring', text: asError(err).code });
           done(asError(err));
         });
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      wanted = false;
-      dev.deregister(user);
-      (starting ?? Promise.resolve())
-        .catch(() => undefined)
-        .then(() => stop())
-        .catch((err) => node.warn(err))
-        .finally(() => done());
     });
   }
 

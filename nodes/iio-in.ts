@@ -6,9 +6,8 @@ import { AttributeDir } from '../src/attr';
 import { IioError } from '../src/errors';
 import { IioContext, DeviceInfo } from '../src/context';
 import { attachTrigger, detachTrigger } from './lib/attach-trigger';
-import { deviceNode, reportError, deviceRef, intConfig, asError } from './lib/common';
+import { deviceNode, reportError, deviceRef, intConfig, asError, describeValue, OpQueue, manageStream } from './lib/common';
 import { toArrays, toObjects, OutputShape } from './lib/payload';
-import type { DeviceUser } from './iio-device';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
 
 interface InConfig {
@@ -75,10 +74,12 @@ export default function (RED: NodeAPI) {
     let stream: StartedCapture['stream'] | null = null;
     let attachedTrigger: string | null = null;
     let wanted = false;
-    let starting: Promise<void> | null = null;
+    let closed = false;
     let messages = 0;
     let transportText = '';
     let transportKind: 'read' | 'dmabuf' = 'read';
+    /** start/stop/reconnect run one at a time, in order. */
+    const ops = new OpQueue();
 
     if (!dev) {
       node.status({ fill: 'red', shape: 'ring', text: 'no device configured' });
@@ -87,17 +88,19 @@ export default function (RED: NodeAPI) {
     }
 
     const topic = (d: DeviceInfo) => `${d.label ?? d.name}/buffer${cfg.buffer}`;
+    const stillWanted = () => wanted && !closed;
 
-    async function start(): Promise<void> {
-      if (stream || starting) return starting ?? undefined;
-      starting = (async () => {
-        const device = dev!.resolve();
-        attachedTrigger = (await attachTrigger(context, device, cfg.trigger, () => wanted)) ?? attachedTrigger;
-        if (!wanted) return; // stopped while waiting for the trigger
-        const channels = channelsFor(device, cfg);
-        let decoder: ScanDecoder | null = null;
-        let repeats: Record<string, number> = {};
-        const started = startCapture(
+    async function doStart(): Promise<void> {
+      if (stream || !stillWanted()) return;
+      const device = dev!.resolve();
+      attachedTrigger = (await attachTrigger(context, device, cfg.trigger, stillWanted)) ?? attachedTrigger;
+      if (!stillWanted()) return doStop(); // stopped while waiting for the trigger
+      const channels = channelsFor(device, cfg);
+      let decoder: ScanDecoder | null = null;
+      let repeats: Record<string, number> = {};
+      let started: StartedCapture;
+      try {
+        started = startCapture(
           device,
           {
             index: cfg.buffer,
@@ -109,21 +112,21 @@ export default function (RED: NodeAPI) {
             onBlock: (b) => deliver(device, started.stream, decoder!, repeats, b),
             onError: (err) => {
               reportError(node, err);
-              void stop(false);
+              void ops.run(doStop);
             },
           },
           cfg.transport,
         );
-        decoder = new ScanDecoder(started.stream.layout, cfg.scaled ? { scales: scalesFor(device, channels) } : {});
-        repeats = Object.fromEntries(started.stream.layout.elements.map((e) => [e.name, e.type.repeat]));
-        stream = started.stream;
-        transportKind = started.transport;
-        transportText = started.transport === 'dmabuf' ? 'DMABUF' : started.fallback ? `read(), no DMABUF: ${started.fallback}` : 'read()';
-        node.status({ fill: 'green', shape: 'dot', text: `running (${transportText})` });
-      })().finally(() => {
-        starting = null;
-      });
-      return starting;
+      } catch (err) {
+        detachOurTrigger();
+        throw err;
+      }
+      decoder = new ScanDecoder(started.stream.layout, cfg.scaled ? { scales: scalesFor(device, channels) } : {});
+      repeats = Object.fromEntries(started.stream.layout.elements.map((e) => [e.name, e.type.repeat]));
+      stream = started.stream;
+      transportKind = started.transport;
+      transportText = started.transport === 'dmabuf' ? 'DMABUF' : started.fallback ? `read(), no DMABUF: ${started.fallback}` : 'read()';
+      node.status({ fill: 'green', shape: 'dot', text: `running (${transportText})` });
     }
 
     function deliver(device: DeviceInfo, s: StartedCapture['stream'], decoder: ScanDecoder, repeats: Record<string, number>, b: CapturedBlock): void {
@@ -142,63 +145,65 @@ export default function (RED: NodeAPI) {
       }
     }
 
-    async function stop(detach = true): Promise<void> {
-      const s = stream;
-      stream = null;
-      await s?.stop();
-      if (detach && attachedTrigger) {
+    /** Detaches the trigger this node attached; a failure is reported, and the name kept to retry. */
+    function detachOurTrigger(): void {
+      if (!attachedTrigger) return;
+      try {
         detachTrigger(() => dev!.resolve(), attachedTrigger);
         attachedTrigger = null;
+      } catch (err) {
+        reportError(node, err);
       }
     }
 
-    const user: DeviceUser = {
-      status: (st) => node.status(st),
-      deviceConnected: () => {
-        if (wanted) start().catch((err) => reportError(node, err));
-      },
-      deviceDisconnected: async () => {
+    async function doStop(): Promise<void> {
+      const s = stream;
+      stream = null;
+      try {
+        await s?.stop();
+      } finally {
+        detachOurTrigger();
+      }
+    }
+
+    manageStream(node, dev, ops, {
+      start: doStart,
+      stop: doStop,
+      drop: async () => {
         const s = stream;
         stream = null;
+        attachedTrigger = null; // it went with the device
         await s?.stop().catch(() => undefined);
       },
-    };
-    dev.register(user);
+      closing: () => {
+        wanted = false;
+        closed = true;
+      },
+    });
 
-    const run = () => {
+    const startWanted = () => {
       wanted = true;
-      return start();
+      return ops.run(doStart);
     };
-    if (cfg.autoStart) run().catch((err) => reportError(node, err));
+    if (cfg.autoStart) startWanted().catch((err) => reportError(node, err));
     else node.status({ fill: 'yellow', shape: 'ring', text: 'stopped' });
 
     node.on('input', (msg, _send, done) => {
       const command = typeof msg.payload === 'string' ? msg.payload.trim().toLowerCase() : '';
       if (command === 'start') {
-        run().then(() => done(), (err) => {
+        startWanted().then(() => done(), (err) => {
           node.status({ fill: 'red', shape: 'ring', text: asError(err).code });
           done(asError(err));
         });
       } else if (command === 'stop') {
         wanted = false;
-        stop().then(() => {
-          node.status({ fill: 'yellow', shape: 'ring', text: 'stopped' });
+        ops.run(doStop).then(() => {
+          if (!wanted) node.status({ fill: 'yellow', shape: 'ring', text: 'stopped' });
           done();
         }, (err) => done(asError(err)));
       } else {
-        done(new IioError({ code: 'EINVAL', detail: `iio-in: msg.payload must be "start" or "stop", not ${JSON.stringify(msg.payload)}` }));
+        done(new IioError({ code: 'EINVAL', detail: `iio-in: msg.payload must be "start" or "stop", not ${describeValue(msg.payload)}` }));
       }
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      wanted = false;
-      dev.deregister(user);
-      const pending = starting ?? Promise.resolve();
-      pending
-        .catch(() => undefined)
-        .then(() => stop())
-        .catch((err) => node.warn(err))
-        .finally(() => done());
     });
   }
 

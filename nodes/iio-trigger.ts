@@ -1,29 +1,62 @@
 // iio-trigger: creates (or adopts) an hrtimer or sysfs trigger on deploy and removes it on close
-// only if this node created it. Input fires a sysfs trigger or changes the frequency.
+// only if this runtime created it, and never while a device still names it. Input fires a sysfs
+// trigger or changes the frequency.
 import { IioContext, TriggerInfo, DeviceInfo } from '../src/context';
-import { IioError } from '../src/errors';
+import { IioError, describeValue } from '../src/errors';
 import {
   createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger, fireTrigger,
-  setTriggerFrequency, validateTriggerName, getCurrentTrigger,
+  setTriggerFrequency, validateTriggerName, anyBufferEnabled, getCurrentTrigger, setCurrentTrigger,
 } from '../src/trigger';
 import { asError, reportError, intConfig } from './lib/common';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 
-/** Most fires one message may ask for, so a typo cannot hold the event loop. */
-const MAX_FIRES = 10000;
-/** How long close waits for devices to detach the trigger before removing it anyway. */
+/** Most fires one message may ask for. */
+const MAX_FIRES = 1000;
+/** Fires per event-loop turn: the loop stays responsive during a long series. */
+const FIRES_PER_TURN = 10;
+/** How long close waits for running devices to let go of the trigger before leaving it to the reaper. */
 const CLOSE_WAIT_MS = 3000;
-
-function safeCurrentTrigger(d: DeviceInfo): string {
-  try {
-    return getCurrentTrigger(d);
-  } catch {
-    return '';
-  }
-}
+/** How often a trigger left in use is checked for being free to remove. */
+const REAP_INTERVAL_MS = 1000;
 
 export default function (RED: NodeAPI) {
   const context = new IioContext(process.env.IIO_SYSFS_ROOT || undefined);
+
+  /**
+   * Triggers this runtime created, by name, with how to remove them. They outlive a node that is
+   * redeployed: the next iio-trigger of the same name adopts them as its own.
+   */
+  const owned = new Map<string, { remove: () => void; reaper: NodeJS.Timeout | null }>();
+
+  /** The devices that still name `name` as their trigger. */
+  const namedBy = (name: string) => context.devices().filter((d) => d.triggerable && currentTriggerOf(d) === name);
+
+  /**
+   * Removes an owned trigger once no device names it. Devices that name it with no buffer running
+   * are detached first (harmless, and removing a trigger a device names would crash the kernel
+   * the next time that device enables a buffer). Returns true when removed.
+   */
+  function removeIfFree(name: string): boolean {
+    const entry = owned.get(name);
+    if (!entry) return true;
+    for (const d of namedBy(name)) {
+      if (anyBufferEnabled(d.sysfsPath)) continue;
+      try {
+        setCurrentTrigger(d, '');
+      } catch {
+        /* busy or gone: checked again below */
+      }
+    }
+    if (namedBy(name).length > 0) return false;
+    owned.delete(name);
+    if (entry.reaper) clearInterval(entry.reaper);
+    try {
+      entry.remove();
+    } catch (err) {
+      RED.log.warn(`iio-trigger: could not remove ${name}: ${asError(err).message}`);
+    }
+    return true;
+  }
 
   function IioTrigger(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
@@ -33,19 +66,36 @@ export default function (RED: NodeAPI) {
     const name = kind === 'sysfs' ? `sysfstrig${sysfsId}` : String(def.triggerName ?? '').trim();
     const frequency = Number(def.frequency) || 0;
     let trigger: TriggerInfo | null = null;
-    let created = false;
+    let ours = false;
+    let closed = false;
 
     try {
       if (kind === 'hrtimer') validateTriggerName(name);
       trigger = context.findTrigger(name) ?? null;
-      if (!trigger) {
+      const leftover = owned.get(name);
+      if (trigger && leftover) {
+        // Ours from the previous deploy, still in use then: take it back.
+        if (leftover.reaper) clearInterval(leftover.reaper);
+        leftover.reaper = null;
+        ours = true;
+      } else if (!trigger) {
+        owned.delete(name);
         trigger = kind === 'hrtimer' ? createHrtimerTrigger(name, context) : createSysfsTrigger(sysfsId, context);
-        created = true;
+        owned.set(name, { remove: kind === 'hrtimer' ? () => removeHrtimerTrigger(name) : () => removeSysfsTrigger(sysfsId, context), reaper: null });
+        ours = true;
       }
       if (kind === 'hrtimer' && frequency > 0) setTriggerFrequency(trigger, frequency);
-      node.status({ fill: 'green', shape: 'dot', text: `${name}${kind === 'hrtimer' && frequency > 0 ? ` ${frequency} Hz` : ''}${created ? '' : ' (existing)'}` });
+      node.status({ fill: 'green', shape: 'dot', text: `${name}${kind === 'hrtimer' && frequency > 0 ? ` ${frequency} Hz` : ''}${ours ? '' : ' (existing)'}` });
     } catch (err) {
       reportError(node, err);
+    }
+
+    /** Fires `times` times, a few per event-loop turn. */
+    async function fire(t: TriggerInfo, times: number): Promise<void> {
+      for (let i = 0; i < times && !closed; i++) {
+        fireTrigger(t);
+        if ((i + 1) % FIRES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
+      }
     }
 
     node.on('input', (msg, _send, done) => {
@@ -54,43 +104,54 @@ export default function (RED: NodeAPI) {
         const hz = msg.frequency ?? (kind === 'hrtimer' && typeof msg.payload === 'number' ? msg.payload : undefined);
         if (hz !== undefined) {
           if (kind !== 'hrtimer') throw new IioError({ code: 'EINVAL', detail: `a sysfs trigger has no frequency; msg.frequency applies to hrtimer triggers` });
+          if (typeof hz !== 'number' && typeof hz !== 'string') throw new IioError({ code: 'EINVAL', detail: `msg.frequency must be a number of Hz, not ${describeValue(hz)}` });
           setTriggerFrequency(trigger, Number(hz));
           node.status({ fill: 'green', shape: 'dot', text: `${name} ${Number(hz)} Hz` });
+          done();
         } else if (kind === 'sysfs') {
           const times = typeof msg.payload === 'number' ? msg.payload : 1;
           if (!Number.isInteger(times) || times < 1 || times > MAX_FIRES) {
-            throw new IioError({ code: 'EINVAL', detail: `fire count must be an integer from 1 to ${MAX_FIRES}, not ${String(msg.payload)}` });
+            throw new IioError({ code: 'EINVAL', detail: `fire count must be an integer from 1 to ${MAX_FIRES}, not ${describeValue(msg.payload)}` });
           }
-          for (let i = 0; i < times; i++) fireTrigger(trigger);
+          fire(trigger, times).then(() => done(), (err) => done(asError(err)));
+        } else {
+          done();
         }
-        done();
       } catch (err) {
         done(asError(err));
       }
     });
 
-    /** Devices still using the trigger (their iio-in nodes detach it while closing too). */
-    const users = () => context.devices().filter((d) => d.triggerable && safeCurrentTrigger(d) === name);
-
     node.on('close', (_removed: boolean, done: () => void) => {
-      if (!created) return done();
+      closed = true;
+      if (!ours) return done();
       const end = Date.now() + CLOSE_WAIT_MS;
-      const removeWhenFree = () => {
-        if (users().length > 0 && Date.now() < end) {
-          setTimeout(removeWhenFree, 50);
+      const attempt = () => {
+        if (removeIfFree(name)) return done();
+        if (Date.now() < end) {
+          setTimeout(attempt, 50);
           return;
         }
-        try {
-          if (kind === 'hrtimer') removeHrtimerTrigger(name);
-          else removeSysfsTrigger(sysfsId, context);
-        } catch (err) {
-          node.warn(`iio-trigger: could not remove ${name}: ${asError(err).message}`);
+        // Still driving a running buffer: leave it to the reaper rather than crash the kernel.
+        const entry = owned.get(name);
+        if (entry && !entry.reaper) {
+          entry.reaper = setInterval(() => removeIfFree(name), REAP_INTERVAL_MS);
+          entry.reaper.unref();
         }
+        node.warn(`iio-trigger: ${name} is still used by ${namedBy(name).map((d) => d.label ?? d.name).join(', ')}; it is removed once no device uses it`);
         done();
       };
-      removeWhenFree();
+      attempt();
     });
   }
 
   RED.nodes.registerType('iio-trigger', IioTrigger as unknown as new (def: NodeDef) => unknown);
+}
+
+function currentTriggerOf(d: DeviceInfo): string {
+  try {
+    return getCurrentTrigger(d);
+  } catch {
+    return ''; // gone meanwhile
+  }
 }

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IioError, IioErrorContext, fromNodeError, invalid } from './errors';
+import { IioError, IioErrorContext, describeValue, fromNodeError, invalid } from './errors';
 
 // ---------------------------------------------------------------------------
 // Names
@@ -37,10 +37,7 @@ export function validateAttributeName(name: unknown, device?: string): string {
   return name;
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  return value === null ? 'null' : typeof value;
-}
+const describe = (value: unknown) => describeValue(value);
 
 // ---------------------------------------------------------------------------
 // Values
@@ -155,11 +152,30 @@ function stripNewline(text: string): string {
  */
 export class AttributeDir {
   /** @param dir absolute directory path; @param device label used in errors. */
+  /** The directory with its symlinks resolved, once known. */
+  private realDir: string | null = null;
+  /** Names already checked to stay inside the directory (sysfs links do not move). */
+  private readonly inside = new Set<string>();
+
   constructor(readonly dir: string, readonly device?: string) {}
 
-  /** Absolute path of a validated attribute name. */
+  /**
+   * Absolute path of a validated attribute name. Its real path must stay inside the directory:
+   * sysfs is full of symlinks (`subsystem`, `device`, `driver`, `of_node`…) that lead to the
+   * whole bus or driver, e.g. `subsystem/drivers_autoprobe`.
+   */
   pathOf(name: string): string {
-    return path.join(this.dir, validateAttributeName(name, this.device));
+    const file = path.join(this.dir, validateAttributeName(name, this.device));
+    if (this.inside.has(name)) return file;
+    const real = realPathOf(file);
+    if (real !== null) {
+      this.realDir ??= realPathOf(this.dir);
+      if (this.realDir !== null && !real.startsWith(`${this.realDir}/`)) {
+        throw new IioError({ code: 'EINVAL', device: this.device, attribute: name, path: file, detail: `invalid attribute name ${describe(name)}: it leads out of ${this.dir} through a symlink (to ${real})` });
+      }
+      if (this.inside.size < 1024) this.inside.add(name);
+    }
+    return file;
   }
 
   /** Error context for an attribute. */
@@ -275,6 +291,22 @@ export class AttributeDir {
       throw fromNodeError(err as NodeJS.ErrnoException, { ...this.context(name), syscall: syscallOf(err, 'write') });
     } finally {
       await handle?.close();
+    }
+  }
+}
+
+/**
+ * The real path of `file`, or of its directory plus its name when it does not exist (yet); null
+ * when neither resolves (the caller's own open then reports ENOENT or EACCES).
+ */
+function realPathOf(file: string): string | null {
+  try {
+    return fs.realpathSync.native(file);
+  } catch {
+    try {
+      return path.join(fs.realpathSync.native(path.dirname(file)), path.basename(file));
+    } catch {
+      return null;
     }
   }
 }

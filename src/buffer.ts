@@ -1,13 +1,14 @@
 // Buffered capture and output through read()/write() on a buffer fd: configure the scan elements,
 // length and watermark in sysfs, enable last; read whole blocks when the reactor says the
 // watermark is reached (per-block syscalls, never per-sample); disable and release on stop.
-import { IioError } from './errors';
+import { IioError, isIioError } from './errors';
 import { readInto, writeFrom, POLLERR, POLLHUP, POLLIN, POLLOUT } from './libc';
 import { reactor } from './reactor';
 import { computeLayout, ScanLayout } from './scan';
 import { AttributeDir } from './attr';
 import { DeviceHandle, BufferFd } from './device';
 import { asIioError } from './events';
+import { checkTriggerBeforeEnable } from './trigger';
 import type { BufferInfo, DeviceInfo, ScanElementInfo } from './context';
 
 export interface BufferSetup {
@@ -27,7 +28,10 @@ export interface CapturedBlock {
   scans: number;
   /** Blocks delivered so far, this one included. */
   sequence: number;
-  /** True when the kernel buffer was found full since the last block: scans were probably dropped. */
+  /**
+   * True when scans were lost right before this block: the kernel buffer was found full (read()),
+   * or the device had no DMABUF block to fill or cancelled one (DMABUF). Never set on timing alone.
+   */
   overrun: boolean;
 }
 
@@ -66,6 +70,32 @@ function checkScans(n: unknown, what: string): number {
   return n;
 }
 
+/** How often running buffers are checked for having been disabled behind their back (ms). */
+const ENABLE_CHECK_MS = 1000;
+
+/**
+ * Running streams, checked every ENABLE_CHECK_MS: poll(2) says nothing when someone else writes 0
+ * to `bufferN/enable`, the stream just goes quiet. One timer for all, unref'd.
+ */
+const enabledWatch = new (class {
+  private streams = new Set<BufferStream>();
+  private timer: NodeJS.Timeout | null = null;
+  add(s: BufferStream): void {
+    this.streams.add(s);
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      for (const x of [...this.streams]) x.checkStillEnabled();
+    }, ENABLE_CHECK_MS);
+    this.timer.unref();
+  }
+  delete(s: BufferStream): void {
+    this.streams.delete(s);
+    if (this.streams.size > 0 || !this.timer) return;
+    clearInterval(this.timer);
+    this.timer = null;
+  }
+})();
+
 /**
  * Common life cycle of a buffer: configure and enable on start, disable and release on stop.
  * Both directions share it; only what happens when the fd is ready differs.
@@ -80,6 +110,8 @@ export abstract class BufferStream {
   protected handle: DeviceHandle | null = null;
   protected bfd: BufferFd | null = null;
   protected stopping: Promise<void> | null = null;
+  /** Scan elements enabled before `start`, put back by `stop`. */
+  private previousScanElements: Set<string> | null = null;
 
   constructor(
     readonly device: DeviceInfo,
@@ -106,27 +138,90 @@ export abstract class BufferStream {
     return this.bfd?.fd ?? -1;
   }
 
-  /** Configures the scan elements, length and watermark, opens the buffer fd and enables it. */
+  /** Opens the buffer fd, configures the scan elements, length and watermark, and enables it. */
   start(): void {
     if (this.handle) return;
     const dir = this.buffer.dir;
     const handle = DeviceHandle.acquire(this.device);
     this.handle = handle;
     try {
-      // A buffer left enabled (e.g. by a crashed process) cannot be reconfigured: take it over.
+      // Own the buffer before touching its configuration: a second user gets EBUSY here and must
+      // not rewrite the scan elements of a capture that is running.
+      this.bfd = handle.openBuffer(this.buffer.index);
+      // Enabled with nobody holding its fd (e.g. left by a crashed process): take it over.
       if (this.attrs.readIntSync(`${dir}/enable`) !== 0) this.attrs.writeSync(`${dir}/enable`, 0);
-      const wanted = new Set(this.elements.map((e) => e.enableAttr));
-      for (const el of this.buffer.scanElements) this.attrs.writeSync(el.enableAttr, wanted.has(el.enableAttr) ? 1 : 0);
+      this.selectScanElements();
       this.attrs.writeSync(`${dir}/length`, this.length);
       if (this.buffer.attributes.includes('watermark')) this.attrs.writeSync(`${dir}/watermark`, this.watermark());
-      this.bfd = handle.openBuffer(this.buffer.index);
       this.attachBlocks(this.bfd.fd);
+      if (this.device.triggerable) checkTriggerBeforeEnable(this.device);
       this.enable();
     } catch (err) {
       this.releaseAfterFailedStart();
       throw err;
     }
     this.watchFds(this.bfd.fd);
+    enabledWatch.add(this);
+  }
+
+  /**
+   * Enables exactly the wanted scan elements, remembering the previous set for `stop`. Turns
+   * channels off before turning others on: drivers that allow one channel at a time (ti-ads1015,
+   * max11410, …) refuse a second one while the first is still on.
+   */
+  private selectScanElements(): void {
+    const wanted = new Set(this.elements.map((e) => e.enableAttr));
+    const before = new Set(this.buffer.scanElements.filter((el) => this.attrs.readIntSync(el.enableAttr) !== 0).map((el) => el.enableAttr));
+    this.previousScanElements = before;
+    this.setScanElements(before, wanted);
+  }
+
+  /** Moves the scan elements from the `current` enabled set to `wanted`: off first, then on. */
+  private setScanElements(current: Set<string>, wanted: Set<string>): void {
+    for (const el of this.buffer.scanElements) if (current.has(el.enableAttr) && !wanted.has(el.enableAttr)) this.attrs.writeSync(el.enableAttr, 0);
+    for (const el of this.buffer.scanElements) {
+      if (!wanted.has(el.enableAttr) || current.has(el.enableAttr)) continue;
+      try {
+        this.attrs.writeSync(el.enableAttr, 1);
+      } catch (err) {
+        if (!isIioError(err, 'EINVAL') || wanted.size < 2) throw err;
+        const names = this.buffer.scanElements.filter((e) => wanted.has(e.enableAttr)).map((e) => e.channel).join(' + ');
+        throw new IioError({
+          code: 'EINVAL', errno: 22, syscall: 'write', path: `${this.device.sysfsPath}/${el.enableAttr}`, device: this.device.name, attribute: el.enableAttr,
+          detail: `${this.device.name} refuses this channel combination (${names}): the driver accepts only the scan masks it supports (available_scan_masks; some allow one channel at a time)`,
+        });
+      }
+    }
+  }
+
+  /** Puts back the scan elements that were enabled before `start` (best effort: the device may be gone). */
+  private restoreScanElements(): void {
+    const before = this.previousScanElements;
+    this.previousScanElements = null;
+    if (!before) return;
+    try {
+      const now = new Set(this.buffer.scanElements.filter((el) => this.attrs.readIntSync(el.enableAttr) !== 0).map((el) => el.enableAttr));
+      this.setScanElements(now, before);
+    } catch {
+      /* restoring is a courtesy; the capture itself is over */
+    }
+  }
+
+  /** Called by the enabled-watch: the buffer was disabled by someone else while running. */
+  checkStillEnabled(): void {
+    if (!this.bfd || this.stopping) return;
+    let enabled: number;
+    try {
+      enabled = this.attrs.readIntSync(`${this.buffer.dir}/enable`);
+    } catch {
+      return; // the device is gone: the poll hang-up or the device watch reports that
+    }
+    if (enabled !== 0) return;
+    this.reportError(new IioError({
+      code: 'ECANCELED', errno: 125, path: `${this.device.sysfsPath}/${this.buffer.dir}/enable`, device: this.device.name, attribute: `${this.buffer.dir}/enable`,
+      detail: `${this.buffer.dir} of ${this.device.name} was disabled by someone else while this capture/output was running`,
+    }));
+    void this.stop();
   }
 
   /** Called with the buffer fd before the buffer is enabled (DMABUF: attach and enqueue blocks). */
@@ -190,6 +285,7 @@ export abstract class BufferStream {
     if (!handle) return;
     this.bfd = null;
     this.handle = null;
+    enabledWatch.delete(this);
     let firstError: unknown = null;
     if (bfd) await this.unwatchFds(bfd.fd);
     try {
@@ -207,10 +303,17 @@ export abstract class BufferStream {
     }
     if (bfd?.owned) handle.closeFd(bfd.fd);
     handle.release();
+    this.restoreScanElements();
     if (firstError) throw firstError;
   }
 
   private releaseAfterFailedStart(): void {
+    // Without the buffer fd the buffer is someone else's: leave its state alone.
+    if (!this.bfd) {
+      this.handle?.release();
+      this.handle = null;
+      return;
+    }
     try {
       this.attrs.writeSync(`${this.buffer.dir}/enable`, 0);
     } catch {
@@ -227,8 +330,12 @@ export abstract class BufferStream {
     this.bfd = null;
     this.handle?.release();
     this.handle = null;
+    this.restoreScanElements();
   }
 }
+
+/** Most bytes one read() asks for; larger kernel buffers are read in several calls. */
+const MAX_READ_BYTES = 16 << 20;
 
 /** Input: delivers blocks of exactly `scansPerBlock` scans. */
 export class CaptureStream extends BufferStream {
@@ -236,14 +343,22 @@ export class CaptureStream extends BufferStream {
   private filled = 0;
   private sequence = 0;
   private overrunPending = false;
-  /** Blocks in which the kernel buffer had filled up (samples probably lost). */
+  /** Blocks after which the kernel buffer had filled up (scans arriving meanwhile were dropped). */
   overruns = 0;
   private readonly blockBytes: number;
+  /** One read() takes everything the kernel buffer can hold, so a full read means a full buffer. */
+  private readonly staging: Buffer;
+  /** Whether a read() that fills `staging` proves the kernel buffer was full. */
+  private readonly detectsFull: boolean;
 
   constructor(device: DeviceInfo, private readonly opts: CaptureOptions) {
     super(device, opts, 'in', opts.onError);
     this.blockBytes = this.scansPerBlock * this.layout.scanBytes;
     this.block = Buffer.allocUnsafe(this.blockBytes);
+    // The kfifo behind a read() buffer holds `length` rounded up to a power of two.
+    const capacity = 2 ** Math.ceil(Math.log2(this.length)) * this.layout.scanBytes;
+    this.detectsFull = capacity <= MAX_READ_BYTES;
+    this.staging = Buffer.allocUnsafe(Math.min(capacity, MAX_READ_BYTES));
   }
 
   protected watermark(): number {
@@ -257,19 +372,30 @@ export class CaptureStream extends BufferStream {
   protected onReadyData(): void {
     const site = { path: this.device.devPath, device: this.device.name };
     // Drain what is there, bounded so one busy device cannot starve the event loop.
-    let readThisTime = 0;
-    const limit = this.length * this.layout.scanBytes;
-    while (readThisTime < limit) {
-      const n = readInto(this.bfd!.fd, this.block.subarray(this.filled), this.blockBytes - this.filled, site);
-      if (n === null || n === 0) break;
-      this.filled += n;
-      readThisTime += n;
-      if (this.filled === this.blockBytes) this.emit();
+    for (let round = 0; round < 2; round++) {
+      const n = readInto(this.bfd!.fd, this.staging, this.staging.length, site);
+      if (n === null || n === 0) return;
+      this.distribute(n);
       if (!this.bfd) return; // stopped by the consumer
+      if (n < this.staging.length) return; // drained
+      // The whole kernel buffer at once: it was full, and the kernel dropped scans that came
+      // meanwhile. Not a guess from timing: a buffer with room left gives a shorter read.
+      if (this.detectsFull) this.overrunPending = true;
     }
-    // Reading a whole kernel buffer at once means it was full: the kernel dropped what came next.
-    if (readThisTime >= limit) {
-      this.overrunPending = true;
+  }
+
+  /** Cuts the first `n` staged bytes into blocks. */
+  private distribute(n: number): void {
+    let off = 0;
+    while (off < n) {
+      const take = Math.min(this.blockBytes - this.filled, n - off);
+      this.staging.copy(this.block, this.filled, off, off + take);
+      this.filled += take;
+      off += take;
+      if (this.filled === this.blockBytes) {
+        this.emit();
+        if (!this.bfd) return;
+      }
     }
   }
 

@@ -254,7 +254,18 @@ export interface DmabufCaptureOptions extends CaptureOptions, DmabufOptions {
   payload?: 'copy' | 'borrow' | 'zerocopy';
 }
 
-/** Input through DMABUF: delivers blocks of exactly `scansPerBlock` scans, in order. */
+/** Bytes at the end of each capture block that the device must overwrite (see DmabufCapture). */
+const CANARY_BYTES = 8;
+
+/**
+ * Input through DMABUF: delivers blocks of exactly `scansPerBlock` scans, in order.
+ *
+ * A block can complete without data: disabling a buffer (ours, or any buffer of the device, since
+ * the core re-enables them all) cancels the queued blocks, and the IIO UAPI does not tell
+ * userspace a fence's error. So before each enqueue the block's last 8 bytes get a fresh canary;
+ * a block completed with its canary intact was never filled to its end and is dropped, counted,
+ * and the next block is flagged `overrun`. A device writing those exact 8 bytes by chance: 2^-64.
+ */
 export class DmabufCapture extends DmabufStream {
   /** Blocks the kernel owns, in enqueue order. */
   private inKernel: DmabufBlock[] = [];
@@ -262,10 +273,22 @@ export class DmabufCapture extends DmabufStream {
   /** Zero-copy blocks whose views the flow may still read. */
   private held: DmabufBlock[] = [];
   private sequence = 0;
+  /** Blocks delivered right after scans were lost. */
   overruns = 0;
+  /** Blocks that completed without being filled (cancelled) and were dropped. */
+  cancelled = 0;
+  /** The next block enqueued follows a gap in the data. */
+  private gapPending = false;
+  private afterGap = new Set<DmabufBlock>();
+  private readonly canaryHigh = (Math.random() * 0x100000000) >>> 0;
+  private canaryCount = 0;
+  private canaries = new Map<DmabufBlock, number>();
 
   constructor(device: DeviceInfo, private readonly opts: DmabufCaptureOptions) {
     super(device, opts, 'in');
+    if (this.blockBytes < CANARY_BYTES) {
+      throw new IioError({ code: 'EOPNOTSUPP', device: device.name, detail: `DMABUF capture needs blocks of at least ${CANARY_BYTES} bytes (this one has ${this.blockBytes}): use read()` });
+    }
   }
 
   protected initialEvents(): number {
@@ -274,19 +297,48 @@ export class DmabufCapture extends DmabufStream {
 
   protected override attachBlocks(bfd: number): void {
     super.attachBlocks(bfd);
-    for (const b of this.blocks) this.enqueue(b);
+    for (const b of this.blocks) {
+      b.sync(DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+      this.plantCanary(b);
+      b.sync(DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+      this.enqueue(b);
+    }
+  }
+
+  protected override watchFds(_bfd: number): void {
+    for (const b of this.blocks) {
+      reactor.watch(b.fd, POLLOUT, (revents) => this.onComplete(b, revents), (err) => this.reportError(this.asError(err)), this.afterCompletions);
+    }
   }
 
   protected override detachBlocks(bfd: number): void {
     this.inKernel = [];
     this.completed.clear();
     this.held = [];
+    this.afterGap.clear();
+    this.canaries.clear();
     super.detachBlocks(bfd);
+  }
+
+  /** Writes a fresh canary at the end of the block's used bytes (inside a CPU-access bracket). */
+  private plantCanary(b: DmabufBlock): void {
+    const low = (this.canaryCount = (this.canaryCount + 1) >>> 0);
+    b.view!.writeUInt32LE(low, this.blockBytes - CANARY_BYTES);
+    b.view!.writeUInt32LE(this.canaryHigh, this.blockBytes - 4);
+    this.canaries.set(b, low);
+  }
+
+  private canaryIntact(b: DmabufBlock): boolean {
+    return b.view!.readUInt32LE(this.blockBytes - CANARY_BYTES) === this.canaries.get(b) && b.view!.readUInt32LE(this.blockBytes - 4) === this.canaryHigh;
   }
 
   private enqueue(b: DmabufBlock): void {
     this.enqueueBlock(b, this.blockBytes);
     this.inKernel.push(b);
+    if (this.gapPending) {
+      this.afterGap.add(b);
+      this.gapPending = false;
+    }
   }
 
   protected onComplete(b: DmabufBlock, revents: number): void {
@@ -294,20 +346,32 @@ export class DmabufCapture extends DmabufStream {
     // Until it is enqueued again the block stays "complete": stop polling it meanwhile.
     reactor.setEvents(b.fd, 0);
     this.completed.add(b);
-    // Deliver in enqueue order even if fences signal out of order.
+  }
+
+  /** After each poll: deliver the completed blocks in enqueue order (fences may signal out of order). */
+  private readonly afterCompletions = (): void => {
+    if (!this.running) return;
+    // Every queued block done: the device had nowhere to write until the next enqueue.
+    if (this.inKernel.length > 0 && this.inKernel.every((b) => this.completed.has(b))) this.gapPending = true;
     while (this.inKernel.length > 0 && this.completed.has(this.inKernel[0])) {
       const head = this.inKernel.shift()!;
       this.completed.delete(head);
       this.deliver(head);
       if (!this.running) return;
     }
-  }
+  };
 
   private deliver(b: DmabufBlock): void {
-    // Nothing left in the kernel to fill: the device had to drop scans until we re-enqueue.
-    const overrun = this.inKernel.length === 0;
+    const overrun = this.afterGap.delete(b);
+    b.sync(DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ | DMA_BUF_SYNC_WRITE);
+    if (this.canaryIntact(b)) {
+      // Cancelled (or never filled): its bytes are whatever was there before, never data.
+      this.cancelled++;
+      this.gapPending = true;
+      this.requeue(b);
+      return;
+    }
     if (overrun) this.overruns++;
-    b.sync(DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
     const view = b.view!.subarray(0, this.blockBytes);
     const mode = this.opts.payload ?? 'copy';
     const block: CapturedBlock = { data: mode === 'copy' ? Buffer.from(view) : view, scans: this.scansPerBlock, sequence: ++this.sequence, overrun };
@@ -328,7 +392,8 @@ export class DmabufCapture extends DmabufStream {
   }
 
   private requeue(b: DmabufBlock): void {
-    b.sync(DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+    this.plantCanary(b);
+    b.sync(DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ | DMA_BUF_SYNC_WRITE);
     this.enqueue(b);
     reactor.setEvents(b.fd, POLLOUT);
   }

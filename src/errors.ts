@@ -153,3 +153,30 @@ export function invalid(detail: string, ctx: IioErrorContext & { code?: string }
 export function isIioError(e: unknown, code?: string): e is IioError {
   return e instanceof IioError && (code === undefined || e.code === code);
 }
+
+/**
+ * A short, safe description of any value for an error message: never throws (BigInt, circular
+ * objects), never walks or copies a large payload (a 4 MiB Buffer is "a Buffer of 4194304 bytes").
+ */
+export function describeValue(value: unknown, max = 80): string {
+  const cut = (t: string) => (t.length > max ? `${t.slice(0, max)}…` : t);
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(cut(value));
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return String(value);
+    case 'bigint':
+      return `${cut(value.toString())}n`;
+    case 'symbol':
+    case 'function':
+      return `a ${typeof value}`;
+  }
+  if (value === null) return 'null';
+  if (Buffer.isBuffer(value)) return `a Buffer of ${value.length} bytes`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of ${value.byteLength} bytes`;
+  if (Array.isArray(value)) return `an array of ${value.length} items`;
+  const keys = Object.keys(value as object);
+  return `an object with keys ${cut(keys.slice(0, 8).join(', '))}${keys.length > 8 ? ', …' : ''}`;
+}

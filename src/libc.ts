@@ -2,7 +2,7 @@
 // argument of the wrong type, so every wrapper validates its arguments before the call, and every
 // failure becomes an IioError naming the syscall, the path or device, and the errno code.
 import { open as ffiOpen, load, DataType, createPointer, unwrapPointer, freePointer, PointerType, JsExternal } from 'ffi-rs';
-import { IioError, invalid } from './errors';
+import { IioError, describeValue, invalid } from './errors';
 
 const LIB = 'libc';
 let opened = false;
@@ -85,7 +85,7 @@ function call(funcName: string, retType: DataType, paramsType: DataType[], param
 
 /** open(2). Returns the fd. */
 export function openFile(path: string, flags: number, site: CallSite = {}): number {
-  if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) throw invalid(`path ${JSON.stringify(path)}`);
+  if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) throw invalid(`path ${describeValue(path)}`);
   checkInt(flags, 0, 0x7fffffff, 'open flags');
   const r = call('open', DataType.I32, [DataType.String, DataType.I32], [path, flags]);
   if (r.value < 0) throw fail('open', r.errnoCode, { ...site, path });

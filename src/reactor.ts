@@ -14,6 +14,7 @@ interface Watch {
   events: number;
   onReady: ReadyHandler;
   onError: HandlerErrorSink;
+  afterBatch?: () => void;
 }
 
 export class Reactor {
@@ -33,9 +34,11 @@ export class Reactor {
   /**
    * Calls `onReady(revents)` whenever `fd` is ready for `events` (level-triggered, so the handler
    * must consume what made it ready, or `pause` the fd). A handler that throws reports to `onError`.
+   * `afterBatch`, if given, runs once after all the fds that were ready in one poll have been
+   * handled (shared by several fds, it runs once): a pool of fds can act on the whole batch.
    */
-  watch(fd: number, events: number, onReady: ReadyHandler, onError: HandlerErrorSink): void {
-    this.watches.set(fd, { fd, events, onReady, onError });
+  watch(fd: number, events: number, onReady: ReadyHandler, onError: HandlerErrorSink, afterBatch?: () => void): void {
+    this.watches.set(fd, { fd, events, onReady, onError, afterBatch });
     this.changed = true;
     this.kick();
   }
@@ -161,6 +164,7 @@ export class Reactor {
   }
 
   private dispatch(): void {
+    const batchEnds = new Map<() => void, HandlerErrorSink>();
     this.polled.forEach((w, i) => {
       const revents = this.pollfds.readInt16LE((i + 1) * POLLFD_SIZE + 6) & 0xffff;
       if (revents === 0 || this.watches.get(w.fd) !== w) return; // unwatched meanwhile
@@ -169,16 +173,23 @@ export class Reactor {
         this.watches.delete(w.fd);
         this.changed = true;
       }
-      try {
-        w.onReady(revents);
-      } catch (err) {
-        try {
-          w.onError(err);
-        } catch {
-          /* a failing error sink must not stop the loop that every other node relies on */
-        }
-      }
+      if (w.afterBatch) batchEnds.set(w.afterBatch, w.onError);
+      guarded(() => w.onReady(revents), w.onError);
     });
+    for (const [end, onError] of batchEnds) guarded(end, onError);
+  }
+}
+
+/** Runs a handler; what it throws goes to its error sink, and a failing sink is ignored. */
+function guarded(fn: () => void, onError: HandlerErrorSink): void {
+  try {
+    fn();
+  } catch (err) {
+    try {
+      onError(err);
+    } catch {
+      /* a failing error sink must not stop the loop that every other node relies on */
+    }
   }
 }
 

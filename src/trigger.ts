@@ -1,8 +1,10 @@
 // Triggers: hrtimer triggers (configfs), sysfs triggers (iio_sysfs_trigger), their frequency, and
 // a device's current_trigger.
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { IioError, fromNodeError, invalid } from './errors';
+import * as zlib from 'zlib';
+import { IioError, describeValue, fromNodeError, invalid } from './errors';
 import { AttributeDir } from './attr';
 import { IioContext, TriggerInfo, DeviceInfo } from './context';
 
@@ -13,7 +15,7 @@ export type TriggerKind = 'hrtimer' | 'sysfs';
 /** Trigger names go into paths and sysfs: keep them to what the kernel and configfs accept. */
 export function validateTriggerName(name: unknown): string {
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(name) || name === '.' || name === '..') {
-    throw invalid(`trigger name ${JSON.stringify(name)}: use 1–64 letters, digits, '_', '-' or '.'`);
+    throw invalid(`trigger name ${describeValue(name)}: use 1–64 letters, digits, '_', '-' or '.'`);
   }
   return name;
 }
@@ -107,4 +109,114 @@ export function setCurrentTrigger(device: DeviceInfo, name: string): void {
     throw new IioError({ code: 'ENOTSUP', device: device.name, detail: `${device.name} has no trigger/current_trigger` });
   }
   new AttributeDir(device.sysfsPath, device.name).writeSync('trigger/current_trigger', name);
+}
+
+/** Whether a trigger called `name` is registered under `root` (the IIO sysfs directory). */
+function triggerRegistered(root: string, name: string): boolean {
+  return new IioContext(root).findTrigger(name) !== undefined;
+}
+
+/** Whether any buffer of the device under `sysfsPath` is enabled. */
+export function anyBufferEnabled(sysfsPath: string): boolean {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(sysfsPath);
+  } catch {
+    return false;
+  }
+  return entries
+    .filter((e) => /^buffer\d*$/.test(e))
+    .some((e) => {
+      try {
+        return fs.readFileSync(path.join(sysfsPath, e, 'enable'), 'utf8').trim() === '1';
+      } catch {
+        return false;
+      }
+    });
+}
+
+/**
+ * Devices under `root` (other than `except`) running a buffer on trigger `name`: each holds one of
+ * the trigger's consumer slots (the kernel takes one when a triggered buffer is enabled).
+ */
+export function triggerConsumers(root: string, name: string, except?: string): string[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(root).filter((e) => /^iio:device\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  return entries.filter((e) => {
+    const dir = path.join(root, e);
+    if (dir === except) return false;
+    try {
+      if (fs.readFileSync(path.join(dir, 'trigger', 'current_trigger'), 'utf8').trim() !== name) return false;
+    } catch {
+      return false;
+    }
+    return anyBufferEnabled(dir);
+  });
+}
+
+/** Kconfig's default for CONFIG_IIO_CONSUMERS_PER_TRIGGER. */
+const DEFAULT_CONSUMERS_PER_TRIGGER = 2;
+let consumerLimit: number | null = null;
+
+/**
+ * How many devices one trigger can drive at once: CONFIG_IIO_CONSUMERS_PER_TRIGGER of the running
+ * kernel (from /boot/config-<release> or /proc/config.gz), else the Kconfig default of 2. The
+ * kernel itself only logs "Could not find an available irq for trigger" when it runs out.
+ */
+export function triggerConsumerLimit(): number {
+  if (consumerLimit !== null) return consumerLimit;
+  let text = '';
+  try {
+    text = fs.readFileSync(`/boot/config-${os.release()}`, 'utf8');
+  } catch {
+    try {
+      text = zlib.gunzipSync(fs.readFileSync('/proc/config.gz')).toString('utf8');
+    } catch {
+      /* neither: use the default */
+    }
+  }
+  const m = /^CONFIG_IIO_CONSUMERS_PER_TRIGGER=(\d+)$/m.exec(text);
+  consumerLimit = m ? Number(m[1]) : DEFAULT_CONSUMERS_PER_TRIGGER;
+  return consumerLimit;
+}
+
+/**
+ * Makes sure the device's current trigger is safe to enable a buffer on: it exists, the device
+ * points at the live trigger of that name, and the trigger has a free consumer slot. Call it
+ * right before enabling a buffer of a triggerable device.
+ */
+export function checkTriggerBeforeEnable(device: DeviceInfo): void {
+  const attrs = new AttributeDir(device.sysfsPath, device.name);
+  const name = attrs.readStringSync('trigger/current_trigger');
+  if (name === '') return; // enabling then fails with EINVAL, which the caller explains
+  const root = path.dirname(device.sysfsPath);
+  if (!anyBufferEnabled(device.sysfsPath)) {
+    // A trigger removed while attached leaves the device pointing at the dead one, and a new
+    // trigger of the same name does not replace it: enabling would crash the kernel. Detaching
+    // and attaching by name again binds the live trigger, or shows that there is none.
+    try {
+      attrs.writeSync('trigger/current_trigger', '');
+      if (triggerRegistered(root, name)) attrs.writeSync('trigger/current_trigger', name);
+    } catch {
+      /* the check below decides */
+    }
+    if (attrs.readStringSync('trigger/current_trigger') !== name) {
+      throw new IioError({
+        code: 'ENOENT', errno: 2, device: device.name, path: path.join(device.sysfsPath, 'trigger/current_trigger'),
+        detail: `${device.name}'s trigger "${name}" no longer exists (it was removed while attached); attach a trigger that exists`,
+      });
+    }
+  }
+  const others = triggerConsumers(root, name, device.sysfsPath);
+  const limit = triggerConsumerLimit();
+  if (others.length >= limit) {
+    throw new IioError({
+      code: 'EBUSY', errno: 16, device: device.name,
+      detail: `trigger "${name}" already drives ${others.length} device(s) (${others.join(', ')}); this kernel allows ${limit} per trigger (CONFIG_IIO_CONSUMERS_PER_TRIGGER): use another trigger`,
+    });
+  }
 }

@@ -1,8 +1,8 @@
 // What every IIO node does alike: find its iio-device config node, report errors to Catch nodes
 // with a short status, and describe its device in messages.
-import { IioError } from '../../src/errors';
+import { IioError, describeValue } from '../../src/errors';
 import type { DeviceInfo } from '../../src/context';
-import type { IioDeviceNode } from '../iio-device';
+import type { IioDeviceNode, DeviceUser } from '../iio-device';
 import type { Node, NodeAPI, NodeMessage } from './red';
 
 export function deviceNode(RED: NodeAPI, id: unknown): IioDeviceNode | null {
@@ -13,8 +13,12 @@ export function deviceNode(RED: NodeAPI, id: unknown): IioDeviceNode | null {
 
 export function asError(err: unknown): IioError {
   if (err instanceof IioError) return err;
-  return new IioError({ code: 'EIO', detail: err instanceof Error ? err.message : String(err), cause: err });
+  // A TypeError or RangeError here comes from a value a message carried: bad input, not I/O.
+  const code = err instanceof TypeError || err instanceof RangeError ? 'EINVAL' : 'EIO';
+  return new IioError({ code, detail: err instanceof Error ? err.message : describeValue(err), cause: err });
 }
+
+export { describeValue };
 
 /** Sends `err` to Catch nodes (with `msg`, or a message naming the node) and shows it in the status. */
 export function reportError(node: Node, err: unknown, msg?: NodeMessage): void {
@@ -36,4 +40,56 @@ export function deviceRef(d: DeviceInfo): { name: string; label: string | null; 
 export function intConfig(v: unknown, fallback: number): number {
   const n = typeof v === 'number' ? v : Number(v);
   return Number.isInteger(n) && n >= 0 ? n : fallback;
+}
+
+/**
+ * Runs a node's start/stop operations one after another, in the order asked: a "start" sent right
+ * after a "stop" waits until the stop has released the buffer instead of racing it into EBUSY.
+ */
+export class OpQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(op: () => Promise<T> | T): Promise<T> {
+    const result = this.tail.then(op);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Resolves once everything queued so far has settled. */
+  idle(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
+}
+
+/** What a stream node (iio-in, iio-dmabuf-out) does at each point of its life, run through its OpQueue. */
+export interface StreamSteps {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The device vanished: let go of the dead stream without touching the device. */
+  drop(): Promise<void>;
+  /** Called first thing on close (before the final stop is queued). */
+  closing(): void;
+}
+
+/**
+ * Registers a stream node with its device: restarts on reconnect, drops the dead stream on
+ * disconnect, and stops on close, all one after another through `ops`.
+ */
+export function manageStream(node: Node, dev: IioDeviceNode, ops: OpQueue, steps: StreamSteps): void {
+  const user: DeviceUser = {
+    status: (st) => node.status(st),
+    deviceConnected: () => {
+      ops.run(steps.start).catch((err) => reportError(node, err));
+    },
+    deviceDisconnected: () => ops.run(steps.drop),
+  };
+  dev.register(user);
+  node.on('close', (_removed: boolean, done: () => void) => {
+    steps.closing();
+    dev.deregister(user);
+    ops
+      .run(steps.stop)
+      .catch((err) => node.warn(err))
+      .finally(() => done());
+  });
 }

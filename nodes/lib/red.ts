@@ -54,5 +54,6 @@ export interface NodeAPI {
   };
   auth: { needsPermission(permission: string): Middleware };
   util: { cloneMessage<T>(msg: T): T };
+  log: { warn(msg: unknown): void };
   _(key: string, subs?: Record<string, unknown>): string;
 }
