@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as zlib from 'zlib';
 import { CapturedBlock } from '../../src/buffer';
-import { DmabufCapture, DmabufOutput, startCapture, isDmabufUnsupported, pendingPlaceholders, allocateDmabuf } from '../../src/dmabuf';
+import { DmabufCapture, DmabufOutput, startCapture, isDmabufUnsupported, pendingPlaceholders, allocateDmabuf, DmabufAllocationError, fallsBackToReadWrite } from '../../src/dmabuf';
 import { closeFd } from '../../src/libc';
 import * as fs from 'fs';
 import { DeviceHandle } from '../../src/device';
@@ -98,10 +98,31 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
       }
       checkPattern(cap, blocks, 2000);
     });
+    // Neither allocator exists: ENOENT (the heap's; /dev/udmabuf's ENOTTY says no more), not EACCES.
     assert.throws(
       () => withoutUdmabuf(() => allocateDmabuf(8192, '/nonexistent/dma_heap')),
-      (e: IioError) => e.code === 'EACCES' && /dma_heap/.test(e.message) && /udmabuf/.test(e.message),
+      (e: IioError) => e.code === 'ENOENT' && e.errno === 2 && e.path === '/nonexistent/dma_heap' && /dma_heap/.test(e.message) && /udmabuf/.test(e.message) && fallsBackToReadWrite(e),
     );
+  });
+
+  it('a DMABUF larger than memory fails with the heap\'s ENOMEM and its cause, and transport auto does not hide it', () => {
+    const size = 64 * 2 ** 30; // far beyond the VM's memory
+    let err: unknown;
+    try {
+      closeFd(allocateDmabuf(size));
+    } catch (e) {
+      err = e;
+    }
+    const e = err as DmabufAllocationError;
+    assert.ok(e instanceof DmabufAllocationError, String(err));
+    assert.equal(e.code, 'ENOMEM');
+    assert.equal(e.errno, 12);
+    assert.equal(e.syscall, 'ioctl DMA_HEAP_IOCTL_ALLOC');
+    assert.equal(e.path, '/dev/dma_heap/system');
+    assert.equal((e.cause as IioError).code, 'ENOMEM');
+    assert.equal(e.failures.length, 2);
+    assert.match(e.message, /cannot allocate a 68719476736-byte DMABUF \(ioctl DMA_HEAP_IOCTL_ALLOC on \/dev\/dma_heap\/system failed: ENOMEM/);
+    assert.equal(fallsBackToReadWrite(e), false);
   });
 
   it('ATTACH on the kfifo buffer0 is EPERM, and transport auto falls back to read()', async () => {
