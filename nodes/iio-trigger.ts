@@ -1,12 +1,12 @@
 // iio-trigger: creates (or adopts) an hrtimer or sysfs trigger on deploy and removes it on close
 // only if this node created it. Input fires a sysfs trigger or changes the frequency.
-import { IioContext, TriggerInfo, DeviceInfo } from '../src/context';
+import { TriggerInfo, DeviceInfo } from '../src/context';
 import { IioError } from '../src/errors';
 import {
   createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger, fireTrigger,
   setTriggerFrequency, validateTriggerName, getCurrentTrigger,
 } from '../src/trigger';
-import { asError, reportError, intConfig } from './lib/common';
+import { asError, reportError, intConfig, nodeContext } from './lib/common';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 
 /** Most fires one message may ask for, so a typo cannot hold the event loop. */
@@ -23,7 +23,7 @@ function safeCurrentTrigger(d: DeviceInfo): string {
 }
 
 export default function (RED: NodeAPI) {
-  const context = new IioContext(process.env.IIO_SYSFS_ROOT || undefined);
+  const context = nodeContext();
 
   function IioTrigger(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
