@@ -128,7 +128,14 @@ export default function (RED: NodeAPI) {
       status: (st) => node.status(st),
       deviceConnected: () => node.status({ fill: 'green', shape: 'ring', text: 'connected' }),
     };
-    if (dev && cfg.target !== 'trigger') dev.register(user);
+    if (dev && cfg.target !== 'trigger') {
+      dev.register(user);
+      try {
+        dev.device(); // known as present, the watcher can tell when it goes
+      } catch {
+        /* absent for now: the watcher connects it when it appears */
+      }
+    }
 
     let timer: NodeJS.Timeout | null = null;
     if (cfg.action === 'read' && cfg.interval > 0) {

@@ -8,6 +8,7 @@
 // never left this module is unmapped when released. A block whose view was handed out (zero-copy
 // payloads) has its mapping replaced in place by anonymous memory (so stale views read zeros and the
 // DMABUF itself is freed), and that placeholder is unmapped only once the GC has collected every view.
+import * as os from 'os';
 import { createExternalBuffer } from 'ffi-rs';
 import { IioError } from './errors';
 import {
@@ -85,6 +86,11 @@ function asAllocationFailure(err: unknown): IioError {
  * than ENOENT of a missing /dev/udmabuf).
  */
 export function allocateDmabuf(size: number, heap = DEFAULT_HEAP): number {
+  // The system heap allocates page by page until the OOM killer ends the whole process (measured
+  // on 6.12): refuse a block that cannot fit rather than take Node-RED down.
+  if (size > os.totalmem() / 2) {
+    throw new IioError({ code: 'ENOMEM', errno: 12, path: heap, detail: `a ${size}-byte DMABUF is more than half of this machine's ${os.totalmem()} bytes of memory` });
+  }
   const failures: IioError[] = [];
   try {
     const hfd = openFile(heap, O_RDWR | O_CLOEXEC);

@@ -129,3 +129,27 @@ describe('nodes on a fake sysfs tree', function () {
     assert.match(caught[0].error.message, /Blocks must be a whole number from 2 to 64, not 1/);
   });
 });
+
+describe('DMABUF allocation errors', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DmabufAllocationError, fallsBackToReadWrite } = require('../../src/dmabuf');
+  const fail = (code: string, errno: number, path: string) => new IioError({ code, errno, syscall: 'open', path });
+  const allocation = (...f: IioError[]) => new DmabufAllocationError(f, 4096, '/dev/dma_heap/system');
+
+  it('carry the most telling failure: a real one beats no permission beats no allocator; ties keep the first', () => {
+    const nomem = allocation(fail('ENOMEM', 12, '/dev/dma_heap/system'), fail('ENOENT', 2, '/dev/udmabuf'));
+    assert.deepEqual([nomem.code, nomem.errno, nomem.path, (nomem.cause as IioError).code], ['ENOMEM', 12, '/dev/dma_heap/system', 'ENOMEM']);
+    assert.equal(allocation(fail('ENOENT', 2, 'h'), fail('EACCES', 13, 'u')).code, 'EACCES');
+    assert.equal(allocation(fail('ENOENT', 2, 'h'), fail('ENOTTY', 25, 'u')).code, 'ENOENT');
+    assert.equal(allocation(fail('EACCES', 13, 'h'), fail('EMFILE', 24, 'u')).code, 'EMFILE');
+  });
+
+  it('auto falls back for no support, no allocator or no permission; not for a shortage', () => {
+    assert.equal(fallsBackToReadWrite(new IioError({ code: 'EPERM', errno: 1 })), true); // ATTACH on kfifo
+    assert.equal(fallsBackToReadWrite(new IioError({ code: 'ENOTTY', errno: 25 })), true); // kernel before 6.11
+    assert.equal(fallsBackToReadWrite(allocation(fail('ENOENT', 2, 'h'), fail('EACCES', 13, 'u'))), true);
+    assert.equal(fallsBackToReadWrite(allocation(fail('ENOMEM', 12, 'h'), fail('ENOENT', 2, 'u'))), false);
+    assert.equal(fallsBackToReadWrite(allocation(fail('EMFILE', 24, 'h'), fail('EMFILE', 24, 'u'))), false);
+    assert.equal(fallsBackToReadWrite(new IioError({ code: 'ENOENT', errno: 2 })), false); // not an allocation failure
+  });
+});
