@@ -1,9 +1,10 @@
 // iio-attr: reads and writes device, channel, buffer, event and trigger attributes, on input or
 // on an interval; scaled channel reads as (raw + offset) × scale.
-import { AttributeDir, validateAttributeName } from '../src/attr';
-import { IioContext, DeviceInfo, ChannelInfo } from '../src/context';
+import { AttributeDir, parseFloatAttr, validateAttributeName } from '../src/attr';
+import { DeviceInfo, ChannelInfo } from '../src/context';
 import { IioError } from '../src/errors';
-import { deviceNode, reportError, asError, deviceRef } from './lib/common';
+import { deviceNode, reportError, asError, deviceRef, nodeContext } from './lib/common';
+import type { DeviceUser } from './iio-device';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
 
 type Target = 'device' | 'channel' | 'trigger';
@@ -48,7 +49,7 @@ function findChannel(device: DeviceInfo, id: string): ChannelInfo {
 }
 
 export default function (RED: NodeAPI) {
-  const context = new IioContext(process.env.IIO_SYSFS_ROOT || undefined);
+  const context = nodeContext();
 
   function IioAttr(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
@@ -67,7 +68,7 @@ export default function (RED: NodeAPI) {
         return { dir: new AttributeDir(t.sysfsPath, name), attribute, topic: `${name}/${attribute}` };
       }
       if (!dev) throw new IioError({ code: 'EINVAL', detail: 'iio-attr: no iio-device configured' });
-      const device = dev.device();
+      const device = dev.current();
       const dir = new AttributeDir(device.sysfsPath, device.label ?? device.name);
       if (cfg.target === 'channel') {
         const ch = findChannel(device, text(msg.channel ?? cfg.channel));
@@ -86,9 +87,8 @@ export default function (RED: NodeAPI) {
       const { ch } = loc.channel;
       const scale = ch.attributes.scale ? await loc.dir.readFloat(ch.attributes.scale) : 1;
       const offset = ch.attributes.offset ? await loc.dir.readFloat(ch.attributes.offset) : 0;
-      const value = Number(raw);
-      if (!Number.isFinite(value)) throw new IioError({ code: 'EINVAL', attribute: loc.attribute, detail: `cannot scale non-numeric "${raw}"` });
-      return (value + offset) * scale;
+      // Number('') would be 0: a driver's empty answer must not read as a plausible value.
+      return (parseFloatAttr(raw, loc.dir.context(loc.attribute)) + offset) * scale;
     }
 
     async function handle(msg: NodeMessage): Promise<NodeMessage> {
@@ -104,7 +104,7 @@ export default function (RED: NodeAPI) {
       msg.topic = loc.topic;
       msg.attribute = loc.attribute;
       if (loc.channel) msg.device = deviceRef(loc.channel.device);
-      else if (dev && cfg.target !== 'trigger') msg.device = deviceRef(dev.device());
+      else if (dev && cfg.target !== 'trigger') msg.device = deviceRef(dev.current());
       return msg;
     }
 
@@ -122,6 +122,21 @@ export default function (RED: NodeAPI) {
       );
     });
 
+    // Registered, so the device node watches for a replug (it skips that while nobody uses it)
+    // and the status shows it; every access resolves the device afresh through current().
+    const user: DeviceUser = {
+      status: (st) => node.status(st),
+      deviceConnected: () => node.status({ fill: 'green', shape: 'ring', text: 'connected' }),
+    };
+    if (dev && cfg.target !== 'trigger') {
+      dev.register(user);
+      try {
+        dev.device(); // known as present, the watcher can tell when it goes
+      } catch {
+        /* absent for now: the watcher connects it when it appears */
+      }
+    }
+
     let timer: NodeJS.Timeout | null = null;
     if (cfg.action === 'read' && cfg.interval > 0) {
       timer = setInterval(() => {
@@ -137,6 +152,7 @@ export default function (RED: NodeAPI) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       if (timer) clearInterval(timer);
+      if (dev && cfg.target !== 'trigger') dev.deregister(user);
       done();
     });
   }

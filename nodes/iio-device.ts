@@ -1,11 +1,12 @@
 // iio-device: the config node for one IIO device. Finds it by name and/or label (stable across
 // boots; the iio:deviceN id only as a fallback), shares the device among the nodes using it,
 // owns the device's one event fd, and watches for the device disappearing and coming back.
-import { IioContext, DeviceInfo, DeviceSelector } from '../src/context';
+import { DeviceInfo, DeviceSelector } from '../src/context';
 import { EventStream, IioEvent } from '../src/events';
 import { IioError } from '../src/errors';
 import { registerAdminEndpoints } from './lib/admin';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
+import { nodeContext } from './lib/common';
 
 /** What a node using the device implements. */
 export interface DeviceUser {
@@ -24,6 +25,11 @@ export interface IioDeviceNode extends Node {
   resolve(): DeviceInfo;
   /** The device as last found, looking it up only when it is not known to be present. */
   device(): DeviceInfo;
+  /**
+   * The device, checked to be still at its sysfs path (name and label), else looked up afresh: a
+   * replug can renumber iio:deviceN before the watcher notices. For sysfs access by path.
+   */
+  current(): DeviceInfo;
   readonly connected: boolean;
   register(user: DeviceUser): void;
   deregister(user: DeviceUser): void;
@@ -36,7 +42,7 @@ export interface IioDeviceNode extends Node {
 const WATCH_INTERVAL_MS = 2000;
 
 export default function (RED: NodeAPI) {
-  const context = new IioContext(process.env.IIO_SYSFS_ROOT || undefined);
+  const context = nodeContext();
 
   function IioDevice(this: IioDeviceNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
@@ -63,6 +69,8 @@ export default function (RED: NodeAPI) {
       const now = context.readDevice(d.id);
       return now !== null && now.name === d.name && now.label === d.label;
     };
+    // Only reads: connecting and disconnecting (and telling the users) stay with the watcher.
+    node.current = () => (present && stillThere(present) ? present : context.findDevice(node.selector));
 
     const disconnect = async (why: IioError) => {
       present = null;

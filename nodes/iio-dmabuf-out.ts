@@ -1,12 +1,12 @@
 // iio-dmabuf-out: a sink that sends samples to an output (DAC) buffer through DMABUF blocks,
 // streaming or cyclic, with write() as the fallback. Maps messages onto DmabufOutput/OutputStream.
 import { OutputStream } from '../src/buffer';
-import { IioContext, DeviceInfo } from '../src/context';
-import { DmabufOutput, isDmabufUnsupported } from '../src/dmabuf';
+import { DeviceInfo } from '../src/context';
+import { DmabufOutput, fallsBackToReadWrite } from '../src/dmabuf';
 import { IioError } from '../src/errors';
 import { encodeScans, ScanLayout } from '../src/scan';
 import { attachTrigger, detachTrigger } from './lib/attach-trigger';
-import { asError, deviceNode, intConfig, reportError, OpQueue, manageStream } from './lib/common';
+import { asError, deviceNode, intConfig, reportError, OpQueue, manageStream, nodeContext } from './lib/common';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 
 type Mode = 'streaming' | 'cyclic';
@@ -21,13 +21,23 @@ interface OutConfig {
   trigger: string;
 }
 
+/** Blocks in the pool: 2 to 64, the editor's range (DMABUF streaming needs one block in flight while one is refilled). */
+export function blocksConfig(v: unknown): number {
+  const n = v === undefined || v === null || v === '' ? 4 : Number(v);
+  if (!Number.isInteger(n) || n < 2 || n > 64) {
+    // Rejected, not clamped: a silently different pool would change latency and memory behind the user's back.
+    throw new IioError({ code: 'EINVAL', detail: `iio-dmabuf-out: Blocks must be a whole number from 2 to 64, not ${JSON.stringify(v)}` });
+  }
+  return n;
+}
+
 function readConfig(def: NodeDef): OutConfig {
   return {
     buffer: intConfig(def.buffer, 1),
     channels: Array.isArray(def.channels) ? def.channels.filter((c): c is string => typeof c === 'string' && c !== '') : [],
     mode: def.mode === 'cyclic' ? 'cyclic' : 'streaming',
     blockSize: Math.max(1, intConfig(def.blockSize, 1024)),
-    blocks: Math.min(64, Math.max(2, intConfig(def.blocks, 4))),
+    blocks: blocksConfig(def.blocks),
     transport: def.transport === 'dmabuf' || def.transport === 'write' ? def.transport : 'auto',
     trigger: typeof def.trigger === 'string' ? def.trigger.trim() : '',
   };
@@ -64,12 +74,19 @@ export function encodePayload(layout: ScanLayout, payload: unknown): Buffer {
 }
 
 export default function (RED: NodeAPI) {
-  const context = new IioContext(process.env.IIO_SYSFS_ROOT || undefined);
+  const context = nodeContext();
 
   function IioDmabufOut(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const cfg = readConfig(def);
+    let cfg: OutConfig;
+    try {
+      cfg = readConfig(def);
+    } catch (err) {
+      reportError(node, err);
+      node.on('input', (_m, _s, done) => done(asError(err)));
+      return;
+    }
     const dev = deviceNode(RED, def.device);
     let out: DmabufOutput | OutputStream | null = null;
     let kind: 'DMABUF' | 'write()' = 'DMABUF';
@@ -136,7 +153,7 @@ export default function (RED: NodeAPI) {
             out = d;
             kind = 'DMABUF';
           } catch (err) {
-            if (cfg.transport === 'dmabuf' || !(isDmabufUnsupported(err) || (err instanceof IioError && err.code === 'EACCES'))) throw err;
+            if (cfg.transport === 'dmabuf' || !fallsBackToReadWrite(err)) throw err;
           }
         }
         if (!out) {

@@ -1,6 +1,6 @@
 // iio-event: one message per IIO event of its device that passes the channel/type/direction
 // filter; optionally configures that event's enable, value, hysteresis and period.
-import { AttributeDir } from '../src/attr';
+import { AttributeDir, parseBoolAttr } from '../src/attr';
 import { IioError } from '../src/errors';
 import type { DeviceInfo, EventInfo } from '../src/context';
 import type { IioEvent } from '../src/events';
@@ -130,7 +130,14 @@ export default function (RED: NodeAPI) {
       const p = (msg.payload ?? {}) as Record<string, unknown>;
       const settings: EventConfig['settings'] = {};
       if (typeof p === 'object') {
-        if (p.enable !== undefined) settings.en = p.enable === true || p.enable === 1 || p.enable === 'true';
+        if (p.enable !== undefined) {
+          try {
+            settings.en = enableValue(p.enable);
+          } catch (err) {
+            done(asError(err));
+            return;
+          }
+        }
         for (const key of ['value', 'hysteresis', 'period'] as const) if (p[key] !== undefined) settings[key] = text(p[key]);
       }
       if (!exact) {
@@ -163,6 +170,19 @@ export default function (RED: NodeAPI) {
   }
 
   RED.nodes.registerType('iio-event', IioEventNode as unknown as new (def: NodeDef) => unknown);
+}
+
+/** msg.payload.enable as the kernel's boolean parser reads it (true/1/"1"/"on"/"y"…); else EINVAL. */
+export function enableValue(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v !== 'number' && typeof v !== 'string') {
+    throw new IioError({ code: 'EINVAL', detail: `iio-event: msg.payload.enable must be a boolean, 0/1 or a word such as "on", not ${v === null ? 'null' : typeof v}` });
+  }
+  try {
+    return parseBoolAttr(String(v));
+  } catch {
+    throw new IioError({ code: 'EINVAL', detail: `iio-event: msg.payload.enable must be true/false, 1/0, on/off or y/n, not ${JSON.stringify(v)}` });
+  }
 }
 
 /**

@@ -4,9 +4,9 @@ import { startCapture, StartedCapture } from '../src/dmabuf';
 import { ScanDecoder, ChannelScale, formatScanType } from '../src/scan';
 import { AttributeDir } from '../src/attr';
 import { IioError } from '../src/errors';
-import { IioContext, DeviceInfo } from '../src/context';
+import { DeviceInfo } from '../src/context';
 import { attachTrigger, detachTrigger } from './lib/attach-trigger';
-import { deviceNode, reportError, deviceRef, intConfig, asError, describeValue, OpQueue, manageStream } from './lib/common';
+import { deviceNode, reportError, deviceRef, intConfig, asError, describeValue, OpQueue, manageStream, nodeContext } from './lib/common';
 import { toArrays, toObjects, OutputShape } from './lib/payload';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
 
@@ -65,7 +65,7 @@ function scalesFor(device: DeviceInfo, channels: string[]): Record<string, Chann
 }
 
 export default function (RED: NodeAPI) {
-  const context = new IioContext(process.env.IIO_SYSFS_ROOT || undefined);
+  const context = nodeContext();
   function IioIn(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;

@@ -1,13 +1,13 @@
 // iio-trigger: creates (or adopts) an hrtimer or sysfs trigger on deploy and removes it on close
 // only if this runtime created it, and never while a device still names it. Input fires a sysfs
 // trigger or changes the frequency.
-import { IioContext, TriggerInfo, DeviceInfo } from '../src/context';
+import { TriggerInfo, DeviceInfo } from '../src/context';
 import { IioError, describeValue } from '../src/errors';
 import {
   createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger, fireTrigger,
   setTriggerFrequency, validateTriggerName, anyBufferEnabled, getCurrentTrigger, setCurrentTrigger,
 } from '../src/trigger';
-import { asError, reportError, intConfig } from './lib/common';
+import { asError, reportError, intConfig, nodeContext } from './lib/common';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 
 /** Most fires one message may ask for. */
@@ -20,7 +20,7 @@ const CLOSE_WAIT_MS = 3000;
 const REAP_INTERVAL_MS = 1000;
 
 export default function (RED: NodeAPI) {
-  const context = new IioContext(process.env.IIO_SYSFS_ROOT || undefined);
+  const context = nodeContext();
 
   /**
    * Triggers this runtime created, by name, with how to remove them. They outlive a node that is

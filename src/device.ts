@@ -3,7 +3,7 @@
 // event fds from it by ioctl.
 import { closeFd, ioctl, openFile, setNonBlocking, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR } from './libc';
 import { IioError } from './errors';
-import { IIO_BUFFER_GET_FD_IOCTL, IIO_GET_EVENT_FD_IOCTL } from './uapi';
+import { IIO_BUFFER_GET_FD_IOCTL, IIO_GET_EVENT_FD_IOCTL, INT_SIZE, decodeInt, encodeInt } from './uapi';
 import type { DeviceInfo } from './context';
 
 const handles = new Map<string, DeviceHandle>();
@@ -19,7 +19,7 @@ export class DeviceHandle {
   private users = 0;
   private constructor(
     readonly devPath: string,
-    /** Name for messages: label or name. */
+    /** Name for messages: `name/label`, or the name alone when the device has no label. */
     readonly label: string,
     readonly fd: number,
   ) {}
@@ -53,8 +53,7 @@ export class DeviceHandle {
     if (!Number.isInteger(index) || index < 0 || index > 0xffff) {
       throw new IioError({ code: 'EINVAL', device: this.label, detail: `bad buffer index ${String(index)}` });
     }
-    const arg = Buffer.alloc(4);
-    arg.writeInt32LE(index, 0);
+    const arg = encodeInt(index);
     try {
       ioctl(this.fd, IIO_BUFFER_GET_FD_IOCTL, arg, { path: this.devPath, device: this.label, what: 'IIO_BUFFER_GET_FD_IOCTL' });
     } catch (err) {
@@ -62,16 +61,16 @@ export class DeviceHandle {
       if (index === 0 && err instanceof IioError && err.code === 'ENOTTY') return { fd: this.fd, owned: false };
       throw err;
     }
-    const fd = arg.readInt32LE(0);
+    const fd = decodeInt(arg);
     setNonBlocking(fd, { path: this.devPath, device: this.label });
     return { fd, owned: true };
   }
 
   /** Opens the device's event fd (IIO_GET_EVENT_FD_IOCTL); non-blocking. ENODEV: no events; EBUSY: taken. */
   openEvents(): number {
-    const arg = Buffer.alloc(4);
+    const arg = Buffer.alloc(INT_SIZE);
     ioctl(this.fd, IIO_GET_EVENT_FD_IOCTL, arg, { path: this.devPath, device: this.label, what: 'IIO_GET_EVENT_FD_IOCTL' });
-    const fd = arg.readInt32LE(0);
+    const fd = decodeInt(arg);
     setNonBlocking(fd, { path: this.devPath, device: this.label });
     return fd;
   }

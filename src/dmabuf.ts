@@ -8,7 +8,7 @@
 // never left this module is unmapped when released. A block whose view was handed out (zero-copy
 // payloads) has its mapping replaced in place by anonymous memory (so stale views read zeros and the
 // DMABUF itself is freed), and that placeholder is unmapped only once the GC has collected every view.
-import * as fs from 'fs';
+import * as os from 'os';
 import { createExternalBuffer } from 'ffi-rs';
 import { IioError } from './errors';
 import {
@@ -20,7 +20,7 @@ import {
   DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, DMA_BUF_SYNC_WRITE,
   DMA_HEAP_IOCTL_ALLOC, IIO_BUFFER_DMABUF_ATTACH_IOCTL, IIO_BUFFER_DMABUF_CYCLIC, IIO_BUFFER_DMABUF_DETACH_IOCTL,
   IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, UDMABUF_CREATE, decodeDmaHeapAllocFd, encodeDmaBufSyncInto, encodeDmaHeapAlloc,
-  encodeDmabufInto, encodeInt, encodeUdmabufCreate, IIO_DMABUF_SIZE, DMA_BUF_SYNC_SIZE,
+  encodeDmabufInto, encodeInt, encodeUdmabufCreate, IIO_DMABUF_SIZE, DMA_BUF_SYNC_SIZE, UDMABUF_FLAGS_CLOEXEC,
 } from './uapi';
 import { BufferSetup, BufferStream, CaptureOptions, CapturedBlock, CaptureStream, OutputOptions } from './buffer';
 import type { DeviceInfo } from './context';
@@ -43,9 +43,55 @@ export function isDmabufUnsupported(err: unknown): boolean {
   return err instanceof IioError && ['EPERM', 'ENOTTY', 'ENOSYS', 'EOPNOTSUPP'].includes(err.code);
 }
 
-/** Allocates a DMABUF of `size` bytes: from the DMA heap, else /dev/udmabuf; a clear error if neither. */
+/** Failures that mean the allocator is not there (no heap, no udmabuf, not that kind of device). */
+const ALLOCATOR_ABSENT = new Set(['ENOENT', 'ENODEV', 'ENXIO', 'ENOTTY', 'ENOSYS', 'EOPNOTSUPP']);
+const NO_PERMISSION = new Set(['EACCES', 'EPERM']);
+
+/** How much a failure tells the user: a real failure (ENOMEM, EMFILE…) 2, no permission 1, no allocator 0. */
+function telling(code: string): number {
+  return ALLOCATOR_ABSENT.has(code) ? 0 : NO_PERMISSION.has(code) ? 1 : 2;
+}
+
+/** No allocator gave a DMABUF. Carries the most telling failure's errno; `failures` has them all. */
+export class DmabufAllocationError extends IioError {
+  constructor(
+    readonly failures: IioError[],
+    size: number,
+    heap: string,
+  ) {
+    const worst = failures.reduce((a, b) => (telling(b.code) > telling(a.code) ? b : a));
+    const kind = telling(worst.code);
+    const hint =
+      kind === 1 ? `. Give this user read-write access to ${heap} or ${UDMABUF_DEVICE} (see README, Permissions), or use the read()/write() transport`
+      : kind === 0 ? `. This kernel offers neither ${heap} nor ${UDMABUF_DEVICE}: use the read()/write() transport`
+      : '';
+    super({
+      code: worst.code,
+      errno: worst.errno,
+      syscall: worst.syscall,
+      path: worst.path,
+      detail: `cannot allocate a ${size}-byte DMABUF (${failures.map((f) => f.message).join('; ')})${hint}`,
+      cause: worst,
+    });
+  }
+}
+
+function asAllocationFailure(err: unknown): IioError {
+  return err instanceof IioError ? err : new IioError({ code: 'EIO', detail: err instanceof Error ? err.message : String(err), cause: err });
+}
+
+/**
+ * Allocates a DMABUF of `size` bytes: from the DMA heap, else /dev/udmabuf. When both fail, throws
+ * DmabufAllocationError with the errno of the most telling failure (ENOMEM from the heap says more
+ * than ENOENT of a missing /dev/udmabuf).
+ */
 export function allocateDmabuf(size: number, heap = DEFAULT_HEAP): number {
-  const failures: string[] = [];
+  // The system heap allocates page by page until the OOM killer ends the whole process (measured
+  // on 6.12): refuse a block that cannot fit rather than take Node-RED down.
+  if (size > os.totalmem() / 2) {
+    throw new IioError({ code: 'ENOMEM', errno: 12, path: heap, detail: `a ${size}-byte DMABUF is more than half of this machine's ${os.totalmem()} bytes of memory` });
+  }
+  const failures: IioError[] = [];
   try {
     const hfd = openFile(heap, O_RDWR | O_CLOEXEC);
     try {
@@ -56,14 +102,14 @@ export function allocateDmabuf(size: number, heap = DEFAULT_HEAP): number {
       closeFd(hfd);
     }
   } catch (err) {
-    failures.push(err instanceof Error ? err.message : String(err));
+    failures.push(asAllocationFailure(err));
   }
   try {
     const memfd = sealedMemfd('iio-dmabuf', size);
     try {
       const ufd = openFile(UDMABUF_DEVICE, O_RDWR | O_CLOEXEC);
       try {
-        return ioctl(ufd, UDMABUF_CREATE, encodeUdmabufCreate({ memfd, flags: 1, offset: 0, size }), { path: UDMABUF_DEVICE, what: 'UDMABUF_CREATE' });
+        return ioctl(ufd, UDMABUF_CREATE, encodeUdmabufCreate({ memfd, flags: UDMABUF_FLAGS_CLOEXEC, offset: 0, size }), { path: UDMABUF_DEVICE, what: 'UDMABUF_CREATE' });
       } finally {
         closeFd(ufd);
       }
@@ -71,13 +117,20 @@ export function allocateDmabuf(size: number, heap = DEFAULT_HEAP): number {
       closeFd(memfd);
     }
   } catch (err) {
-    failures.push(err instanceof Error ? err.message : String(err));
+    failures.push(asAllocationFailure(err));
   }
-  throw new IioError({
-    code: 'EACCES',
-    errno: 13,
-    detail: `cannot allocate a ${size}-byte DMABUF (${failures.join('; ')}). Give this user read-write access to ${heap} or ${UDMABUF_DEVICE} (see README, Permissions), or use the read()/write() transport`,
-  });
+  throw new DmabufAllocationError(failures, size, heap);
+}
+
+/**
+ * Whether transport `auto` uses read()/write() after DMABUF failed with `err`: when DMABUF is not
+ * to be had here — the buffer or kernel lacks it (EPERM on a kfifo buffer, ENOTTY before 6.11), or
+ * no allocator is present or permitted. A shortage (ENOMEM, EMFILE…) is reported instead: read()
+ * competes for the same memory and fds, and a silent switch would hide the cause until it fails there.
+ */
+export function fallsBackToReadWrite(err: unknown): boolean {
+  if (err instanceof DmabufAllocationError) return telling(err.code) < 2;
+  return isDmabufUnsupported(err);
 }
 
 let placeholderCount = 0;
@@ -474,19 +527,6 @@ export class DmabufOutput extends DmabufStream {
   }
 }
 
-/** Whether the kernel has a DMA heap or udmabuf this process may use. */
-export function dmabufAllocatorAvailable(heap = DEFAULT_HEAP): boolean {
-  for (const p of [heap, UDMABUF_DEVICE]) {
-    try {
-      fs.accessSync(p, fs.constants.R_OK | fs.constants.W_OK);
-      return true;
-    } catch {
-      /* try the next */
-    }
-  }
-  return false;
-}
-
 export type Transport = 'auto' | 'read' | 'dmabuf';
 
 export interface StartedCapture {
@@ -498,8 +538,7 @@ export interface StartedCapture {
 
 /**
  * Starts capture with the requested transport. `auto` tries DMABUF and falls back to read() when
- * the buffer or kernel has no DMABUF support (EPERM on a kfifo buffer, ENOTTY before 6.11) or no
- * DMABUF can be allocated; `dmabuf` never falls back.
+ * DMABUF is not to be had (see fallsBackToReadWrite); `dmabuf` never falls back.
  */
 export function startCapture(device: DeviceInfo, opts: DmabufCaptureOptions, transport: Transport): StartedCapture {
   if (transport !== 'read') {
@@ -508,7 +547,7 @@ export function startCapture(device: DeviceInfo, opts: DmabufCaptureOptions, tra
       s.start();
       return { stream: s, transport: 'dmabuf' };
     } catch (err) {
-      if (transport === 'dmabuf' || !(isDmabufUnsupported(err) || (err instanceof IioError && err.code === 'EACCES'))) throw err;
+      if (transport === 'dmabuf' || !fallsBackToReadWrite(err)) throw err;
       const r = new CaptureStream(device, opts);
       r.start();
       return { stream: r, transport: 'read', fallback: (err as IioError).code };

@@ -3,7 +3,7 @@
 import { IioError } from './errors';
 import { readInto, POLLERR, POLLHUP, POLLIN } from './libc';
 import { reactor } from './reactor';
-import { decodeEventCode, decodeEventData, IioEventCode } from './uapi';
+import { decodeEventBatch, decodeEventCode, IioEventCode, IIO_EVENT_DATA_SIZE } from './uapi';
 import { DeviceHandle } from './device';
 import type { DeviceInfo } from './context';
 
@@ -19,14 +19,13 @@ export interface EventStreamOptions {
   onError: (err: IioError) => void;
 }
 
-const EVENT_SIZE = 16;
 const BATCH = 64;
 
 /** A running event monitor on one device. Only one per device can exist (the kernel's rule). */
 export class EventStream {
   private handle: DeviceHandle | null = null;
   private fd = -1;
-  private readonly buf = Buffer.alloc(EVENT_SIZE * BATCH);
+  private readonly buf = Buffer.alloc(IIO_EVENT_DATA_SIZE * BATCH);
 
   constructor(
     readonly device: DeviceInfo,
@@ -69,11 +68,7 @@ export class EventStream {
     }
     const n = readInto(this.fd, this.buf, this.buf.length, { path: this.device.devPath, device: this.device.name });
     if (!n) return;
-    const events: IioEvent[] = [];
-    for (let off = 0; off + EVENT_SIZE <= n; off += EVENT_SIZE) {
-      const { id, timestamp } = decodeEventData(this.buf, off);
-      events.push({ ...decodeEventCode(id), id, timestamp });
-    }
+    const events: IioEvent[] = decodeEventBatch(this.buf, n).map(({ id, timestamp }) => ({ ...decodeEventCode(id), id, timestamp }));
     this.opts.onEvents(events);
   }
 }

@@ -3,6 +3,7 @@
 // failure becomes an IioError naming the syscall, the path or device, and the errno code.
 import { open as ffiOpen, load, DataType, createPointer, unwrapPointer, freePointer, PointerType, JsExternal } from 'ffi-rs';
 import { IioError, describeValue, invalid } from './errors';
+import { POLLFD_SIZE } from './uapi';
 
 const LIB = 'libc';
 let opened = false;
@@ -158,9 +159,6 @@ export function eventFd(): number {
   if (r.value < 0) throw fail('eventfd', r.errnoCode);
   return r.value;
 }
-
-/** struct pollfd {int fd; short events; short revents;} */
-export const POLLFD_SIZE = 8;
 
 /**
  * poll(2) on libuv's thread pool: the event loop keeps running while it waits. `fds` holds `count`

@@ -1,10 +1,20 @@
 // One poll loop for every fd the process waits on. A single poll(2) runs on libuv's thread pool
 // (never one blocked thread per node); an eventfd wakes it when the set of fds changes. Handlers
 // run on the main thread and must do non-blocking work only (drain the fd, then return).
-import { closeFd, eventFd, pollAsync, pollNow, readInto, writeFrom, POLLFD_SIZE, POLLIN, POLLNVAL } from './libc';
+import { closeFd, eventFd, pollAsync, pollNow, readInto, writeFrom, POLLIN, POLLNVAL } from './libc';
+import { POLLFD_SIZE, clearPollRevents, decodePollRevents, encodePollfdInto, encodeU64 } from './uapi';
 
 /** Zero-timeout polls on the main thread after a dispatch, before waiting on the thread pool again. */
 const SYNC_ROUNDS = 8;
+/**
+ * When the loop itself fails (EMFILE for its eventfd, ENOMEM or EINVAL from poll) it retries after
+ * RETRY_FIRST_MS, doubling up to RETRY_MAX_MS, so the event loop keeps running meanwhile. After
+ * GIVE_UP_AFTER failures in a row its watches cannot recover: they are dropped and each owner is
+ * told once. About 1.3 s in all: long enough for a transient shortage to pass.
+ */
+export const RETRY_FIRST_MS = 10;
+export const RETRY_MAX_MS = 1000;
+export const GIVE_UP_AFTER = 8;
 
 export type ReadyHandler = (revents: number) => void;
 export type HandlerErrorSink = (err: unknown) => void;
@@ -28,8 +38,11 @@ export class Reactor {
   private polled: Watch[] = [];
   /** fd → its index in `polled`. */
   private slots = new Map<number, number>();
-  private readonly wakeWord = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
+  private readonly wakeWord = encodeU64(1);
   private readonly drainWord = Buffer.alloc(8);
+  /** Loop failures in a row, and the pending retry after the last one. */
+  private failures = 0;
+  private retry: NodeJS.Timeout | null = null;
 
   /**
    * Calls `onReady(revents)` whenever `fd` is ready for `events` (level-triggered, so the handler
@@ -58,10 +71,6 @@ export class Reactor {
     this.kick();
   }
 
-  isWatched(fd: number): boolean {
-    return this.watches.has(fd);
-  }
-
   /**
    * Stops watching `fd`. Resolves once no poll in flight still refers to it, so the caller may then
    * close it without the poll thread ever seeing a reused fd number.
@@ -85,69 +94,82 @@ export class Reactor {
       if (this.polling) this.wake();
       return;
     }
+    if (this.retry) return; // backing off: the retry polls the set as it is then
     this.loop = this.run()
-      .catch((err) => {
-        for (const w of this.watches.values()) w.onError(err);
-      })
+      .catch((err) => this.failed(err))
       .finally(() => {
         this.loop = null;
-        if (this.watches.size > 0) this.kick(); // watched while the old loop was ending
+        if (this.watches.size > 0 && !this.retry) this.kick(); // watched while the old loop was ending
       });
   }
 
+  /** The loop failed: retry later (never at once: that would starve the event loop), or give up. */
+  private failed(err: unknown): void {
+    this.failures++;
+    if (this.failures >= GIVE_UP_AFTER) {
+      this.failures = 0;
+      const dropped = [...this.watches.values()];
+      this.watches.clear();
+      this.changed = true;
+      for (const w of dropped) report(w, err);
+      return;
+    }
+    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (this.failures - 1));
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      if (this.watches.size > 0) this.kick();
+      else this.failures = 0;
+    }, delay);
+  }
+
   private wake(): void {
-    if (this.wakeFd >= 0) writeFrom(this.wakeFd, this.wakeWord, 8);
+    try {
+      if (this.wakeFd >= 0) writeFrom(this.wakeFd, this.wakeWord, 8);
+    } catch {
+      /* only a closed eventfd fails here, and then the loop is ending and rebuilds its set anyway */
+    }
   }
 
   /** A paused watch keeps its slot with fd −1, which poll(2) skips. */
   private writeSlot(slot: number, w: Watch): void {
-    const off = (slot + 1) * POLLFD_SIZE;
-    this.pollfds.writeInt32LE(w.events === 0 ? -1 : w.fd, off);
-    this.pollfds.writeInt16LE(w.events, off + 4);
+    encodePollfdInto(this.pollfds, slot + 1, w.events === 0 ? -1 : w.fd, w.events);
   }
 
   private rebuild(): void {
     this.polled = [...this.watches.values()];
     this.slots = new Map(this.polled.map((w, i) => [w.fd, i]));
     this.pollfds = Buffer.alloc((this.polled.length + 1) * POLLFD_SIZE);
-    this.pollfds.writeInt32LE(this.wakeFd, 0);
-    this.pollfds.writeInt16LE(POLLIN, 4);
+    encodePollfdInto(this.pollfds, 0, this.wakeFd, POLLIN);
     this.polled.forEach((w, i) => this.writeSlot(i, w));
     this.changed = false;
   }
 
   private preparePollSet(): void {
     if (this.changed) this.rebuild();
-    else for (let off = 6; off < this.pollfds.length; off += POLLFD_SIZE) this.pollfds.writeInt16LE(0, off);
+    else clearPollRevents(this.pollfds);
   }
 
   private async run(): Promise<void> {
-    this.wakeFd = eventFd();
     try {
+      this.wakeFd = eventFd();
       while (this.watches.size > 0) {
         this.preparePollSet();
         this.polling = true;
-        let failure: unknown = null;
         try {
           await pollAsync(this.pollfds, this.polled.length + 1, -1);
-        } catch (err) {
-          failure = err;
+        } finally {
+          this.polling = false;
+          for (const settle of this.afterPoll.splice(0)) settle();
         }
-        this.polling = false;
-        for (const settle of this.afterPoll.splice(0)) settle();
-        if (failure) {
-          for (const w of this.watches.values()) w.onError(failure);
-          await new Promise((r) => setTimeout(r, 100));
-          continue;
-        }
-        if (this.pollfds.readInt16LE(6) !== 0) readInto(this.wakeFd, this.drainWord, 8);
+        this.failures = 0;
+        if (decodePollRevents(this.pollfds, 0) !== 0) readInto(this.wakeFd, this.drainWord, 8);
         this.dispatch();
         // Busy streams are usually ready again by now: a zero-timeout poll on this thread is far
         // cheaper than another round trip through the thread pool. Bounded, to keep the loop fair.
         for (let i = 0; i < SYNC_ROUNDS && this.watches.size > 0; i++) {
           this.preparePollSet();
           if (pollNow(this.pollfds, this.polled.length + 1) === 0) break;
-          if (this.pollfds.readInt16LE(6) !== 0) readInto(this.wakeFd, this.drainWord, 8);
+          if (decodePollRevents(this.pollfds, 0) !== 0) readInto(this.wakeFd, this.drainWord, 8);
           this.dispatch();
         }
       }
@@ -158,38 +180,49 @@ export class Reactor {
       this.changed = true;
       const fd = this.wakeFd;
       this.wakeFd = -1;
-      closeFd(fd);
+      if (fd >= 0) {
+        try {
+          closeFd(fd);
+        } catch {
+          /* close releases the fd even when it reports an error */
+        }
+      }
       for (const settle of this.afterPoll.splice(0)) settle();
     }
   }
 
   private dispatch(): void {
-    const batchEnds = new Map<() => void, HandlerErrorSink>();
+    const batchEnds = new Map<() => void, Watch>();
     this.polled.forEach((w, i) => {
-      const revents = this.pollfds.readInt16LE((i + 1) * POLLFD_SIZE + 6) & 0xffff;
+      const revents = decodePollRevents(this.pollfds, i + 1);
       if (revents === 0 || this.watches.get(w.fd) !== w) return; // unwatched meanwhile
       if (revents & POLLNVAL) {
         // Closed without unwatch: stop polling it rather than spin.
         this.watches.delete(w.fd);
         this.changed = true;
       }
-      if (w.afterBatch) batchEnds.set(w.afterBatch, w.onError);
-      guarded(() => w.onReady(revents), w.onError);
+      if (w.afterBatch) batchEnds.set(w.afterBatch, w);
+      try {
+        w.onReady(revents);
+      } catch (err) {
+        report(w, err);
+      }
     });
-    for (const [end, onError] of batchEnds) guarded(end, onError);
+    for (const [end, w] of batchEnds) {
+      try {
+        end();
+      } catch (err) {
+        report(w, err);
+      }
+    }
   }
 }
 
-/** Runs a handler; what it throws goes to its error sink, and a failing sink is ignored. */
-function guarded(fn: () => void, onError: HandlerErrorSink): void {
+function report(w: Watch, err: unknown): void {
   try {
-    fn();
-  } catch (err) {
-    try {
-      onError(err);
-    } catch {
-      /* a failing error sink must not stop the loop that every other node relies on */
-    }
+    w.onError(err);
+  } catch {
+    /* a failing error sink must not stop the loop that every other node relies on */
   }
 }
 

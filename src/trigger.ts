@@ -10,8 +10,6 @@ import { IioContext, TriggerInfo, DeviceInfo } from './context';
 
 export const CONFIGFS_HRTIMER = '/sys/kernel/config/iio/triggers/hrtimer';
 
-export type TriggerKind = 'hrtimer' | 'sysfs';
-
 /** Trigger names go into paths and sysfs: keep them to what the kernel and configfs accept. */
 export function validateTriggerName(name: unknown): string {
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(name) || name === '.' || name === '..') {
@@ -71,12 +69,6 @@ export function createSysfsTrigger(id: number, ctx = new IioContext()): TriggerI
 export function removeSysfsTrigger(id: number, ctx = new IioContext()): void {
   if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw invalid(`sysfs trigger id ${String(id)}`);
   sysfsTriggerControl(ctx).writeSync('remove_trigger', id);
-}
-
-/** The sysfs trigger id of a name like `sysfstrig3`, or null. */
-export function sysfsTriggerId(name: string): number | null {
-  const m = /^sysfstrig(\d+)$/.exec(name);
-  return m ? Number(m[1]) : null;
 }
 
 function triggerAttrs(t: TriggerInfo): AttributeDir {

@@ -206,6 +206,51 @@ export function decodeInt(buf: Uint8Array, offset = 0): number {
   return viewOf(buf, offset, INT_SIZE, 'int').getInt32(offset, NATIVE_LE);
 }
 
+/** struct pollfd {int fd; short events; short revents} */
+export const POLLFD_SIZE = 8;
+
+function checkPollIndex(buf: Buffer, index: number): number {
+  if (!Buffer.isBuffer(buf) || !Number.isInteger(index) || index < 0 || (index + 1) * POLLFD_SIZE > buf.length) {
+    throw invalid(`pollfd ${String(index)} outside a poll set of ${Buffer.isBuffer(buf) ? buf.length : 0} bytes`);
+  }
+  return index * POLLFD_SIZE;
+}
+
+/** Writes record `index` of a poll set: `fd` (−1: poll skips it) and `events`; clears revents. */
+export function encodePollfdInto(buf: Buffer, index: number, fd: number, events: number): void {
+  const off = checkPollIndex(buf, index);
+  if (!Number.isInteger(fd) || fd < -1 || fd > 0x7fffffff) throw invalid(`pollfd.fd ${String(fd)}`);
+  if (!Number.isInteger(events) || events < 0 || events > 0xffff) throw invalid(`pollfd.events ${String(events)}`);
+  if (NATIVE_LE) {
+    buf.writeInt32LE(fd, off);
+    buf.writeUInt16LE(events, off + 4);
+    buf.writeUInt16LE(0, off + 6);
+  } else {
+    buf.writeInt32BE(fd, off);
+    buf.writeUInt16BE(events, off + 4);
+    buf.writeUInt16BE(0, off + 6);
+  }
+}
+
+/** The revents poll(2) left in record `index`. */
+export function decodePollRevents(buf: Buffer, index: number): number {
+  const off = checkPollIndex(buf, index) + 6;
+  return NATIVE_LE ? buf.readUInt16LE(off) : buf.readUInt16BE(off);
+}
+
+/** Clears every record's revents, so a set can be polled again without rebuilding it. */
+export function clearPollRevents(buf: Buffer): void {
+  // revents is zero in either byte order.
+  for (let off = 6; off + 2 <= buf.length; off += POLLFD_SIZE) buf.writeUInt16LE(0, off);
+}
+
+/** A new 8-byte Buffer holding a u64 (e.g. the count written to an eventfd). */
+export function encodeU64(value: number | bigint): Buffer {
+  const buf = Buffer.alloc(8);
+  viewOf(buf, 0, 8, 'u64').setBigUint64(0, toU64(value, 'u64'), NATIVE_LE);
+  return buf;
+}
+
 /** One record read from an event fd. */
 export interface IioEventData {
   /** The event code; decode with decodeEventCode. */

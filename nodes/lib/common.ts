@@ -1,9 +1,20 @@
 // What every IIO node does alike: find its iio-device config node, report errors to Catch nodes
 // with a short status, and describe its device in messages.
 import { IioError, describeValue } from '../../src/errors';
+import { IioContext, SYSFS_IIO } from '../../src/context';
 import type { DeviceInfo } from '../../src/context';
 import type { IioDeviceNode, DeviceUser } from '../iio-device';
 import type { Node, NodeAPI, NodeMessage } from './red';
+
+/** The sysfs root the nodes scan: $IIO_SYSFS_ROOT when set (a test tree, a chroot), else the kernel's. */
+export function sysfsRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.IIO_SYSFS_ROOT || SYSFS_IIO;
+}
+
+/** A discovery context on sysfsRoot(). */
+export function nodeContext(): IioContext {
+  return new IioContext(sysfsRoot());
+}
 
 export function deviceNode(RED: NodeAPI, id: unknown): IioDeviceNode | null {
   if (typeof id !== 'string' || id === '') return null;

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as zlib from 'zlib';
 import { CapturedBlock } from '../../src/buffer';
-import { DmabufCapture, DmabufOutput, startCapture, isDmabufUnsupported, pendingPlaceholders, allocateDmabuf } from '../../src/dmabuf';
+import { DmabufCapture, DmabufOutput, startCapture, isDmabufUnsupported, pendingPlaceholders, allocateDmabuf, DmabufAllocationError, fallsBackToReadWrite } from '../../src/dmabuf';
 import { closeFd } from '../../src/libc';
 import * as fs from 'fs';
 import { DeviceHandle } from '../../src/device';
@@ -98,10 +98,46 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
       }
       checkPattern(cap, blocks, 2000);
     });
+    // Neither allocator exists: ENOENT (the heap's; /dev/udmabuf's ENOTTY says no more), not EACCES.
     assert.throws(
       () => withoutUdmabuf(() => allocateDmabuf(8192, '/nonexistent/dma_heap')),
-      (e: IioError) => e.code === 'EACCES' && /dma_heap/.test(e.message) && /udmabuf/.test(e.message),
+      (e: IioError) => e.code === 'ENOENT' && e.errno === 2 && e.path === '/nonexistent/dma_heap' && /dma_heap/.test(e.message) && /udmabuf/.test(e.message) && fallsBackToReadWrite(e),
     );
+  });
+
+  it('out of fds: allocation fails with EMFILE and its cause (not EACCES), and transport auto does not hide it', () => {
+    const held: number[] = [];
+    let err: unknown;
+    try {
+      for (;;) {
+        try {
+          held.push(fs.openSync('/dev/null', 'r'));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EMFILE') break;
+          throw e;
+        }
+      }
+      try {
+        closeFd(allocateDmabuf(8192));
+      } catch (e) {
+        err = e;
+      }
+    } finally {
+      for (const fd of held) fs.closeSync(fd);
+    }
+    const e = err as DmabufAllocationError;
+    assert.ok(e instanceof DmabufAllocationError, String(err));
+    assert.equal(e.code, 'EMFILE');
+    assert.equal(e.errno, 24);
+    assert.equal(e.syscall, 'open');
+    assert.equal(e.path, '/dev/dma_heap/system');
+    assert.equal((e.cause as IioError).code, 'EMFILE');
+    assert.deepEqual(e.failures.map((f) => f.code), ['EMFILE', 'EMFILE']);
+    assert.equal(fallsBackToReadWrite(e), false);
+  });
+
+  it('a DMABUF larger than half the memory is refused before the heap (which would summon the OOM killer)', () => {
+    assert.throws(() => allocateDmabuf(64 * 2 ** 30), (e: IioError) => e.code === 'ENOMEM' && e.errno === 12 && !(e instanceof DmabufAllocationError) && /more than half/.test(e.message));
   });
 
   it('ATTACH on the kfifo buffer0 is EPERM, and transport auto falls back to read()', async () => {

@@ -258,6 +258,85 @@ describe('Node-RED nodes on the real kernel', function () {
     assert.equal(got.length, 1, 'falling crossings are filtered out');
   });
 
+  it('iio-event: msg.payload.enable takes the kernel\'s words ("on", "1", "true"); garbage is EINVAL at Catch and changes nothing', async () => {
+    await helper.load(allNodes, [
+      THERMO,
+      { id: 'n-ev', type: 'iio-event', device: 'dev-thermo', channel: 'temp', eventType: 'thresh', direction: 'falling', configure: false, wires: [['n-out']] },
+      { id: 'n-catch', type: 'catch', scope: null, uncaught: false, wires: [['n-caught']] },
+      { id: 'n-out', type: 'helper' },
+      { id: 'n-caught', type: 'helper' },
+    ]);
+    const caught = collect('n-caught');
+    const t = emu('emu-thermo');
+    const en = () => readSys(t, 'events/in_temp_thresh_falling_en');
+    const was = en();
+    try {
+      for (const [value, want] of [['on', '1'], ['0', '0'], ['1', '1'], ['off', '0'], ['true', '1']] as const) {
+        helper.getNode('n-ev').receive({ payload: { enable: value } });
+        await waitFor(() => en() === want, `enable ${JSON.stringify(value)} → ${want}`, 5000);
+      }
+      helper.getNode('n-ev').receive({ payload: { enable: 'maybe' } });
+      await waitFor(() => caught.length === 1, 'the EINVAL at the Catch node');
+      assert.equal(caught[0].error.code, 'EINVAL');
+      assert.match(caught[0].error.message, /enable/);
+      await sleep(100);
+      assert.equal(en(), '1');
+    } finally {
+      fs.writeFileSync(`${t.sysfsPath}/events/in_temp_thresh_falling_en`, was);
+    }
+  });
+
+  it('iio-attr follows its device across a replug that renumbers it (watched as a device user)', async function () {
+    this.timeout(120000);
+    const drv = '/sys/bus/platform/drivers/iio-emu';
+    await helper.load(allNodes, [
+      ADC,
+      { id: 'n-attr', type: 'iio-attr', device: 'dev-adc', target: 'device', attribute: 'name', wires: [['n-out']] },
+      { id: 'n-catch', type: 'catch', scope: null, uncaught: false, wires: [['n-caught']] },
+      { id: 'n-out', type: 'helper' },
+      { id: 'n-caught', type: 'helper' },
+    ]);
+    const statuses: string[] = [];
+    const node = helper.getNode('n-attr');
+    const original = node.status.bind(node);
+    node.status = (st: Msg) => {
+      statuses.push(st.text);
+      original(st);
+    };
+    const got = collect('n-out');
+    const caught = collect('n-caught');
+    const before = emu('emu-adc');
+    node.receive({});
+    await waitFor(() => got.length === 1, 'the first read');
+    assert.equal(got[0].payload, 'emu-adc');
+    assert.equal(got[0].device.id, before.id);
+    // A device's number is freed only when its last opener closes it: holding emu-thermo's chardev
+    // over the replug makes all three come back under new numbers, one of them at adc's old one.
+    const hold = fs.openSync(emu('emu-thermo').devPath, 'r');
+    try {
+      fs.writeFileSync(`${drv}/unbind`, 'iio-emu');
+      try {
+        await waitFor(() => statuses.includes('disconnected'), 'the disconnected status', 10000);
+        node.receive({});
+        await waitFor(() => caught.length === 1, 'the read of an absent device at the Catch node');
+        assert.equal(caught[0].error.code, 'ENOENT');
+      } finally {
+        fs.writeFileSync(`${drv}/bind`, 'iio-emu');
+      }
+    } finally {
+      fs.closeSync(hold);
+    }
+    const after = emu('emu-adc');
+    assert.notEqual(after.id, before.id, 'the replug did not renumber emu-adc');
+    assert.ok(ctx.devices().some((d) => d.id === before.id), `nothing took ${before.id}: the stale path would not be read`);
+    node.receive({});
+    await waitFor(() => got.length === 2, 'the read after the replug');
+    assert.equal(got[1].payload, 'emu-adc');
+    assert.equal(got[1].device.id, after.id);
+    assert.equal(got[1].topic, 'adc-main/name');
+    await waitFor(() => statuses.lastIndexOf('connected') > statuses.indexOf('disconnected'), 'the connected status after the replug', 10000);
+  });
+
   it('iio-attr: reads scaled channel values, writes attributes, and rejects escaping names via Catch', async () => {
     setTemperature(31250);
     await helper.load(allNodes, [

@@ -367,6 +367,28 @@ describe('package: editor files, icons, catalogs and examples', () => {
     });
   }
 
+  describe('editor and runtime agree', () => {
+    it('iio-dmabuf-out Blocks: the dialog and the runtime both take 2 to 64 and nothing else', () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { blocksConfig } = require(path.join(ROOT, 'dist/nodes/iio-dmabuf-out.js'));
+      const def = loadDefinition('iio-dmabuf-out');
+      flowNodes = new Map();
+      const inputs = [0, 1, 2, 3, '4', 64, 65, 2.5, 'x', '-2'];
+      const editor = inputs.map((v) => def.defaults.blocks.validate!.call({}, v, {}) === true);
+      const runtime = inputs.map((v) => {
+        try {
+          blocksConfig(v);
+          return true;
+        } catch (err) {
+          assert.equal((err as { code?: string }).code, 'EINVAL');
+          return false;
+        }
+      });
+      assert.deepEqual(editor, [false, false, true, true, true, true, false, false, false, false]);
+      assert.deepEqual(runtime, editor);
+    });
+  });
+
   describe('examples', () => {
     const files = fs.existsSync(EXAMPLES_DIR) ? fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json')).sort() : [];
     const core = coreTypes();

@@ -87,6 +87,34 @@ describe('uapi', () => {
       assert.deepEqual(u.decodeEventBatch(b.subarray(16), 20)[0], { id: 1n, timestamp: 101n });
     });
 
+    it('struct pollfd: int fd, short events, short revents, in native order', () => {
+      const set = Buffer.alloc(2 * u.POLLFD_SIZE, 0xff);
+      u.encodePollfdInto(set, 0, 7, 0x0001);
+      u.encodePollfdInto(set, 1, -1, 0x0004);
+      const native = (le: () => number, be: () => number) => (u.NATIVE_LE ? le() : be());
+      assert.equal(native(() => set.readInt32LE(0), () => set.readInt32BE(0)), 7);
+      assert.equal(native(() => set.readUInt16LE(4), () => set.readUInt16BE(4)), 1);
+      assert.equal(native(() => set.readInt32LE(8), () => set.readInt32BE(8)), -1);
+      assert.equal(native(() => set.readUInt16LE(12), () => set.readUInt16BE(12)), 4);
+      assert.equal(u.decodePollRevents(set, 0), 0, 'encoding clears revents');
+      if (u.NATIVE_LE) set.writeUInt16LE(0x8010, 14);
+      else set.writeUInt16BE(0x8010, 14);
+      assert.equal(u.decodePollRevents(set, 1), 0x8010, 'revents is unsigned');
+      u.clearPollRevents(set);
+      assert.deepEqual([u.decodePollRevents(set, 0), u.decodePollRevents(set, 1)], [0, 0]);
+      assert.throws(() => u.encodePollfdInto(set, 2, 3, 1), /pollfd 2 outside a poll set of 16 bytes/);
+      assert.throws(() => u.encodePollfdInto(set, 0, -2, 1), IioError);
+      assert.throws(() => u.encodePollfdInto(set, 0, 3, 0x10000), IioError);
+      assert.throws(() => u.decodePollRevents(set, -1), IioError);
+    });
+
+    it('u64 in native order (the eventfd counter)', () => {
+      const b = u.encodeU64(1);
+      assert.equal(b.length, 8);
+      assert.equal(u.NATIVE_LE ? b.readBigUInt64LE(0) : b.readBigUInt64BE(0), 1n);
+      assert.throws(() => u.encodeU64(-1), IioError);
+    });
+
     it('iio_dmabuf layout: u32 fd, u32 flags, u64 bytes_used', () => {
       const b = u.encodeDmabuf({ fd: 7, flags: u.IIO_BUFFER_DMABUF_CYCLIC, bytesUsed: 2 ** 33 + 5 });
       assert.equal(b.length, 16);
