@@ -958,8 +958,13 @@ static long long task_ctxsw(pid_t pid)
 	return v;
 }
 
-/* Idle cost of a free-running kernel thread: its CPU share over 1 s. */
-#define IDLE_CPU_MAX_PCT 15.0
+/*
+ * Idle cost of a free-running kernel thread: its CPU share over 1 s. Measured ≈ 2 % on an idle
+ * host, but under TCG a vCPU preempted by a loaded host is billed as running, so the share grows
+ * with the host's load (25 % seen beside two other VMs). The limit only has to catch a thread
+ * that spins instead of sleeping (≈ 100 %).
+ */
+#define IDLE_CPU_MAX_PCT 50.0
 static void check_idle_cpu(const char *comm, const char *what)
 {
 	pid_t pid = find_kthread(comm);
