@@ -116,7 +116,10 @@ export abstract class BufferStream {
       // A buffer left enabled (e.g. by a crashed process) cannot be reconfigured: take it over.
       if (this.attrs.readIntSync(`${dir}/enable`) !== 0) this.attrs.writeSync(`${dir}/enable`, 0);
       const wanted = new Set(this.elements.map((e) => e.enableAttr));
-      for (const el of this.buffer.scanElements) this.attrs.writeSync(el.enableAttr, wanted.has(el.enableAttr) ? 1 : 0);
+      // Clear the unwanted elements first: a one-channel-at-a-time device (available_scan_masks)
+      // refuses a second element while the previous capture's is still set.
+      for (const el of this.buffer.scanElements) if (!wanted.has(el.enableAttr)) this.attrs.writeSync(el.enableAttr, 0);
+      for (const el of this.elements) this.attrs.writeSync(el.enableAttr, 1);
       this.attrs.writeSync(`${dir}/length`, this.length);
       if (this.buffer.attributes.includes('watermark')) this.attrs.writeSync(`${dir}/watermark`, this.watermark());
       this.bfd = handle.openBuffer(this.buffer.index);

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { IioContext } from '../../src/context';
 import { IioError } from '../../src/errors';
+import { EMU_MUX_DISCOVERED, EMU_MUX_EVENTS } from '../lib/emu-pattern';
 
 /** Writes `files` (relative path → content) under a new device directory of `root`. */
 function fakeDevice(root: string, id: string, files: Record<string, string>): void {
@@ -34,6 +35,7 @@ const MUX: Record<string, string> = {
   in_voltage_scale: '1.000000',
   in_voltage4_supply_raw: '3844',
   in_voltage4_supply_scale: '2.000000',
+  in_voltage4_supply_label: 'supply',
   in_accel_x_raw: '4805',
   in_accel_scale: '0.009576',
   in_sampling_frequency: '128',
@@ -66,20 +68,11 @@ describe('discovery (fake sysfs)', () => {
   it('differential, single-ended, extend-name and modified channels get exactly their shared attributes', () => {
     fakeDevice(root, 'iio:device0', MUX);
     const dev = new IioContext(root).findDevice({ name: 'emu-mux' });
-    const table = dev.channels.map((c) => [c.id, c.scanIndex, c.scanType, c.attributes, c.available]);
-    assert.deepEqual(table, [
-      ['voltage0-voltage1', 0, 'le:s16/16>>0', { raw: 'in_voltage0-voltage1_raw', scale: 'in_voltage-voltage_scale', sampling_frequency: 'in_sampling_frequency' }, { scale: 'in_voltage-voltage_scale_available' }],
-      ['voltage2-voltage3', 1, 'le:s16/16>>0', { raw: 'in_voltage2-voltage3_raw', scale: 'in_voltage-voltage_scale', sampling_frequency: 'in_sampling_frequency' }, { scale: 'in_voltage-voltage_scale_available' }],
-      ['voltage0', 2, 'be:s12/16>>4', { raw: 'in_voltage0_raw', scale: 'in_voltage_scale', sampling_frequency: 'in_sampling_frequency' }, {}],
-      ['voltage1', 3, 'be:s12/16>>4', { raw: 'in_voltage1_raw', scale: 'in_voltage_scale', sampling_frequency: 'in_sampling_frequency' }, {}],
-      ['voltage4_supply', 4, 'le:u16/16>>0', { raw: 'in_voltage4_supply_raw', scale: 'in_voltage4_supply_scale', sampling_frequency: 'in_sampling_frequency' }, {}],
-      ['accel_x', 5, 'le:s16/16>>0', { raw: 'in_accel_x_raw', scale: 'in_accel_scale', sampling_frequency: 'in_sampling_frequency' }, {}],
-      ['timestamp', 6, 'le:s64/64>>0', { sampling_frequency: 'in_sampling_frequency' }, {}],
-    ]);
+    assert.deepEqual(dev.channels.map((c) => [c.id, c.scanIndex, c.scanType, c.attributes, c.available]), EMU_MUX_DISCOVERED);
     const d01 = dev.channels[0];
     assert.deepEqual([d01.type, d01.index, d01.index2, d01.differential], ['voltage', 0, 1, true]);
     const supply = dev.channels[4];
-    assert.deepEqual([supply.type, supply.index, supply.extendName, supply.differential], ['voltage', 4, 'supply', undefined]);
+    assert.deepEqual([supply.type, supply.index, supply.extendName, supply.differential, supply.label], ['voltage', 4, 'supply', undefined, 'supply']);
     assert.deepEqual(dev.attributes, ['label', 'name', 'sampling_frequency_dummy_device_attr']);
     assert.deepEqual(dev.buffers[0].scanElements.map((e) => e.channel), ['voltage0-voltage1', 'voltage2-voltage3', 'voltage0', 'voltage1', 'voltage4_supply', 'accel_x', 'timestamp']);
   });
@@ -87,19 +80,7 @@ describe('discovery (fake sysfs)', () => {
   it('shared event attributes go to the events of the channels they are shared by', () => {
     fakeDevice(root, 'iio:device0', MUX);
     const dev = new IioContext(root).findDevice({ label: 'mux-adc' });
-    const ev = dev.events.map((e) => [e.channel, e.type, e.eventDirection, e.attributes]).sort();
-    assert.deepEqual(ev, [
-      ['accel_x', 'mag', 'rising', { en: 'events/in_accel_x_mag_rising_en', value: 'events/in_accel_mag_rising_value' }],
-      [
-        'voltage0-voltage1', 'thresh', 'rising',
-        {
-          en: 'events/in_voltage0-voltage1_thresh_rising_en',
-          value: 'events/in_voltage0-voltage1_thresh_rising_value',
-          hysteresis: 'events/in_voltage-voltage_thresh_rising_hysteresis',
-          period: 'events/in_thresh_rising_period',
-        },
-      ],
-    ]);
+    assert.deepEqual(dev.events.map((e) => [e.channel, e.type, e.eventDirection, e.attributes]).sort(), EMU_MUX_EVENTS);
   });
 
   it('a non-indexed channel keeps its own attributes and events (emu-thermo)', () => {
