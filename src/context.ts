@@ -297,7 +297,12 @@ export class IioContext {
       }
     }
     for (const ch of channels.values()) {
-      if (ch.attributes.label) ch.label = readText(path.join(sysfsPath, ch.attributes.label));
+      if (!ch.attributes.label) continue;
+      try {
+        ch.label = readText(path.join(sysfsPath, ch.attributes.label));
+      } catch {
+        // A driver's read_label may fail for some channels: a label is not worth the device.
+      }
     }
 
     return {
