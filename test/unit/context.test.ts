@@ -144,13 +144,16 @@ describe('discovery (fake sysfs)', () => {
   it('permission denied: EACCES naming the path, for a device and for the sysfs root', () => {
     fakeDevice(root, 'iio:device0', { name: 'good', in_voltage0_raw: '1' });
     fakeDevice(root, 'iio:device1', { name: 'locked', in_voltage0_raw: '1', ...scanElement('buffer0', 'in_voltage0', 0, 'le:s16/16>>0') });
+    fakeDevice(root, 'iio:device2', { name: 'labels', in_voltage0_raw: '1', in_voltage0_label: 'vin' });
     const locked = path.join(root, 'iio:device1', 'buffer0');
     fs.chmodSync(locked, 0o000);
+    // An unreadable channel label costs the label, not the device.
+    fs.chmodSync(path.join(root, 'iio:device2', 'in_voltage0_label'), 0o000);
     const probe = `
       const { IioContext } = require(${JSON.stringify(path.resolve(__dirname, '../../src/context.js'))});
       const out = {};
       const ctx = new IioContext(process.argv[1]);
-      out.devices = ctx.devices().map((d) => [d.id, d.name, d.error && d.error.code, d.error && d.error.path]);
+      out.devices = ctx.devices().map((d) => [d.id, d.name, d.error && d.error.code, d.error && d.error.path, d.channels.map((c) => c.label || '-').join()]);
       try { ctx.findDevice({ name: 'locked' }); } catch (e) { out.find = [e.code, e.path, e.message]; }
       try { new IioContext(process.argv[2]).devices(); } catch (e) { out.root = [e.code, e.path]; }
       console.log(JSON.stringify(out));`;
@@ -164,8 +167,9 @@ describe('discovery (fake sysfs)', () => {
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.deepEqual(out.devices, [
-      ['iio:device0', 'good', null, null],
-      ['iio:device1', 'locked', 'EACCES', locked],
+      ['iio:device0', 'good', null, null, '-'],
+      ['iio:device1', 'locked', 'EACCES', locked, ''],
+      ['iio:device2', 'labels', null, null, '-'],
     ]);
     assert.deepEqual(out.find.slice(0, 2), ['EACCES', locked]);
     assert.match(out.find[2], /permission denied/i);
