@@ -165,9 +165,10 @@ export class ChannelNameParser {
       channel.differential = true;
       s = s.slice(type.length + 1);
     }
-    if (s.startsWith('_') && !(scope === 'type' && channel.differential)) {
+    // A differential pair has no modifier (the kernel keeps the second index where it would be).
+    if (s.startsWith('_') && !channel.differential) {
       const mod = this.matchWord(s.slice(1), this.modifiers);
-      if (mod && !channel.differential) {
+      if (mod) {
         channel.modifier = mod;
         s = s.slice(1 + mod.length);
         scope = 'channel';
