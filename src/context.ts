@@ -2,8 +2,8 @@
 // Reads sysfs only; nothing here opens a chardev.
 import * as fs from 'fs';
 import * as path from 'path';
-import { ChannelNameParser, ChannelId } from './channel-name';
-import { IioError, invalid } from './errors';
+import { ChannelNameParser, ChannelId, AttrScope, ParsedEventAttr } from './channel-name';
+import { IioError, fromNodeError, invalid } from './errors';
 import { parseScanType, ScanType } from './scan';
 import { channelTypeNames, modifierNames } from './uapi';
 
@@ -68,6 +68,13 @@ export interface DeviceInfo {
   attributes: string[];
   /** Whether the device can use a trigger (`trigger/current_trigger` exists). */
   triggerable: boolean;
+  /**
+   * Set when the device could not be described (a file it has is unreadable, e.g. EACCES, or
+   * its scan type is one this library cannot decode). Such a device is still listed, with what
+   * could be read (its id, and its name and label when readable) and nothing else;
+   * `findDevice` throws this error for it.
+   */
+  error?: IioError;
 }
 
 export interface TriggerInfo {
@@ -90,29 +97,86 @@ function nameParser(): ChannelNameParser {
   return parser;
 }
 
+function isMissing(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENODEV';
+}
+
+/** A sysfs file's text; undefined when it does not exist (or its device vanished). Other errors (EACCES…) throw. */
 function readText(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return undefined;
+  } catch (e) {
+    if (isMissing(e)) return undefined;
+    throw fromNodeError(e as NodeJS.ErrnoException, { syscall: 'read', path: file });
   }
 }
 
+/** A directory's entries; empty when it does not exist. Other errors (EACCES…) throw. */
 function listDir(dir: string): fs.Dirent[] {
   try {
     return fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
+  } catch (e) {
+    if (isMissing(e)) return [];
+    throw fromNodeError(e as NodeJS.ErrnoException, { syscall: 'scandir', path: dir });
   }
 }
 
 const isAttrFile = (e: fs.Dirent) => e.isFile() && !e.name.startsWith('.');
 
+/** A non-indexed channel's own attributes that a shared-by-type name never is (`in_temp_raw`). */
+const OWN_INFOS = new Set(['raw', 'input', 'en']);
+/** What makes a name with an extend name a channel of its own rather than a driver attribute of one. */
+const DATA_INFOS = new Set(['raw', 'input', 'peak_raw', 'mean_raw', 'trough_raw']);
+
+type SharedAttr = ChannelId & { info: string; available: boolean; scope: AttrScope; file: string };
+
+/** Whether an attribute shared by type or direction applies to channel `c` (IIO_SHARED_BY_TYPE names differential and single-ended channels apart). */
+function sharedBy(s: { scope: AttrScope } & ChannelId, c: ChannelId): boolean {
+  if (c.direction !== s.direction) return false;
+  if (s.scope === 'direction') return true;
+  return c.type === s.type && !!c.differential === !!s.differential;
+}
+
+/** Just the identity fields of a parsed name (no undefined keys). */
+function channelIdOnly(a: ChannelId): ChannelId {
+  const id: ChannelId = { direction: a.direction, id: a.id, type: a.type };
+  if (a.index !== undefined) id.index = a.index;
+  if (a.index2 !== undefined) id.index2 = a.index2;
+  if (a.differential) id.differential = true;
+  if (a.modifier !== undefined) id.modifier = a.modifier;
+  if (a.extendName !== undefined) id.extendName = a.extendName;
+  return id;
+}
+
+/**
+ * A driver's ext_info can look like an extend name (`in_voltage0_sync_dither_en`): a "channel"
+ * with an extend name but no data of its own, whose base channel exists, is folded back into it.
+ */
+function foldExtInfo(channels: Map<string, ChannelInfo>): void {
+  for (const [key, ch] of channels) {
+    if (!ch.extendName || ch.scanIndex !== undefined || Object.keys(ch.attributes).some((i) => DATA_INFOS.has(i))) continue;
+    const base = channels.get(key.slice(0, -(ch.extendName.length + 1)));
+    if (!base) continue;
+    for (const [info, file] of Object.entries(ch.attributes)) base.attributes[`${ch.extendName}_${info}`] ??= file;
+    for (const [info, file] of Object.entries(ch.available)) base.available[`${ch.extendName}_${info}`] ??= file;
+    channels.delete(key);
+  }
+}
+
+/** The same error, its message prefixed with the device it concerns. */
+function withDevice(e: IioError, device: string): IioError {
+  return new IioError({ code: e.code, errno: e.errno, syscall: e.syscall, path: e.path, attribute: e.attribute, device, message: `${device}: ${e.message}`, cause: e });
+}
+
 /** A view of the IIO devices and triggers under one sysfs root. Cheap to refresh. */
 export class IioContext {
   constructor(readonly root: string = SYSFS_IIO, readonly devRoot: string = '/dev') {}
 
-  /** Every IIO device, in number order. */
+  /**
+   * Every IIO device, in number order. A device that cannot be described is listed with its
+   * `error` (and no channels) rather than hiding the others; an unreadable sysfs root throws.
+   */
   devices(): DeviceInfo[] {
     return listDir(this.root)
       .map((e) => /^iio:device(\d+)$/.exec(e.name))
@@ -137,7 +201,9 @@ export class IioContext {
 
   /**
    * The device matching a selector: by label and/or name (all given fields must match), else by id.
-   * Throws ENOENT naming the selector when none matches, EINVAL on an empty selector.
+   * Throws EINVAL on an empty selector; the device's own `error` when it matches but could not be
+   * described; when none matches, the error of a device whose name could not be read (it may be
+   * the one), else ENOENT naming the selector.
    */
   findDevice(sel: DeviceSelector): DeviceInfo {
     if (!sel.name && !sel.label && !sel.id) {
@@ -147,41 +213,56 @@ export class IioContext {
     const byNameLabel =
       sel.name || sel.label ? devices.find((d) => (!sel.name || d.name === sel.name) && (!sel.label || d.label === sel.label)) : undefined;
     const found = byNameLabel ?? (sel.id ? devices.find((d) => d.id === sel.id) : undefined);
-    if (!found) {
-      const what = [sel.name && `name "${sel.name}"`, sel.label && `label "${sel.label}"`, sel.id && `id ${sel.id}`].filter(Boolean).join(', ');
-      throw new IioError({ code: 'ENOENT', errno: 2, path: this.root, detail: `no IIO device with ${what}` });
+    const what = [sel.name && `name "${sel.name}"`, sel.label && `label "${sel.label}"`, sel.id && `id ${sel.id}`].filter(Boolean).join(', ');
+    if (found?.error) throw found.error;
+    if (found) return found;
+    const unnamed = devices.find((d) => d.error && !d.name);
+    if (unnamed?.error) {
+      const e = unnamed.error;
+      throw new IioError({ code: e.code, errno: e.errno, syscall: e.syscall, path: e.path, device: unnamed.id, detail: `looking for the IIO device with ${what}`, cause: e });
     }
-    return found;
+    throw new IioError({ code: 'ENOENT', errno: 2, path: this.root, detail: `no IIO device with ${what}` });
   }
 
-  /** Reads one device's description; null when it vanished meanwhile. */
+  /** Reads one device's description; null when it vanished meanwhile; with `error` when it cannot be described. */
   readDevice(id: string): DeviceInfo | null {
     const sysfsPath = path.join(this.root, id);
-    const name = readText(path.join(sysfsPath, 'name'));
-    if (name === undefined) return null;
+    const m = /^iio:device(\d+)$/.exec(id);
+    const base = { id, number: m ? Number(m[1]) : -1, sysfsPath, devPath: path.join(this.devRoot, id) };
+    let name: string | undefined;
+    let label: string | undefined;
+    try {
+      name = readText(path.join(sysfsPath, 'name'));
+      if (name === undefined) return null;
+      label = readText(path.join(sysfsPath, 'label'));
+      return { ...base, name, label, ...this.describe(sysfsPath) };
+    } catch (e) {
+      const device = label ?? name ?? id;
+      const error = e instanceof IioError ? withDevice(e, device) : fromNodeError(e as NodeJS.ErrnoException, { device });
+      return { ...base, name: name ?? '', label, channels: [], buffers: [], events: [], attributes: [], triggerable: false, error };
+    }
+  }
+
+  /** Channels, buffers, events and attributes of the device at `sysfsPath`. Throws what it cannot read. */
+  private describe(sysfsPath: string): Pick<DeviceInfo, 'channels' | 'buffers' | 'events' | 'attributes' | 'triggerable'> {
     const entries = listDir(sysfsPath);
     const files = entries.filter(isAttrFile).map((e) => e.name);
     const channels = new Map<string, ChannelInfo>();
-    const shared: Array<{ direction: string; type?: string; info: string; file: string; available: boolean }> = [];
+    const shared: SharedAttr[] = [];
     const deviceAttrs: string[] = [];
     const p = nameParser();
 
     for (const file of files) {
       const a = p.parseAttribute(file);
       if (!a) {
-        // `in_sampling_frequency`-style attributes shared by direction have no type.
-        const dirShared = /^(in|out)_(.+)$/.exec(file);
-        if (dirShared) shared.push({ direction: dirShared[1], info: dirShared[2].replace(/_available$/, ''), file, available: file.endsWith('_available') });
-        else deviceAttrs.push(file);
-        continue;
+        deviceAttrs.push(file);
+      } else if (a.scope === 'channel' || (a.scope === 'type' && !a.differential && !a.available && OWN_INFOS.has(a.info))) {
+        this.addChannelAttr(channels, a, file);
+      } else {
+        // Shared by type or direction (`in_voltage_scale`, `in_voltage-voltage_scale`,
+        // `in_sampling_frequency`): resolved once all channels are known.
+        shared.push({ ...a, file });
       }
-      const own = a.index !== undefined || a.modifier !== undefined;
-      if (!own && (a.info !== 'raw' && a.info !== 'input' && a.info !== 'en')) {
-        // Maybe a shared-by-type attribute (`in_voltage_scale`); resolved once all channels are known.
-        shared.push({ direction: a.direction, type: a.type, info: a.info, file, available: a.available });
-        continue;
-      }
-      this.addChannelAttr(channels, a, file);
     }
 
     const buffers = this.readBuffers(sysfsPath, entries);
@@ -197,32 +278,34 @@ export class IioContext {
         }
       }
     }
+    foldExtInfo(channels);
 
     for (const s of shared) {
-      const typeHasOwnChannel = s.type !== undefined && [...channels.values()].some((c) => c.direction === s.direction && c.type === s.type);
-      if (s.type !== undefined && !typeHasOwnChannel) {
-        // A non-indexed channel (`in_temp_offset`) whose raw value is absent: a channel of its own.
-        this.addChannelAttr(channels, { direction: s.direction as 'in' | 'out', id: s.type, type: s.type, info: s.info, available: s.available }, s.file);
+      const sharers = [...channels.values()].filter((c) => sharedBy(s, c));
+      if (sharers.length === 0) {
+        if (s.scope === 'type' && !s.differential) {
+          // A non-indexed channel (`in_temp_offset`) whose raw value is absent: a channel of its own.
+          this.addChannelAttr(channels, s, s.file);
+        } else {
+          deviceAttrs.push(s.file);
+        }
         continue;
       }
-      for (const ch of channels.values()) {
-        if (ch.direction !== s.direction || (s.type !== undefined && ch.type !== s.type)) continue;
+      for (const ch of sharers) {
         const table = s.available ? ch.available : ch.attributes;
         table[s.info] ??= s.file;
       }
     }
     for (const ch of channels.values()) {
-      if (ch.attributes.label) ch.label = readText(path.join(sysfsPath, ch.attributes.label));
+      if (!ch.attributes.label) continue;
+      try {
+        ch.label = readText(path.join(sysfsPath, ch.attributes.label));
+      } catch {
+        // A driver's read_label may fail for some channels: a label is not worth the device.
+      }
     }
 
-    const m = /^iio:device(\d+)$/.exec(id);
     return {
-      id,
-      number: m ? Number(m[1]) : -1,
-      name,
-      label: readText(path.join(sysfsPath, 'label')),
-      sysfsPath,
-      devPath: path.join(this.devRoot, id),
       channels: [...channels.values()].sort(compareChannels),
       buffers,
       events: this.readEvents(sysfsPath),
@@ -235,10 +318,7 @@ export class IioContext {
     const key = `${a.direction}_${a.id}`;
     let ch = channels.get(key);
     if (!ch) {
-      ch = { direction: a.direction, id: a.id, type: a.type, attributes: {}, available: {} };
-      if (a.index !== undefined) ch.index = a.index;
-      if (a.index2 !== undefined) ch.index2 = a.index2;
-      if (a.modifier !== undefined) ch.modifier = a.modifier;
+      ch = { ...channelIdOnly(a), attributes: {}, available: {} };
       channels.set(key, ch);
     }
     (a.available ? ch.available : ch.attributes)[a.info] = file;
@@ -273,29 +353,49 @@ export class IioContext {
       if (!m) continue;
       const a = p.parseAttribute(`${m[1]}_en`);
       const index = Number(readText(path.join(dir, e.name)));
-      const typeString = readText(path.join(dir, `${m[1]}_type`));
+      const typeFile = path.join(dir, `${m[1]}_type`);
+      const typeString = readText(typeFile);
       if (!a || !Number.isInteger(index) || !typeString) continue;
-      out.push({ channel: a.id, direction: a.direction, index, type: parseScanType(typeString), typeString, enableAttr: `${scanDir}/${m[1]}_en` });
+      let type: ScanType;
+      try {
+        type = parseScanType(typeString);
+      } catch (err) {
+        throw new IioError({ code: 'EINVAL', path: typeFile, message: `${typeFile}: ${(err as Error).message}`, cause: err });
+      }
+      out.push({ channel: a.id, direction: a.direction, index, type, typeString, enableAttr: `${scanDir}/${m[1]}_en` });
     }
     return out.sort((a, b) => a.index - b.index);
   }
 
   private readEvents(sysfsPath: string): EventInfo[] {
-    const events = new Map<string, EventInfo>();
+    const events = new Map<string, { ev: EventInfo; ch: ChannelId }>();
+    const shared: Array<ParsedEventAttr & { file: string }> = [];
     const p = nameParser();
+    const add = (a: ParsedEventAttr, file: string) => {
+      const key = `${a.direction}_${a.id}_${a.eventType}_${a.eventDirection}`;
+      let e = events.get(key);
+      if (!e) {
+        e = { ev: { channel: a.id, direction: a.direction, type: a.eventType, eventDirection: a.eventDirection, attributes: {} }, ch: channelIdOnly(a) };
+        events.set(key, e);
+      }
+      e.ev.attributes[a.info] ??= `events/${file}`;
+    };
     for (const e of listDir(path.join(sysfsPath, 'events'))) {
       if (!isAttrFile(e)) continue;
       const a = p.parseEventAttribute(e.name);
       if (!a) continue;
-      const key = `${a.direction}_${a.id}_${a.eventType}_${a.eventDirection}`;
-      let ev = events.get(key);
-      if (!ev) {
-        ev = { channel: a.id, direction: a.direction, type: a.eventType, eventDirection: a.eventDirection, attributes: {} };
-        events.set(key, ev);
-      }
-      ev.attributes[a.info] = `events/${e.name}`;
+      if (a.scope === 'channel') add(a, e.name);
+      else shared.push({ ...a, file: e.name });
     }
-    return [...events.values()];
+    // Shared ones (`in_accel_mag_rising_value`, `in_voltage-voltage_thresh_rising_hysteresis`) go
+    // to every event of the same kind on the channels they are shared by; with none, they are an
+    // event of their own (a non-indexed channel's `in_temp_thresh_rising_en`).
+    for (const s of shared) {
+      const sharers = [...events.values()].filter(({ ev, ch }) => ev.type === s.eventType && ev.eventDirection === s.eventDirection && sharedBy(s, ch));
+      if (sharers.length === 0) add(s, s.file);
+      for (const { ev } of sharers) ev.attributes[s.info] ??= `events/${s.file}`;
+    }
+    return [...events.values()].map(({ ev }) => ev);
   }
 }
 

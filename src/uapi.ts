@@ -368,6 +368,24 @@ export function encodeUdmabufCreate(c: UdmabufCreate): Buffer {
 // ---------------------------------------------------------------------------
 // Name tables (value = array index), as the kernel prints them in sysfs
 
+/**
+ * enum iio_chan_info_enum (6.12) → info postfix of channel attributes (iio_chan_info_postfix in
+ * industrialio-core.c), plus the core's own `label`. Used to tell an extend name from the info.
+ */
+export const CHAN_INFO_NAMES: readonly string[] = [
+  'raw', 'input', 'scale', 'offset', 'calibscale', 'calibbias', 'peak_raw', 'peak_scale',
+  'quadrature_correction_raw', 'mean_raw', 'filter_low_pass_3db_frequency', 'filter_high_pass_3db_frequency',
+  'sampling_frequency', 'frequency', 'phase', 'hardwaregain', 'hysteresis', 'hysteresis_relative',
+  'integration_time', 'en', 'calibheight', 'calibweight', 'debounce_count', 'debounce_time', 'calibemissivity',
+  'oversampling_ratio', 'thermocouple_type', 'calibambient', 'zeropoint', 'trough_raw', 'label',
+];
+
+/** enum iio_event_info → info postfix of event attributes (iio_ev_info_text in industrialio-event.c). */
+export const EVENT_INFO_NAMES: readonly string[] = [
+  'en', 'value', 'hysteresis', 'period', 'high_pass_filter_3db', 'low_pass_filter_3db', 'timeout', 'reset_timeout',
+  'tap2_min_delay', 'runningperiod', 'runningcount',
+];
+
 /** enum iio_event_type → name in event attributes (industrialio-event.c). */
 export const EVENT_TYPE_NAMES: readonly string[] = [
   'thresh', 'mag', 'roc', 'thresh_adaptive', 'mag_adaptive', 'change', 'mag_referenced', 'gesture',

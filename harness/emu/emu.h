@@ -60,5 +60,6 @@ bool emu_buffer_is_active(struct iio_buffer *buffer);
 int emu_thermo_probe(struct device *dev);
 int emu_adc_probe(struct device *dev);
 int emu_dac_probe(struct device *dev);
+int emu_mux_probe(struct device *dev);
 
 #endif /* IIO_EMU_H */

@@ -4,15 +4,17 @@
  *
  * Module init registers the platform driver "iio-emu" and one platform device
  * "iio-emu" (no id).  probe() widens the device's DMA mask to 64 bits (the IIO
- * core maps DMABUFs against the IIO device's parent) and registers three IIO
+ * core maps DMABUFs against the IIO device's parent) and registers four IIO
  * devices, all devm-managed under the platform device:
  *
  *   emu-thermo (label board-temp)  temperature, threshold events
  *   emu-adc    (label adc-main)    9 scan elements, kfifo buffer0, DMABUF buffer1
  *   emu-dac    (label dac-main)    2 output channels, kfifo buffer0, DMABUF buffer1
+ *   emu-mux    (label mux-adc)     differential/single-ended/supply/accel channels,
+ *                                  one channel per scan (kfifo buffer0)
  *
  * Unbind/bind through /sys/bus/platform/drivers/iio-emu/{unbind,bind} removes
- * and re-adds all three.  See README.md for every attribute.
+ * and re-adds all four.  See README.md for every attribute.
  */
 #include <linux/atomic.h>
 #include <linux/delay.h>
@@ -66,6 +68,10 @@ static int emu_probe(struct platform_device *pdev)
 	ret = emu_dac_probe(dev);
 	if (ret)
 		return dev_err_probe(dev, ret, "emu-dac\n");
+
+	ret = emu_mux_probe(dev);
+	if (ret)
+		return dev_err_probe(dev, ret, "emu-mux\n");
 
 	return 0;
 }
@@ -129,7 +135,7 @@ static void __exit emu_exit(void)
 module_init(emu_init);
 module_exit(emu_exit);
 
-MODULE_DESCRIPTION("Emulated IIO devices (thermometer, ADC, DAC) with DMABUF buffers, for testing");
+MODULE_DESCRIPTION("Emulated IIO devices (thermometer, ADC, DAC, multiplexed ADC) with DMABUF buffers, for testing");
 MODULE_AUTHOR("node-red-contrib-iio");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(DMA_BUF);

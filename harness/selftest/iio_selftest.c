@@ -2055,7 +2055,7 @@ static bool any_emu_device(void)
 	struct iiodev d;
 
 	return find_dev("emu-thermo", &d) || find_dev("emu-adc", &d) ||
-	       find_dev("emu-dac", &d);
+	       find_dev("emu-dac", &d) || find_dev("emu-mux", &d);
 }
 
 static bool wait_devices(bool present, int timeout_ms)
@@ -2065,7 +2065,7 @@ static bool wait_devices(bool present, int timeout_ms)
 
 	for (;;) {
 		bool all = find_dev("emu-thermo", &d) && find_dev("emu-adc", &d) &&
-			   find_dev("emu-dac", &d);
+			   find_dev("emu-dac", &d) && find_dev("emu-mux", &d);
 
 		if (present ? all : !any_emu_device())
 			return true;
@@ -2129,7 +2129,7 @@ static int cmd_unbind(void)
 	ret = wr(PLATFORM_DRV "/unbind", "iio-emu");
 	CHECK(ret == 0, "unbind: write iio-emu to %s/unbind (%s)", PLATFORM_DRV,
 	      ret ? strerror(-ret) : "ok");
-	CHECK(wait_devices(false, 5000), "unbind: the three devices are gone");
+	CHECK(wait_devices(false, 5000), "unbind: the four devices are gone");
 
 	/* drain whatever was buffered, then the device is gone */
 	do {
@@ -2169,7 +2169,7 @@ static int cmd_unbind(void)
 
 	ret = wr(PLATFORM_DRV "/bind", "iio-emu");
 	CHECK(ret == 0, "unbind: write iio-emu to %s/bind", PLATFORM_DRV);
-	CHECK(wait_devices(true, 5000), "unbind: the three devices are back");
+	CHECK(wait_devices(true, 5000), "unbind: the four devices are back");
 	if (find_dev("emu-adc", &adc))
 		CHECK(rdll("%s/buffer0/enable", adc.path) == 0, "unbind: the new emu-adc starts idle");
 	hrtimer_remove("emuunbind");
@@ -2245,7 +2245,7 @@ static int cmd_rmmod(const char *ko)
 	CHECK(ret == 0, "rmmod: insmod %s (%s)", ko, ret ? strerror(errno) : "ok");
 	if (kfd >= 0)
 		close(kfd);
-	CHECK(wait_devices(true, 5000), "rmmod: the three devices are back after insmod");
+	CHECK(wait_devices(true, 5000), "rmmod: the four devices are back after insmod");
 	return n_fail ? 1 : 0;
 }
 

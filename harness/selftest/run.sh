@@ -7,7 +7,7 @@
 # Environment:
 #   IIO_EMU_KO=path     the module for the rmmod/insmod check (default: ../emu/iio_emu.ko)
 #   IIO_SELFTEST_SKIP="rmmod unbind ..."   skip these parts (capture sysfstrig events dmabuf dac
-#                       freerun fast dacfast fastunbind unbind stress rmmod)
+#                       freerun mux fast dacfast fastunbind unbind stress rmmod)
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bin=$here/iio_selftest
@@ -54,7 +54,7 @@ run_c() { # run_c PART ARGS... : one C part, its PASS/FAIL lines counted here
 
 # ---- (a) devices, channels, scan element types, labels
 check "platform driver iio-emu bound" test -e /sys/bus/platform/drivers/iio-emu/iio-emu
-for name in emu-thermo emu-adc emu-dac; do
+for name in emu-thermo emu-adc emu-dac emu-mux; do
   if devpath "$name" >/dev/null; then pass "device $name present"; else fail "device $name present"; fi
 done
 th=$(devpath emu-thermo) || th=/nonexistent
@@ -63,6 +63,8 @@ dac=$(devpath emu-dac) || dac=/nonexistent
 eq "emu-thermo label" "$(rd "$th/label")" board-temp
 eq "emu-adc label" "$(rd "$adc/label")" adc-main
 eq "emu-dac label" "$(rd "$dac/label")" dac-main
+mux=$(devpath emu-mux) || mux=/nonexistent
+eq "emu-mux label" "$(rd "$mux/label")" mux-adc
 check "/dev node of emu-adc" test -c "/dev/$(basename "$adc")"
 
 for f in in_temp_raw in_temp_scale in_temp_offset emu_temp_mC emu_heat_cycle_ms \
@@ -121,6 +123,39 @@ for f in out_voltage0_raw out_voltage1_raw out_voltage_scale emu_consumed_bytes 
   check "emu-dac has $f" test -e "$dac/$f"
 done
 eq "emu-dac emu_free_running default" "$(rd "$dac/emu_free_running")" 0
+
+mux_types=(
+  "in_voltage0-voltage1 0 le:s16/16>>0"
+  "in_voltage2-voltage3 1 le:s16/16>>0"
+  "in_voltage0 2 be:s12/16>>4"
+  "in_voltage1 3 be:s12/16>>4"
+  "in_voltage4_supply 4 le:u16/16>>0"
+  "in_accel_x 5 le:s16/16>>0"
+  "in_timestamp 6 le:s64/64>>0"
+)
+for t in "${mux_types[@]}"; do
+  set -- $t
+  eq "emu-mux buffer0/$1_type" "$(rd "$mux/buffer0/$1_type")" "$3"
+  eq "emu-mux buffer0/$1_index" "$(rd "$mux/buffer0/$1_index")" "$2"
+done
+check "emu-mux has no buffer1" test ! -e "$mux/buffer1"
+for a in in_voltage0-voltage1_raw:0 in_voltage2-voltage3_raw:961 in_voltage0_raw:1922 in_voltage1_raw:-1213 \
+         in_voltage4_supply_raw:3844 in_accel_x_raw:4805 in_voltage-voltage_scale:0.062500 \
+         "in_voltage-voltage_scale_available:0.062500 0.125000" in_voltage_scale:1.000000 \
+         in_voltage4_supply_scale:2.000000 in_voltage4_supply_label:supply in_accel_scale:0.009576 \
+         in_sampling_frequency:128 events/in_voltage0-voltage1_thresh_rising_en:0 \
+         events/in_voltage0-voltage1_thresh_rising_value:0 events/in_voltage-voltage_thresh_rising_hysteresis:0 \
+         events/in_thresh_rising_period:0 events/in_accel_x_mag_rising_en:0 events/in_accel_mag_rising_value:0; do
+  eq "emu-mux ${a%%:*}" "$(rd "$mux/${a%%:*}")" "${a#*:}"
+done
+# Exactly these: no per-channel scale on differential or single-ended channels, no voltage scale for accel.
+eq "emu-mux in_* files" "$(cd "$mux" && echo in_*)" \
+  "in_accel_scale in_accel_x_raw in_sampling_frequency in_voltage-voltage_scale in_voltage-voltage_scale_available in_voltage0-voltage1_raw in_voltage0_raw in_voltage1_raw in_voltage2-voltage3_raw in_voltage4_supply_label in_voltage4_supply_raw in_voltage4_supply_scale in_voltage_scale"
+eq "emu-mux events" "$(cd "$mux/events" && echo *)" \
+  "in_accel_mag_rising_value in_accel_x_mag_rising_en in_thresh_rising_period in_voltage-voltage_thresh_rising_hysteresis in_voltage0-voltage1_thresh_rising_en in_voltage0-voltage1_thresh_rising_value"
+eq "emu-mux event value write 300" "$(write_errno "$mux/events/in_voltage0-voltage1_thresh_rising_value" 300)" 0
+eq "emu-mux event value reads back" "$(rd "$mux/events/in_voltage0-voltage1_thresh_rising_value")" 300
+"$bin" write "$mux/events/in_voltage0-voltage1_thresh_rising_value" 0
 
 # ---- (d) emu-thermo attributes and event attributes
 ev=$th/events
@@ -191,6 +226,47 @@ esac
 run_c fast 100000 50
 run_c dacfast
 run_c fastunbind
+
+# ---- emu-mux: one channel per scan, sysfs-triggered capture with exact values
+mux_capture() { # mux_capture ELEMENT SCANS EXPECTED: capture SCANS 2-byte scans (no timestamp), compare their hex bytes
+  local el=$1 n=$2 i c
+  echo 1 > "$mux/buffer0/${el}_en"
+  eq "emu-mux $el: buffer0 enable" "$(write_errno "$mux/buffer0/enable" 1)" 0
+  for i in $(seq "$n"); do
+    echo 1 > "$trig/trigger_now"
+    for _ in $(seq 100); do c=$(cat "$mux/buffer0/data_available"); [ "$c" -ge "$i" ] && break; sleep 0.05; done
+  done
+  if cat "$mux/in_voltage0_raw" >/dev/null 2>&1; then fail "emu-mux raw read while buffered -> EBUSY"; else pass "emu-mux raw read while buffered fails (EBUSY)"; fi
+  eq "emu-mux $el: $n scans" "$(dd if="/dev/$(basename "$mux")" bs=$((2 * n)) count=1 2>/dev/null | od -An -tx1 | xargs)" "$3"
+  echo 0 > "$mux/buffer0/enable"
+  echo 0 > "$mux/buffer0/${el}_en"
+}
+case "$skip" in *" mux "*) ;; *)
+  mux=$(devpath emu-mux) || mux=/nonexistent
+  [ -e "$sys/iio_sysfs_trigger" ] || modprobe iio-trig-sysfs
+  echo 78 > "$sys/iio_sysfs_trigger/add_trigger"
+  trig=/nonexistent
+  for t in "$sys"/trigger*; do [ "$(cat "$t/name")" = sysfstrig78 ] && trig=$t; done
+  for f in "$mux"/buffer0/*_en; do echo 0 > "$f"; done
+  echo 16 > "$mux/buffer0/length"   # the kfifo default holds 2 scans
+  echo 1 > "$mux/buffer0/in_voltage0-voltage1_en"
+  eq "emu-mux second scan element -> EINVAL(22)" "$(write_errno "$mux/buffer0/in_voltage2-voltage3_en" 1)" 22
+  eq "emu-mux first scan element stays enabled" "$(rd "$mux/buffer0/in_voltage0-voltage1_en")" 1
+  eq "emu-mux second scan element stays disabled" "$(rd "$mux/buffer0/in_voltage2-voltage3_en")" 0
+  echo > "$mux/trigger/current_trigger"
+  eq "emu-mux enable without a trigger -> EINVAL(22)" "$(write_errno "$mux/buffer0/enable" 1)" 22
+  echo 0 > "$mux/buffer0/in_voltage0-voltage1_en"
+  echo 1 > "$mux/buffer0/in_timestamp_en"
+  echo sysfstrig78 > "$mux/trigger/current_trigger"
+  eq "emu-mux timestamp alone -> EINVAL(22)" "$(write_errno "$mux/buffer0/enable" 1)" 22
+  echo 0 > "$mux/buffer0/in_timestamp_en"
+  # raw(k, n) = (k*961 + n*(2^(bits-8)+1)) mod 2^bits, stored = raw << shift | n's low bits
+  mux_capture in_voltage0-voltage1 3 "00 00 01 01 02 02"
+  mux_capture in_voltage1 3 "b4 30 b5 41 b6 52"
+  mux_capture in_accel_x 2 "c5 12 c6 13"
+  echo > "$mux/trigger/current_trigger"
+  echo 78 > "$sys/iio_sysfs_trigger/remove_trigger"
+esac
 
 # ---- (h) removal while in use
 run_c unbind

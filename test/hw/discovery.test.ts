@@ -4,11 +4,13 @@ import { IioError } from '../../src/errors';
 import { ctx, emu } from '../lib/hw';
 
 describe('discovery on the real kernel', () => {
-  it('lists the three emulated devices with names and labels', () => {
+  it('lists the four emulated devices with names and labels, none with an error', () => {
     const byName = new Map(ctx.devices().map((d) => [d.name, d]));
     assert.equal(byName.get('emu-thermo')?.label, 'board-temp');
     assert.equal(byName.get('emu-adc')?.label, 'adc-main');
     assert.equal(byName.get('emu-dac')?.label, 'dac-main');
+    assert.equal(byName.get('emu-mux')?.label, 'mux-adc');
+    assert.deepEqual(ctx.devices().filter((d) => d.error).map((d) => d.error?.message), []);
     for (const d of byName.values()) assert.match(d.id, /^iio:device\d+$/);
   });
 

@@ -98,3 +98,60 @@ export function emuAdcBlock(enabledNames: readonly string[], firstScan: number, 
   }
   return block;
 }
+
+/**
+ * emu-mux (harness/emu/emu_mux.c): the same formula with k = scan index, one channel per scan.
+ * `name` is the channel id as discovery names it.
+ */
+export const EMU_MUX_CHANNELS: readonly EmuAdcChannel[] = [
+  ch('voltage0-voltage1', 0, 0, 16, 16, 0, 1, true),
+  ch('voltage2-voltage3', 1, 1, 16, 16, 0, 1, true),
+  ch('voltage0', 2, 2, 12, 16, 4, 1, true, true),
+  ch('voltage1', 3, 3, 12, 16, 4, 1, true, true),
+  ch('voltage4_supply', 4, 4, 16, 16, 0, 1, false),
+  ch('accel_x', 5, 5, 16, 16, 0, 1, true),
+  ch('timestamp', 6, -1, 64, 64, 0, 1, true),
+];
+
+/** emu-mux's `in_<chan>_raw`: raw(k, 0). */
+export function emuMuxRawAttr(name: string): number {
+  const c = EMU_MUX_CHANNELS.find((x) => x.name === name);
+  if (!c || c.slot < 0) throw new Error(`emu-mux has no data channel ${name}`);
+  return emuAdcRaw(c.slot, 0, c.bits, c.signed);
+}
+
+/** The raw values emu-mux captures on one channel for scans firstScan.. (what a decoder must return). */
+export function emuMuxValues(name: string, firstScan: number, scans: number): number[] {
+  const c = EMU_MUX_CHANNELS.find((x) => x.name === name);
+  if (!c || c.slot < 0) throw new Error(`emu-mux has no data channel ${name}`);
+  return Array.from({ length: scans }, (_, s) => emuAdcRaw(c.slot, firstScan + s, c.bits, c.signed));
+}
+
+/** What discovery must make of emu-mux: [id, scan index, scan type, attributes, available]. */
+export const EMU_MUX_DISCOVERED: ReadonlyArray<[string, number, string, Record<string, string>, Record<string, string>]> = (() => {
+  const sf = { sampling_frequency: 'in_sampling_frequency' };
+  const diffAvail = { scale: 'in_voltage-voltage_scale_available' };
+  return [
+    ['voltage0-voltage1', 0, 'le:s16/16>>0', { raw: 'in_voltage0-voltage1_raw', scale: 'in_voltage-voltage_scale', ...sf }, diffAvail],
+    ['voltage2-voltage3', 1, 'le:s16/16>>0', { raw: 'in_voltage2-voltage3_raw', scale: 'in_voltage-voltage_scale', ...sf }, diffAvail],
+    ['voltage0', 2, 'be:s12/16>>4', { raw: 'in_voltage0_raw', scale: 'in_voltage_scale', ...sf }, {}],
+    ['voltage1', 3, 'be:s12/16>>4', { raw: 'in_voltage1_raw', scale: 'in_voltage_scale', ...sf }, {}],
+    ['voltage4_supply', 4, 'le:u16/16>>0', { raw: 'in_voltage4_supply_raw', scale: 'in_voltage4_supply_scale', label: 'in_voltage4_supply_label', ...sf }, {}],
+    ['accel_x', 5, 'le:s16/16>>0', { raw: 'in_accel_x_raw', scale: 'in_accel_scale', ...sf }, {}],
+    ['timestamp', 6, 'le:s64/64>>0', sf, {}],
+  ];
+})();
+
+/** emu-mux's events as discovery must list them (sorted): [channel, type, direction, attributes]. */
+export const EMU_MUX_EVENTS: ReadonlyArray<[string, string, string, Record<string, string>]> = [
+  ['accel_x', 'mag', 'rising', { en: 'events/in_accel_x_mag_rising_en', value: 'events/in_accel_mag_rising_value' }],
+  [
+    'voltage0-voltage1', 'thresh', 'rising',
+    {
+      en: 'events/in_voltage0-voltage1_thresh_rising_en',
+      value: 'events/in_voltage0-voltage1_thresh_rising_value',
+      hysteresis: 'events/in_voltage-voltage_thresh_rising_hysteresis',
+      period: 'events/in_thresh_rising_period',
+    },
+  ],
+];

@@ -6,7 +6,7 @@ import { IioContext, DeviceInfo } from '../../src/context';
 
 export const ctx = new IioContext();
 
-export function emu(name: 'emu-thermo' | 'emu-adc' | 'emu-dac'): DeviceInfo {
+export function emu(name: 'emu-thermo' | 'emu-adc' | 'emu-dac' | 'emu-mux'): DeviceInfo {
   return ctx.findDevice({ name });
 }
 
