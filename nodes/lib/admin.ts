@@ -20,6 +20,8 @@ export function describeDevice(d: DeviceInfo) {
     events: d.events.map((e) => ({ channel: e.channel, type: e.type, direction: e.eventDirection, attributes: Object.keys(e.attributes).sort() })),
     attributes: d.attributes,
     triggerable: d.triggerable,
+    /** Why the device could not be described (an odd scan type, permission denied…), else null. */
+    error: d.error ? { code: d.error.code, message: d.error.message } : null,
   };
 }
 
@@ -29,11 +31,23 @@ export function registerAdminEndpoints(RED: NodeAPI, context: IioContext): void 
   if (registered.has(RED.httpAdmin)) return;
   registered.add(RED.httpAdmin);
   const canRead = RED.auth.needsPermission('iio.read');
+  // An unreadable sysfs root (EACCES) answers 500 with its message instead of an Express stack.
+  const devices = (res: HttpResponse) => {
+    try {
+      return context.devices();
+    } catch (err) {
+      res.status(500).json({ error: err instanceof Error ? err.message : String(err) });
+      return null;
+    }
+  };
   RED.httpAdmin.get('/iio/devices', canRead, (_req: HttpRequest, res: HttpResponse) => {
-    res.json(context.devices().map(describeDevice));
+    const all = devices(res);
+    if (all) res.json(all.map(describeDevice));
   });
   RED.httpAdmin.get('/iio/devices/:id', canRead, (req: HttpRequest, res: HttpResponse) => {
-    const d = context.devices().find((x) => x.id === req.params.id || x.name === req.params.id || x.label === req.params.id);
+    const all = devices(res);
+    if (!all) return;
+    const d = all.find((x) => x.id === req.params.id || x.name === req.params.id || x.label === req.params.id);
     if (!d) {
       res.status(404).json({ error: `no IIO device "${req.params.id}"` });
       return;

@@ -73,19 +73,30 @@ describe('channel naming on the real kernel (emu-mux)', function () {
       // A known start: no scan element set (earlier captures leave theirs).
       for (const el of mux.buffers[0].scanElements) writeSys(mux, el.enableAttr, 0);
       const two = new CaptureStream(mux, { channels: ['voltage0-voltage1', 'accel_x'], scansPerBlock: 1, onBlock: () => undefined, onError: (e) => errors.push(e) });
-      assert.throws(() => two.start(), (e: IioError) => e.code === 'EINVAL' && e.path === `${mux.sysfsPath}/buffer0/in_accel_x_en`);
+      assert.throws(
+        () => two.start(),
+        (e: IioError) => e.code === 'EINVAL' && e.path === `${mux.sysfsPath}/buffer0/in_accel_x_en` && /emu-mux refuses this channel combination \(voltage0-voltage1 \+ accel_x\)/.test(e.message),
+      );
       assert.equal(readSys(mux, 'buffer0/enable'), '0');
-      // accel_x's element was refused; voltage0-voltage1's is still set from the failed start.
+      // The failed start put the scan elements back as they were: none set.
+      assert.deepEqual(mux.buffers[0].scanElements.filter((el) => readSys(mux, el.enableAttr) === '1'), []);
+      // Leave voltage0-voltage1 set, as another program might: a capture of accel_x must clear it first.
+      writeSys(mux, 'buffer0/in_voltage0-voltage1_en', 1);
       const accel = await capture(['accel_x', 'timestamp'], 4);
       assert.equal(accel.stream.layout.scanBytes, 16);
       assert.deepEqual(accel.values('accel_x'), emuMuxValues('accel_x', 0, 4));
-      // Back to a channel of a lower index: accel_x's element, still set, must be cleared first.
+      // Stopping restored the element set before: voltage0-voltage1 only.
+      assert.deepEqual(mux.buffers[0].scanElements.filter((el) => readSys(mux, el.enableAttr) === '1').map((el) => el.channel), ['voltage0-voltage1']);
+      // Back to a channel of a lower index, with accel_x set by someone else: cleared first.
+      writeSys(mux, 'buffer0/in_voltage0-voltage1_en', 0);
+      writeSys(mux, 'buffer0/in_accel_x_en', 1);
       const diff = await capture(['voltage0-voltage1'], 3);
       assert.equal(diff.stream.layout.scanBytes, 2);
       assert.deepEqual(diff.values('voltage0-voltage1'), [0, 257, 514]);
       assert.deepEqual(emuMuxValues('voltage0-voltage1', 0, 3), [0, 257, 514]);
     } finally {
       await cap?.stop();
+      for (const el of mux.buffers[0].scanElements) writeSys(mux, el.enableAttr, 0);
       setCurrentTrigger(mux, '');
       removeSysfsTrigger(41);
     }

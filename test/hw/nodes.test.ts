@@ -434,6 +434,7 @@ describe('Node-RED nodes on the real kernel', function () {
     const list = await helper.request().get('/iio/devices').expect(200);
     const adc = list.body.find((d: Msg) => d.name === 'emu-adc');
     assert.equal(adc.label, 'adc-main');
+    assert.deepEqual(list.body.map((d: Msg) => [d.name, d.error]), [['emu-thermo', null], ['emu-adc', null], ['emu-dac', null], ['emu-mux', null]]);
     assert.deepEqual(adc.channels.filter((c: Msg) => c.direction === 'in').map((c: Msg) => c.id), EMU_ADC_CHANNELS.map((c) => c.name));
     assert.deepEqual(adc.buffers.map((b: Msg) => b.index), [0, 1]);
     const one = await helper.request().get(`/iio/devices/${encodeURIComponent(adc.id)}`).expect(200);
