@@ -131,6 +131,7 @@ export default function (RED: NodeAPI) {
 
     function deliver(device: DeviceInfo, s: StartedCapture['stream'], decoder: ScanDecoder, repeats: Record<string, number>, b: CapturedBlock): void {
       const msg: NodeMessage = { topic: topic(device), transport: transportKind, scans: b.scans, sequence: b.sequence, overrun: b.overrun, overruns: s.overruns, device: deviceRef(device) };
+      if (b.lost !== undefined) msg.lost = b.lost;
       if (cfg.output === 'raw') {
         msg.payload = b.data;
         msg.layout = { scanBytes: s.layout.scanBytes, elements: s.layout.elements.map((e) => ({ name: e.name, offset: e.offset, type: formatScanType(e.type) })) };
@@ -141,7 +142,8 @@ export default function (RED: NodeAPI) {
       node.send(msg);
       messages++;
       if (b.overrun || messages === 1) {
-        node.status({ fill: s.overruns ? 'yellow' : 'green', shape: 'dot', text: s.overruns ? `running (${transportText}), ${s.overruns} overruns` : `running (${transportText})` });
+        const lost = s.gaps.lost > 0 ? `, ${s.gaps.lost} scans lost` : '';
+        node.status({ fill: s.overruns ? 'yellow' : 'green', shape: 'dot', text: s.overruns ? `running (${transportText}), ${s.overruns} overruns${lost}` : `running (${transportText})` });
       }
     }
 

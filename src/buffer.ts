@@ -33,6 +33,12 @@ export interface CapturedBlock {
    * or the device had no DMABUF block to fill or cancelled one (DMABUF). Never set on timing alone.
    */
   overrun: boolean;
+  /**
+   * With `overrun`: how many scans were lost, estimated from the timestamp channel (the gap to the
+   * previous block in sampling periods of that block). Absent when there is no timestamp channel.
+   * A full buffer whose timestamps show no gap (read just in time) is not an overrun at all.
+   */
+  lost?: number;
 }
 
 export interface CaptureOptions extends BufferSetup {
@@ -334,6 +340,46 @@ export abstract class BufferStream {
   }
 }
 
+/**
+ * Counts the scans lost in a gap from the timestamp channel: the time between the last scan before
+ * the gap and the first after it, in the sampling period seen inside the block before. Consulted
+ * only for blocks already known to follow a loss, so a slow or jittery trigger never counts as one.
+ */
+export class TimestampGaps {
+  private lastTs: bigint | null = null;
+  private periodNs = 0;
+  /** Scans counted lost so far. */
+  lost = 0;
+
+  constructor(private readonly layout: ScanLayout) {}
+
+  /**
+   * Notes a delivered block. `gapAt` is where a known loss sits: before scan `gapAt` of this block
+   * (0: before its first scan), or null for none. Returns the scans lost there, when countable.
+   */
+  observe(data: Buffer, scans: number, gapAt: number | null): number | undefined {
+    const off = this.layout.timestampOffset;
+    if (off === undefined || scans < 1) return undefined;
+    const le = this.layout.elements.find((e) => e.isTimestamp)?.type.endian !== 'be';
+    const at = (i: number) => (le ? data.readBigInt64LE(i * this.layout.scanBytes + off) : data.readBigInt64BE(i * this.layout.scanBytes + off));
+    const first = at(0);
+    const last = at(scans - 1);
+    let lost: number | undefined;
+    if (gapAt !== null && gapAt < scans) {
+      const before = gapAt === 0 ? this.lastTs : at(gapAt - 1);
+      // The period seen on the side of the gap that has several scans.
+      const period = gapAt > 1 ? Number(at(gapAt - 1) - first) / (gapAt - 1) : this.periodNs;
+      if (before !== null && period > 0) {
+        lost = Math.max(0, Math.round(Number(at(gapAt) - before) / period) - 1);
+        this.lost += lost;
+      }
+    }
+    this.lastTs = last;
+    if (scans > 1 && last > first) this.periodNs = Number(last - first) / (scans - 1);
+    return lost;
+  }
+}
+
 /** Most bytes one read() asks for; larger kernel buffers are read in several calls. */
 const MAX_READ_BYTES = 16 << 20;
 
@@ -343,8 +389,12 @@ export class CaptureStream extends BufferStream {
   private filled = 0;
   private sequence = 0;
   private overrunPending = false;
+  /** Where in the block being filled the loss sits (scan index), once a full buffer was read. */
+  private gapAt = 0;
   /** Blocks after which the kernel buffer had filled up (scans arriving meanwhile were dropped). */
   overruns = 0;
+  /** Scans lost in those gaps, where the timestamp channel lets us count them. */
+  readonly gaps: TimestampGaps;
   private readonly blockBytes: number;
   /** One read() takes everything the kernel buffer can hold, so a full read means a full buffer. */
   private readonly staging: Buffer;
@@ -355,6 +405,7 @@ export class CaptureStream extends BufferStream {
     super(device, opts, 'in', opts.onError);
     this.blockBytes = this.scansPerBlock * this.layout.scanBytes;
     this.block = Buffer.allocUnsafe(this.blockBytes);
+    this.gaps = new TimestampGaps(this.layout);
     // The kfifo behind a read() buffer holds `length` rounded up to a power of two.
     const capacity = 2 ** Math.ceil(Math.log2(this.length)) * this.layout.scanBytes;
     this.detectsFull = capacity <= MAX_READ_BYTES;
@@ -380,7 +431,10 @@ export class CaptureStream extends BufferStream {
       if (n < this.staging.length) return; // drained
       // The whole kernel buffer at once: it was full, and the kernel dropped scans that came
       // meanwhile. Not a guess from timing: a buffer with room left gives a shorter read.
-      if (this.detectsFull) this.overrunPending = true;
+      if (this.detectsFull && !this.overrunPending) {
+        this.overrunPending = true;
+        this.gapAt = this.filled / this.layout.scanBytes;
+      }
     }
   }
 
@@ -403,10 +457,12 @@ export class CaptureStream extends BufferStream {
     const data = this.block;
     this.block = Buffer.allocUnsafe(this.blockBytes);
     this.filled = 0;
-    const overrun = this.overrunPending;
+    const lost = this.gaps.observe(data, this.scansPerBlock, this.overrunPending ? this.gapAt : null);
+    // Read just as it filled up, the buffer lost nothing: the timestamps tell, where there are any.
+    const overrun = this.overrunPending && lost !== 0;
     if (overrun) this.overruns++;
     this.overrunPending = false;
-    this.opts.onBlock({ data, scans: this.scansPerBlock, sequence: ++this.sequence, overrun });
+    this.opts.onBlock({ data, scans: this.scansPerBlock, sequence: ++this.sequence, overrun, ...(overrun && lost !== undefined && { lost }) });
   }
 }
 

@@ -22,7 +22,7 @@ import {
   IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, UDMABUF_CREATE, decodeDmaHeapAllocFd, encodeDmaBufSyncInto, encodeDmaHeapAlloc,
   encodeDmabufInto, encodeInt, encodeUdmabufCreate, IIO_DMABUF_SIZE, DMA_BUF_SYNC_SIZE, UDMABUF_FLAGS_CLOEXEC,
 } from './uapi';
-import { BufferSetup, BufferStream, CaptureOptions, CapturedBlock, CaptureStream, OutputOptions } from './buffer';
+import { BufferSetup, BufferStream, CaptureOptions, CapturedBlock, CaptureStream, OutputOptions, TimestampGaps } from './buffer';
 import type { DeviceInfo } from './context';
 
 export const DEFAULT_HEAP = '/dev/dma_heap/system';
@@ -330,6 +330,8 @@ export class DmabufCapture extends DmabufStream {
   overruns = 0;
   /** Blocks that completed without being filled (cancelled) and were dropped. */
   cancelled = 0;
+  /** Scans lost in gaps, where the timestamp channel lets us count them. */
+  readonly gaps: TimestampGaps;
   /** The next block enqueued follows a gap in the data. */
   private gapPending = false;
   private afterGap = new Set<DmabufBlock>();
@@ -339,6 +341,7 @@ export class DmabufCapture extends DmabufStream {
 
   constructor(device: DeviceInfo, private readonly opts: DmabufCaptureOptions) {
     super(device, opts, 'in');
+    this.gaps = new TimestampGaps(this.layout);
     if (this.blockBytes < CANARY_BYTES) {
       throw new IioError({ code: 'EOPNOTSUPP', device: device.name, detail: `DMABUF capture needs blocks of at least ${CANARY_BYTES} bytes (this one has ${this.blockBytes}): use read()` });
     }
@@ -415,7 +418,7 @@ export class DmabufCapture extends DmabufStream {
   };
 
   private deliver(b: DmabufBlock): void {
-    const overrun = this.afterGap.delete(b);
+    const gapBefore = this.afterGap.delete(b);
     b.sync(DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ | DMA_BUF_SYNC_WRITE);
     if (this.canaryIntact(b)) {
       // Cancelled (or never filled): its bytes are whatever was there before, never data.
@@ -424,10 +427,13 @@ export class DmabufCapture extends DmabufStream {
       this.requeue(b);
       return;
     }
-    if (overrun) this.overruns++;
     const view = b.view!.subarray(0, this.blockBytes);
+    const lost = this.gaps.observe(view, this.scansPerBlock, gapBefore ? 0 : null);
+    // Requeued just in time, the device lost nothing: the timestamps tell, where there are any.
+    const overrun = gapBefore && lost !== 0;
+    if (overrun) this.overruns++;
     const mode = this.opts.payload ?? 'copy';
-    const block: CapturedBlock = { data: mode === 'copy' ? Buffer.from(view) : view, scans: this.scansPerBlock, sequence: ++this.sequence, overrun };
+    const block: CapturedBlock = { data: mode === 'copy' ? Buffer.from(view) : view, scans: this.scansPerBlock, sequence: ++this.sequence, overrun, ...(overrun && lost !== undefined && { lost }) };
     if (mode === 'zerocopy') {
       b.escaped = true;
       this.held.push(b);
@@ -530,7 +536,7 @@ export class DmabufOutput extends DmabufStream {
 export type Transport = 'auto' | 'read' | 'dmabuf';
 
 export interface StartedCapture {
-  stream: BufferStream & { overruns: number };
+  stream: BufferStream & { overruns: number; gaps: TimestampGaps };
   transport: 'read' | 'dmabuf';
   /** Why `auto` fell back to read(), if it did. */
   fallback?: string;
