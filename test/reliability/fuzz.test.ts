@@ -8,8 +8,8 @@ import * as path from 'path';
 import { Rng } from './lib/seed';
 import { row } from './lib/report';
 import { ctx, scrub, Owner } from './lib/invariants';
-import { fuzz, Send } from './lib/fuzz-driver';
-import { hostile, BIG, Ration } from './lib/hostile';
+import { fuzz, Send, progress } from './lib/fuzz-driver';
+import { hostile, BIG, Heavy } from './lib/hostile';
 import { statusText, eventually, finished, codeOf, helper, Msg, sleep, unload } from './lib/red';
 
 const N = Number(process.env.IIO_FUZZ_MESSAGES) || 2000;
@@ -85,6 +85,7 @@ describe('reliability: fuzz every node type', function () {
         },
       });
       problems.push(...res.problems.map((p) => `deploy ${deploy}: ${p}`));
+      progress(`deploy ${deploy + 1}: ${(deploy + 1) * perDeploy} selectors`);
       for (const [c, n] of Object.entries(res.codes)) codes[c] = (codes[c] ?? 0) + n;
     }
     console.log(`      done(err) codes: ${JSON.stringify(codes)}`);
@@ -94,7 +95,7 @@ describe('reliability: fuzz every node type', function () {
   it(`iio-in: ${N} hostile messages and start/stop bursts (buffer0, hrtimer from an iio-trigger node)`, async () => {
     const r = row('fuzz iio-in');
     const rng = Rng.for('fuzz iio-in');
-    const big = new Ration(2);
+    const big = new Heavy(2, N);
     const words = ['start', 'stop', 'start', 'stop', ' START', 'Stop '];
     const res = await fuzz(r, rng, N, {
       flow: [
@@ -105,9 +106,10 @@ describe('reliability: fuzz every node type', function () {
         ...CATCH,
       ],
       owners: [{ id: 'in', device: 'emu-adc', buffer: 0, running: running('in') }],
-      burst: (g) => {
-        if (g.chance(0.25)) return commands(g, 'in', words);
-        if (g.chance(0.002) && big.take()) return [{ id: 'in', msg: { payload: BIG } }];
+      burst: (g, i) => {
+        if (big.due(i)) return [{ id: 'in', msg: { payload: BIG } }];
+        // Commands are the slow messages (each start enables a buffer): 1 burst in 20.
+        if (g.chance(0.05)) return commands(g, 'in', words);
         return [{ id: 'in', msg: { payload: g.chance(0.2) ? g.pick(words) : hostile(g), topic: hostile(g) } }];
       },
       finish: async () => {
@@ -129,7 +131,7 @@ describe('reliability: fuzz every node type', function () {
   it(`iio-trigger: ${N} hostile messages to an hrtimer and a sysfs trigger`, async () => {
     const r = row('fuzz iio-trigger');
     const rng = Rng.for('fuzz iio-trigger');
-    const many = new Ration(2);
+    const many = new Heavy(2, N);
     const res = await fuzz(r, rng, N, {
       flow: [
         { id: 'hr', type: 'iio-trigger', kind: 'hrtimer', triggerName: 'rel-fz-hr', frequency: 100 },
@@ -137,10 +139,10 @@ describe('reliability: fuzz every node type', function () {
         ...CATCH,
       ],
       owners: [],
-      burst: (g) => {
-        const id = g.pick(['hr', 'sy']);
+      burst: (g, i) => {
         // The largest fire count the node accepts: a loop of sysfs writes if done synchronously.
-        if (id === 'sy' && g.chance(0.003) && many.take()) return [{ id, msg: { payload: 10000 } }];
+        if (many.due(i)) return [{ id: 'sy', msg: { payload: 10000 } }];
+        const id = g.pick(['hr', 'sy']);
         const msg: Msg = { payload: hostile(g) };
         if (g.chance(0.2)) msg.frequency = hostile(g);
         if (typeof msg.payload === 'number' && id === 'sy' && msg.payload > 300) msg.payload = 300; // keep fires cheap; the ration covers the big ones
@@ -269,7 +271,7 @@ describe('reliability: fuzz every node type', function () {
   it(`iio-dmabuf-out: ${N} hostile payloads and start/stop bursts (DMABUF streaming + write() cyclic)`, async () => {
     const r = row('fuzz iio-dmabuf-out');
     const rng = Rng.for('fuzz iio-dmabuf-out');
-    const big = new Ration(2);
+    const big = new Heavy(2, N);
     setSys('emu-dac', 'emu_reset', 1);
     const wave = (g: Rng, n: number) => ({ voltage0: Int16Array.from({ length: n }, () => g.int(-32768, 32767)), voltage1: Array.from({ length: n }, () => g.int(-32768, 32767)) });
     const res = await fuzz(r, rng, N, {
@@ -285,11 +287,11 @@ describe('reliability: fuzz every node type', function () {
         { id: 'cy', device: 'emu-dac', buffer: 0, running: outputRunning('cy') },
       ],
       ready: async () => void (await eventually(() => outputRunning('st')() && outputRunning('cy')(), 20000)),
-      burst: (g) => {
+      burst: (g, i) => {
         const id = g.pick(['st', 'cy']);
-        if (g.chance(0.1)) return commands(g, id, ['start', 'stop']);
-        if (g.chance(0.002) && big.take()) return [{ id, msg: { payload: BIG } }];
-        if (g.chance(0.25)) return [{ id, msg: { payload: id === 'st' ? wave(g, g.int(1, 300)) : Int16Array.from({ length: g.int(1, 64) }, (_, i) => i * 100) } }];
+        if (big.due(i)) return [{ id, msg: { payload: BIG } }];
+        if (g.chance(0.04)) return commands(g, id, ['start', 'stop']);
+        if (g.chance(0.1)) return [{ id, msg: { payload: id === 'st' ? wave(g, g.int(1, 300)) : Int16Array.from({ length: g.int(1, 64) }, (_, i) => i * 100) } }];
         return [{ id, msg: { payload: hostile(g) } }];
       },
       finish: async () => {

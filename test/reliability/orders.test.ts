@@ -107,7 +107,7 @@ describe('reliability: randomised start/stop/deploy orders', function () {
       }
       if (failed.length) failures.push(`round ${round}${adopted ? ' (trigger adopted)' : ''}: ${failed.join('; ')}\n      steps: ${log.join(' → ')}`);
     }
-    r.stallMaxMs = mon.stop();
+    r.stallMaxMs = await mon.stop();
     const crashes = crashesSince(crash0).map((c) => `crash: ${describeErr(c)}`);
     if (r.stallMaxMs > STALL_BOUND_MS) failures.push(`event loop stalled ${Math.round(r.stallMaxMs)} ms (bound ${STALL_BOUND_MS} ms)`);
     assert.deepEqual([...failures, ...crashes], [], `${failures.length} of ${ROUNDS} rounds failed:\n  ${[...failures, ...crashes].join('\n  ')}`);

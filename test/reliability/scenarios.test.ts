@@ -36,7 +36,7 @@ function begin(title: string, opts: { stall?: boolean } = {}) {
     /** Errors reported since the test began (done(err) and node.error). */
     errs: () => errors.slice(err0),
     async end(): Promise<void> {
-      if (mon) r.stallMaxMs = mon.stop();
+      if (mon) r.stallMaxMs = await mon.stop();
       else r.stallMaxMs = null;
       problems.push(...(await unloadLeftovers(r, base)));
       for (const e of errors.slice(err0)) if ((e.viaDone || e.err instanceof Error) && codeOf(e.err) === null) problems.push(`${e.id}: error without an errno code: ${describeErr(e.err)}`);

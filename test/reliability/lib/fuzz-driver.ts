@@ -41,6 +41,7 @@ export async function fuzz(r: Row, rng: Rng, count: number, target: FuzzTarget):
   await load(target.flow);
   await target.ready?.();
   const mon = new StallMonitor().start();
+  const t0 = Date.now();
   let sent = 0;
   let bursts = 0;
   let undone = 0;
@@ -64,10 +65,13 @@ export async function fuzz(r: Row, rng: Rng, count: number, target: FuzzTarget):
       }
     }
     if (++bursts % 40 === 0) for (const v of violations(target.owners)) problems.push(`after ${sent} messages: ${v}`);
+    if (Math.floor(sent / 500) > Math.floor((sent - burst.length) / 500)) progress(`${sent} messages, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
   r.attempts += sent;
+  progress(`${sent} messages in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   if (target.finish) problems.push(...(await target.finish()));
-  r.stallMaxMs = Math.max(r.stallMaxMs ?? 0, mon.stop());
+  const stall = await mon.stop();
+  r.stallMaxMs = Math.max(r.stallMaxMs ?? 0, stall);
   for (const v of violations(target.owners)) problems.push(`at the end: ${v}`);
   problems.push(...(await unloadLeftovers(r, base)));
 
@@ -80,9 +84,14 @@ export async function fuzz(r: Row, rng: Rng, count: number, target: FuzzTarget):
   }
   const crashes = crashesSince(crash0);
   problems.push(...crashes.map((c) => `crash: ${describeErr(c)}`));
-  if (r.stallMaxMs! > STALL_BOUND_MS) problems.push(`event loop stalled ${Math.round(r.stallMaxMs!)} ms (bound ${STALL_BOUND_MS} ms)`);
+  if (stall > STALL_BOUND_MS) problems.push(`event loop stalled ${Math.round(stall)} ms (bound ${STALL_BOUND_MS} ms)`);
   if (undone > 5) problems.push(`… ${undone} messages never finished in all`);
   return { problems: dedupe(problems), codes, errors: mine };
+}
+
+/** A progress line (VM runs are long; this shows where one is). */
+export function progress(text: string): void {
+  process.stderr.write(`        … ${text}\n`);
 }
 
 export function show(v: unknown): string {

@@ -53,13 +53,20 @@ export function hostile(rng: Rng, depth = 0): unknown {
   }
 }
 
-/** Runs `make` at most `max` times in a whole run: for values that are slow by design. */
-export class Ration {
-  private used = 0;
-  constructor(private readonly max: number) {}
-  take(): boolean {
-    if (this.used >= this.max) return false;
-    this.used++;
+/**
+ * For values that are slow by design (a 4 MiB payload, 10 000 fires): exactly `count` of them,
+ * spread evenly over a run of `total` messages, so every run has them and none has more.
+ */
+export class Heavy {
+  private next = 0;
+  private readonly at: number[];
+  constructor(count: number, total: number) {
+    this.at = Array.from({ length: count }, (_, k) => Math.floor(((k + 1) * total) / (count + 1)));
+  }
+  /** True once for each planned position that message number `i` has reached. */
+  due(i: number): boolean {
+    if (this.next >= this.at.length || i < this.at[this.next]) return false;
+    this.next++;
     return true;
   }
 }
