@@ -57,7 +57,9 @@ describe('reliability: fuzz every node type', function () {
     const names = ['emu-adc', 'adc-main', 'iio:device1', ' emu-adc ', 'EMU-ADC', 'emu-thermo', 'no-such', 'trigger0', '*', '../emu-adc'];
     const problems: string[] = [];
     const codes: Record<string, number> = {};
-    const perDeploy = 100;
+    // 50 selectors per deploy: a big but believable flow (every iio-device with users rescans
+    // sysfs every 2 s while its device is absent, so the count of them sets that tick's cost).
+    const perDeploy = 50;
     for (let deploy = 0; deploy * perDeploy < N; deploy++) {
       const flow: Msg[] = [...CATCH];
       const owners: Owner[] = [];
@@ -66,8 +68,8 @@ describe('reliability: fuzz every node type', function () {
       for (let i = 0; i < perDeploy; i++) {
         const def = { id: `d${i}`, type: 'iio-device', deviceName: sel(), deviceLabel: rng.chance(0.3) ? sel() : undefined, deviceId: rng.chance(0.2) ? sel() : undefined };
         flow.push(def, { id: `a${i}`, type: 'iio-attr', device: `d${i}`, target: 'device', attribute: 'name', wires: [[]] });
-        // Only a third start capturing: they all fight over the same buffer when they resolve.
-        if (i % 3 === 0) {
+        // Only a fifth start capturing: they all fight over the same buffer when they resolve.
+        if (i % 5 === 0) {
           flow.push({ id: `i${i}`, type: 'iio-in', device: `d${i}`, buffer: 0, samples: 10, autoStart: rng.chance(0.5), trigger: rng.chance(0.5) ? 'rel-nowhere' : '', wires: [[]] });
           owners.push({ id: `i${i}`, device: 'emu-adc', buffer: 0, running: running(`i${i}`) });
         }
@@ -79,7 +81,7 @@ describe('reliability: fuzz every node type', function () {
         // autoStart nodes wait up to 5 s for the missing trigger, then report ENOENT.
         ready: async () => void (await sleep(200)),
         finish: async () => {
-          for (let i = 0; i < perDeploy; i += 3) helper.getNode(`i${i}`)?.receive({ payload: 'stop' });
+          for (let i = 0; i < perDeploy; i += 5) helper.getNode(`i${i}`)?.receive({ payload: 'stop' });
           await eventually(() => owners.every((o) => !o.running()), 20000);
           return [];
         },
@@ -133,12 +135,17 @@ describe('reliability: fuzz every node type', function () {
     const rng = Rng.for('fuzz iio-trigger');
     const many = new Heavy(2, N);
     const res = await fuzz(r, rng, N, {
+      // A device captures on each sysfs fire: that is what makes a fire cost something.
       flow: [
+        THERMO,
         { id: 'hr', type: 'iio-trigger', kind: 'hrtimer', triggerName: 'rel-fz-hr', frequency: 100 },
         { id: 'sy', type: 'iio-trigger', kind: 'sysfs', sysfsId: 9 },
+        { id: 'th', type: 'iio-in', device: 'dev-thermo', channels: ['temp'], buffer: 0, trigger: 'sysfstrig9', samples: 50, output: 'arrays', timestamps: false, autoStart: true, wires: [['sink']] },
+        { id: 'sink', type: 'helper' },
         ...CATCH,
       ],
-      owners: [],
+      owners: [{ id: 'th', device: 'emu-thermo', buffer: 0, running: running('th') }],
+      ready: async () => void (await eventually(running('th'), 20000)),
       burst: (g, i) => {
         // The largest fire count the node accepts: a loop of sysfs writes if done synchronously.
         if (many.due(i)) return [{ id: 'sy', msg: { payload: 10000 } }];
