@@ -30,7 +30,8 @@ function jsonish(v: unknown): unknown {
     const s = JSON.stringify(v);
     return s === undefined ? null : JSON.parse(s);
   } catch {
-    return String(typeof v === 'symbol' ? v.description : v);
+    // BigInt, circular: what a hand-edited flow file could hold instead is some odd string.
+    return typeof v === 'bigint' ? v.toString() : '[unserialisable]';
   }
 }
 
