@@ -54,11 +54,12 @@ export function resources(): { fds: string[]; maps: number } {
  * The kernel thread that runs `dev`'s trigger handler (its pollfunc) while its buffer is enabled
  * (`irq/N-<name>_consumer<id>`; a new one on every enable).
  *
- * Why tests need it: iio_trigger_poll() ignores a fire while trig->use_count is not 0, and the
- * handler thread sets it back to 0 only in iio_trigger_notify_done(), after it has pushed the
- * scan. So a reader that fires again as soon as the scan arrives can beat the handler's last
- * line and lose that fire without a trace (no scan, no dropped-scan count). Before firing a
- * sysfs trigger again, wait until this thread sleeps.
+ * Why tests need it: iio_trigger_poll() (drivers/iio/industrialio-trigger.c) ignores a fire
+ * while trig->use_count is not 0, and the handler thread sets it back to 0 only in
+ * iio_trigger_notify_done(), after it has pushed the scan. So a reader that fires again as soon
+ * as the scan arrives can beat the handler's last line and lose that fire without a trace (no
+ * scan, no emu_dropped_scans, no dmesg; measured: 5 of 10 005 fires beside a second VM). Before
+ * firing a sysfs trigger again, wait until this thread sleeps.
  */
 export function pollfuncThread(dev: DeviceInfo): number {
   const name = `${dev.name}_consumer${dev.id.replace(/^iio:device/, '')}`;
