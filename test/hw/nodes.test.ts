@@ -3,6 +3,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import { isDeepStrictEqual } from 'util';
 import { spawn, ChildProcess } from 'child_process';
 import * as zlib from 'zlib';
 import { emuAdcRaw, emuAdcBlock, EMU_ADC_CHANNELS } from '../lib/emu-pattern';
@@ -48,8 +49,10 @@ describe('Node-RED nodes on the real kernel', function () {
   afterEach(async () => {
     await helper.unload();
     // Close and redeploy release everything: fds, device handles, triggers, enabled buffers.
-    await waitFor(() => reactor.size === 0, 'the reactor to go idle', 5000);
-    await sleep(20);
+    await waitFor(() => reactor.size === 0, 'the reactor to go idle');
+    // An attribute read a flow started just before the unload (an inject's timer) may still be
+    // open for a moment on a loaded machine; a leaked fd stays, and fails the assert below.
+    await waitFor(() => isDeepStrictEqual(resources(), baseline), 'fds and mappings back to the baseline', 5000).catch(() => undefined);
     assert.deepEqual(resources(), baseline);
     assert.equal(DeviceHandle.openCount(), 0);
     for (const d of ctx.devices()) {
@@ -225,7 +228,11 @@ describe('Node-RED nodes on the real kernel', function () {
     await helper.load(allNodes, flow);
     const seen: Msg[] = [];
     for (const d of debugs) helper.getNode(d.id).on('input', (m: Msg) => seen.push(m));
-    await sleep(300);
+    // The event nodes listen first, then configure: once both are configured a crossing is seen.
+    const t = emu('emu-thermo');
+    const configured = () => ['rising_en', 'falling_en'].every((a) => readSys(t, `events/in_temp_thresh_${a}`) === '1') &&
+      readSys(t, 'events/in_temp_thresh_rising_value') === '560' && readSys(t, 'events/in_temp_thresh_falling_value') === '400';
+    await waitFor(configured, 'both event nodes to configure their events');
     setTemperature(47000);
     await waitFor(() => seen.some((m) => m.alarm === true), 'the alarm');
     setTemperature(30000);
@@ -349,7 +356,7 @@ describe('Node-RED nodes on the real kernel', function () {
     await waitFor(() => got.length >= 2, 'capture before the unplug');
     fs.writeFileSync(`${drv}/unbind`, 'iio-emu');
     try {
-      await waitFor(() => statuses.some((st) => st.text === 'disconnected'), 'the disconnected status', 10000);
+      await waitFor(() => statuses.some((st) => st.text === 'disconnected'), 'the disconnected status', 30000);
     } finally {
       fs.writeFileSync(`${drv}/bind`, 'iio-emu');
     }
@@ -384,7 +391,7 @@ describe('Node-RED nodes on the real kernel', function () {
       await helper.load(allNodes, flow);
       for (const n of flow as Msg[]) if (n.type !== 'tab' && n.type !== 'comment') assert.ok(helper.getNode(n.id), `${file}: node ${n.id} (${n.type}) did not load`);
       await helper.unload();
-      await waitFor(() => ctx.triggers().length === 0, `${file}: triggers removed`, 5000);
+      await waitFor(() => ctx.triggers().length === 0, `${file}: triggers removed`);
     }
   });
 });
