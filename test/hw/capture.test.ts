@@ -129,7 +129,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
   });
 
   it('sysfs trigger: 10 000 single-scan fires, every value exact', async function () {
-    // ≈ 55 s in an idle VM, ≈ 2 min beside a second VM on 2 host cores: 10 000 round trips.
+    // 10 000 round trips: ≈ 55 s in an idle VM, 2.5–3.5 min beside a second VM on 2 host cores.
     this.timeout(600000);
     const dev = adc();
     writeSys(dev, 'emu_dropped_scans', 0);
