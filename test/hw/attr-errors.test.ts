@@ -1,12 +1,13 @@
 import { strict as assert } from 'assert';
 import { AttributeDir } from '../../src/attr';
-import { CaptureStream } from '../../src/buffer';
+import { CaptureStream, CapturedBlock } from '../../src/buffer';
 import { DeviceHandle } from '../../src/device';
 import { IioError } from '../../src/errors';
 import { EventStream } from '../../src/events';
 import { openFile, closeFd, O_RDONLY } from '../../src/libc';
 import { createSysfsTrigger, fireTrigger, removeSysfsTrigger, setCurrentTrigger } from '../../src/trigger';
 import { reactor } from '../../src/reactor';
+import { emuAdcRaw } from '../lib/emu-pattern';
 import { emu, setTemperature, resources, waitFor, readSys } from '../lib/hw';
 
 describe('sysfs attributes on the real kernel', () => {
@@ -78,22 +79,27 @@ describe('errors and resource hygiene on the real kernel', function () {
     const trig = createSysfsTrigger(9);
     setCurrentTrigger(adc, trig.name);
     const before = resources();
+    const errors: IioError[] = [];
     try {
       for (let i = 0; i < 1000; i++) {
-        let got = 0;
-        const cap = new CaptureStream(adc, { channels: ['voltage1', 'timestamp'], scansPerBlock: 1, onBlock: (b) => (got += b.scans), onError: (e) => assert.fail(e) });
+        const got: CapturedBlock[] = [];
+        const cap = new CaptureStream(adc, { channels: ['voltage1', 'timestamp'], scansPerBlock: 1, onBlock: (b) => got.push(b), onError: (e) => errors.push(e) });
         cap.start();
         try {
-          // One fire per scan: the sysfs trigger coalesces fires that come faster than a scan.
+          // One fire per enable: each enable has a fresh pollfunc, so no fire is still in flight.
           fireTrigger(trig);
-          await waitFor(() => got === 1, `cycle ${i}`);
+          await waitFor(() => got.length === 1, `cycle ${i}`);
         } finally {
           await cap.stop();
         }
+        // voltage1 (s16 at 0) + timestamp (at 8) = 16 bytes; each enable restarts at scan 0 (raw 961).
+        assert.deepEqual(got.map((b) => [b.scans, b.data.length, b.data.readInt16LE(0)]), [[1, 16, emuAdcRaw(1, 0, 16, true)]], `cycle ${i}`);
         if (i % 100 === 0) {
-          const ev = new EventStream(emu('emu-thermo'), { onEvents: () => undefined, onError: (e) => assert.fail(e) });
+          const events: unknown[] = [];
+          const ev = new EventStream(emu('emu-thermo'), { onEvents: (e) => events.push(...e), onError: (e) => errors.push(e) });
           ev.start();
           await ev.stop();
+          assert.deepEqual(events, []);
         }
       }
     } finally {
@@ -102,6 +108,7 @@ describe('errors and resource hygiene on the real kernel', function () {
     }
     await waitFor(() => reactor.size === 0, 'the reactor to go idle');
     await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(errors, []);
     assert.deepEqual(resources(), before);
     assert.equal(DeviceHandle.openCount(), 0);
     assert.equal(readSys(adc, 'buffer0/enable'), '0');

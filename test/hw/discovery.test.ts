@@ -44,9 +44,9 @@ describe('discovery on the real kernel', () => {
       [0, 'in', 9],
       [1, 'in', 9],
     ]);
-    assert.ok(adc.buffers[0].attributes.includes('watermark'));
-    assert.ok(adc.attributes.includes('sampling_frequency'));
-    assert.ok(adc.triggerable);
+    for (const b of adc.buffers) assert.deepEqual(b.attributes, ['data_available', 'direction', 'enable', 'length', 'watermark']);
+    assert.deepEqual(adc.attributes, ['current_timestamp_clock', 'dev', 'emu_dropped_scans', 'emu_free_running', 'label', 'name', 'sampling_frequency', 'uevent']);
+    assert.equal(adc.triggerable, true);
   });
 
   it('emu-thermo: a temperature channel with raw, scale, offset and threshold events', () => {
@@ -67,7 +67,11 @@ describe('discovery on the real kernel', () => {
       ['voltage0', 0, 'le:s16/16>>0'],
       ['voltage1', 1, 'le:s16/16>>0'],
     ]);
-    assert.deepEqual(dac.buffers.map((b) => b.direction), ['out', 'out']);
+    assert.deepEqual(dac.buffers.map((b) => [b.index, b.direction, b.scanElements.length]), [
+      [0, 'out', 2],
+      [1, 'out', 2],
+    ]);
+    assert.deepEqual(dac.attributes, ['dev', 'emu_consumed_bytes', 'emu_consumed_crc32', 'emu_consumed_scans', 'emu_cyclic_wraps', 'emu_free_running', 'emu_reset', 'emu_underruns', 'label', 'name', 'uevent']);
   });
 
   it('an empty sysfs root has no devices, and a missing device is ENOENT', () => {

@@ -46,6 +46,8 @@ describe('events (emu-thermo threshold events through IIO_GET_EVENT_FD)', functi
       }
       assert.equal(rise.directionName, 'rising');
       assert.equal(fall.directionName, 'falling');
+      // IIO_UNMOD_EVENT_CODE(IIO_TEMP = 9, 0, THRESH, dir): dir << 48 | 9 << 32.
+      assert.deepEqual([rise.id, fall.id], [0x0001000900000000n, 0x0002000900000000n]);
       assert.ok(rise.timestamp > 0n && fall.timestamp > rise.timestamp, 'monotonic timestamps');
       assert.deepEqual(errors, []);
     } finally {
@@ -56,7 +58,8 @@ describe('events (emu-thermo threshold events through IIO_GET_EVENT_FD)', functi
   it('hysteresis: the rising event re-arms only after falling below value − hysteresis', async () => {
     const t = emu('emu-thermo');
     const events: IioEvent[] = [];
-    const stream = new EventStream(t, { onEvents: (e) => events.push(...e), onError: (e) => assert.fail(e) });
+    const errors: IioError[] = [];
+    const stream = new EventStream(t, { onEvents: (e) => events.push(...e), onError: (e) => errors.push(e) });
     stream.start();
     try {
       writeSys(t, 'events/in_temp_thresh_rising_en', 1);
@@ -69,15 +72,19 @@ describe('events (emu-thermo threshold events through IIO_GET_EVENT_FD)', functi
       setTemperature(43000); // raw 528 < 544: re-armed
       setTemperature(46000);
       await waitFor(() => events.length === 2, 'second rising event');
-      assert.ok(events.every((e) => e.directionName === 'rising'));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(events.map((e) => [e.directionName, e.id]), [['rising', 0x0001000900000000n], ['rising', 0x0001000900000000n]]);
     } finally {
       await stream.stop();
     }
+    assert.deepEqual(errors, []);
   });
 
   it('a second event fd on the same device is EBUSY; a device without events is ENODEV', async () => {
     const t = emu('emu-thermo');
-    const stream = new EventStream(t, { onEvents: () => undefined, onError: () => undefined });
+    const events: IioEvent[] = [];
+    const errors: IioError[] = [];
+    const stream = new EventStream(t, { onEvents: (e) => events.push(...e), onError: (e) => errors.push(e) });
     stream.start();
     const h = DeviceHandle.acquire(t);
     try {
@@ -86,6 +93,7 @@ describe('events (emu-thermo threshold events through IIO_GET_EVENT_FD)', functi
       h.release();
       await stream.stop();
     }
+    assert.deepEqual([events, errors], [[], []]);
     const dac = DeviceHandle.acquire(emu('emu-dac'));
     try {
       assert.throws(() => dac.openEvents(), (e: IioError) => e.code === 'ENODEV');

@@ -48,15 +48,18 @@ describe('buffered output through write() (emu-dac buffer0)', function () {
   it('rejects a write that is not whole scans', async () => {
     const dac = emu('emu-dac');
     const trig = createHrtimerTrigger('hwtest-dac2');
-    const out = new OutputStream(dac, { scansPerBlock: 4, onError: () => undefined });
+    const errors: IioError[] = [];
+    const out = new OutputStream(dac, { scansPerBlock: 4, onError: (e) => errors.push(e) });
     try {
       setCurrentTrigger(dac, trig.name);
       out.start();
       assert.throws(() => out.write(Buffer.alloc(3)), (e: IioError) => e.code === 'EINVAL' && /4-byte scans/.test(e.message));
+      assert.equal(out.written, 0);
     } finally {
       await out.stop();
       setCurrentTrigger(dac, '');
       removeHrtimerTrigger('hwtest-dac2');
     }
+    assert.deepEqual(errors, []);
   });
 });
