@@ -3,7 +3,7 @@
 import { AttributeDir, parseFloatAttr, validateAttributeName } from '../src/attr';
 import { DeviceInfo, ChannelInfo } from '../src/context';
 import { IioError } from '../src/errors';
-import { deviceNode, reportError, asError, deviceRef, nodeContext } from './lib/common';
+import { deviceNode, reportError, asError, deviceRef, nodeContext, textOf, configText } from './lib/common';
 import type { DeviceUser } from './iio-device';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
 
@@ -20,15 +20,14 @@ interface AttrConfig {
   valueType: 'auto' | 'string';
 }
 
-const text = (v: unknown) => (typeof v === 'string' ? v.trim() : v === undefined || v === null ? '' : String(v));
 
 function readConfig(def: NodeDef): AttrConfig {
   const target: Target = def.target === 'channel' || def.target === 'trigger' ? def.target : 'device';
   return {
     target,
-    attribute: text(def.attribute),
-    channel: text(def.channel),
-    trigger: text(def.trigger),
+    attribute: configText(def.attribute),
+    channel: configText(def.channel),
+    trigger: configText(def.trigger),
     action: def.action === 'write' ? 'write' : 'read',
     interval: Math.max(0, Number(def.interval) || 0),
     scaled: def.scaled === true,
@@ -59,9 +58,9 @@ export default function (RED: NodeAPI) {
 
     /** The directory, attribute file and label a request resolves to. */
     function locate(msg: NodeMessage): { dir: AttributeDir; attribute: string; topic: string; channel?: { device: DeviceInfo; ch: ChannelInfo } } {
-      const attribute = text(msg.attribute ?? cfg.attribute);
+      const attribute = textOf(msg.attribute ?? cfg.attribute, 'msg.attribute');
       if (cfg.target === 'trigger') {
-        const name = text(msg.trigger ?? cfg.trigger);
+        const name = textOf(msg.trigger ?? cfg.trigger, 'msg.trigger');
         const t = context.findTrigger(name);
         if (!t) throw new IioError({ code: 'ENOENT', errno: 2, detail: `no IIO trigger named "${name}"` });
         validateAttributeName(attribute, name);
@@ -71,7 +70,7 @@ export default function (RED: NodeAPI) {
       const device = dev.current();
       const dir = new AttributeDir(device.sysfsPath, device.label ?? device.name);
       if (cfg.target === 'channel') {
-        const ch = findChannel(device, text(msg.channel ?? cfg.channel));
+        const ch = findChannel(device, textOf(msg.channel ?? cfg.channel, 'msg.channel'));
         const info = attribute || 'raw';
         const file = ch.attributes[info] ?? ch.available[info.replace(/_available$/, '')];
         if (!file) throw new IioError({ code: 'ENOENT', errno: 2, device: device.name, detail: `channel ${ch.id} of ${device.name} has no "${info}" attribute` });

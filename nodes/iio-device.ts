@@ -6,7 +6,7 @@ import { EventStream, IioEvent } from '../src/events';
 import { IioError } from '../src/errors';
 import { registerAdminEndpoints } from './lib/admin';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
-import { nodeContext } from './lib/common';
+import { nodeContext, configText } from './lib/common';
 
 /** What a node using the device implements. */
 export interface DeviceUser {
@@ -48,9 +48,9 @@ export default function (RED: NodeAPI) {
     RED.nodes.createNode(this, def);
     const node = this;
     node.selector = {
-      name: String(def.deviceName ?? '').trim() || undefined,
-      label: String(def.deviceLabel ?? '').trim() || undefined,
-      id: String(def.deviceId ?? '').trim() || undefined,
+      name: configText(def.deviceName) || undefined,
+      label: configText(def.deviceLabel) || undefined,
+      id: configText(def.deviceId) || undefined,
     };
     const users = new Set<DeviceUser>();
     const listeners = new Map<EventListener, (err: IioError) => void>();
@@ -66,8 +66,8 @@ export default function (RED: NodeAPI) {
     Object.defineProperty(node, 'connected', { get: () => present !== null });
 
     const stillThere = (d: DeviceInfo) => {
-      const now = context.readDevice(d.id);
-      return now !== null && now.name === d.name && now.label === d.label;
+      const now = context.identify(d.id);
+      return now !== null && !now.error && now.name === d.name && now.label === d.label;
     };
     // Only reads: connecting and disconnecting (and telling the users) stay with the watcher.
     node.current = () => (present && stillThere(present) ? present : context.findDevice(node.selector));

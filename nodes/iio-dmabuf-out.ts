@@ -111,8 +111,14 @@ export default function (RED: NodeAPI) {
     }
 
     const stillWanted = () => wanted && !closed;
+    /** The code of the last message refused while the output kept running (shown after the mode). */
+    let lastRefused = '';
     const showStatus = () =>
-      node.status({ fill: drops ? 'yellow' : 'green', shape: 'dot', text: `${cfg.mode} (${kind}), queue ${pending.length}${drops ? `, ${drops} dropped` : ''}` });
+      node.status({
+        fill: drops || lastRefused ? 'yellow' : 'green',
+        shape: 'dot',
+        text: `${cfg.mode} (${kind}), queue ${pending.length}${drops ? `, ${drops} dropped` : ''}${lastRefused ? `, last message: ${lastRefused}` : ''}`,
+      });
 
     /** Sends what fits now: pending blocks (streaming) or the repeated block (cyclic). */
     function flush(): void {
@@ -255,8 +261,20 @@ export default function (RED: NodeAPI) {
           if (!out) throw new IioError({ code: 'EPIPE', detail: 'the output is not running' });
           send(encodePayload(out.layout, msg.payload));
         })
-        .then(() => done(), (err) => {
-          node.status({ fill: 'red', shape: 'ring', text: asError(err).code });
+        .then(() => {
+          if (lastRefused) {
+            lastRefused = '';
+            showStatus();
+          }
+          done();
+        }, (err) => {
+          // A refused message leaves a running output running: say so, not just the error.
+          if (out) {
+            lastRefused = asError(err).code;
+            showStatus();
+          } else {
+            node.status({ fill: 'red', shape: 'ring', text: asError(err).code });
+          }
           done(asError(err));
         });
     });

@@ -4,7 +4,7 @@ import { AttributeDir, parseBoolAttr } from '../src/attr';
 import { IioError } from '../src/errors';
 import type { DeviceInfo, EventInfo } from '../src/context';
 import type { IioEvent } from '../src/events';
-import { deviceNode, reportError, asError, deviceRef } from './lib/common';
+import { deviceNode, reportError, asError, deviceRef, describeValue, textOf, configText } from './lib/common';
 import type { DeviceUser, EventListener } from './iio-device';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
 
@@ -16,12 +16,11 @@ interface EventConfig {
   settings: { en?: boolean; value?: string; hysteresis?: string; period?: string };
 }
 
-const text = (v: unknown) => (v === undefined || v === null ? '' : String(v).trim());
 
 function readConfig(def: NodeDef): EventConfig {
   const settings: EventConfig['settings'] = { en: def.enable !== false };
-  for (const key of ['value', 'hysteresis', 'period'] as const) if (text(def[key]) !== '') settings[key] = text(def[key]);
-  return { channel: text(def.channel), eventType: text(def.eventType), direction: text(def.direction), configure: def.configure === true, settings };
+  for (const key of ['value', 'hysteresis', 'period'] as const) if (configText(def[key]) !== '') settings[key] = configText(def[key]);
+  return { channel: configText(def.channel), eventType: configText(def.eventType), direction: configText(def.direction), configure: def.configure === true, settings };
 }
 
 /** The sysfs event (attributes) this node's filter names exactly, or throws naming what is missing. */
@@ -138,7 +137,12 @@ export default function (RED: NodeAPI) {
             return;
           }
         }
-        for (const key of ['value', 'hysteresis', 'period'] as const) if (p[key] !== undefined) settings[key] = text(p[key]);
+        try {
+          for (const key of ['value', 'hysteresis', 'period'] as const) if (p[key] !== undefined) settings[key] = textOf(p[key], `msg.payload.${key}`);
+        } catch (err) {
+          done(asError(err));
+          return;
+        }
       }
       if (!exact) {
         done(new IioError({ code: 'EINVAL', detail: 'iio-event: configuring needs a specific channel, event type and direction in the node' }));
@@ -181,7 +185,7 @@ export function enableValue(v: unknown): boolean {
   try {
     return parseBoolAttr(String(v));
   } catch {
-    throw new IioError({ code: 'EINVAL', detail: `iio-event: msg.payload.enable must be true/false, 1/0, on/off or y/n, not ${JSON.stringify(v)}` });
+    throw new IioError({ code: 'EINVAL', detail: `iio-event: msg.payload.enable must be true/false, 1/0, on/off or y/n, not ${describeValue(v)}` });
   }
 }
 

@@ -169,6 +169,14 @@ function withDevice(e: IioError, device: string): IioError {
   return new IioError({ code: e.code, errno: e.errno, syscall: e.syscall, path: e.path, attribute: e.attribute, device, message: `${device}: ${e.message}`, cause: e });
 }
 
+/** A device's identity alone: what `findDevice` matches on and a presence check compares. */
+export interface DeviceHead {
+  id: string;
+  name: string;
+  label?: string;
+  error?: IioError;
+}
+
 /** A view of the IIO devices and triggers under one sysfs root. Cheap to refresh. */
 export class IioContext {
   constructor(readonly root: string = SYSFS_IIO, readonly devRoot: string = '/dev') {}
@@ -178,12 +186,31 @@ export class IioContext {
    * `error` (and no channels) rather than hiding the others; an unreadable sysfs root throws.
    */
   devices(): DeviceInfo[] {
+    return this.deviceIds()
+      .map((id) => this.readDevice(id))
+      .filter((d): d is DeviceInfo => d !== null);
+  }
+
+  /** The `iio:deviceN` directories, in number order. */
+  private deviceIds(): string[] {
     return listDir(this.root)
       .map((e) => /^iio:device(\d+)$/.exec(e.name))
       .filter((m): m is RegExpExecArray => m !== null)
       .sort((a, b) => Number(a[1]) - Number(b[1]))
-      .map((m) => this.readDevice(m[0]))
-      .filter((d): d is DeviceInfo => d !== null);
+      .map((m) => m[0]);
+  }
+
+  /** A device's name and label only (cheap); null when it vanished; `error` when they cannot be read. */
+  identify(id: string): DeviceHead | null {
+    const dir = path.join(this.root, id);
+    let name: string | undefined;
+    try {
+      name = readText(path.join(dir, 'name'));
+      if (name === undefined) return null;
+      return { id, name, label: readText(path.join(dir, 'label')) };
+    } catch (e) {
+      return { id, name: name ?? '', error: e instanceof IioError ? e : fromNodeError(e as NodeJS.ErrnoException, { device: id }) };
+    }
   }
 
   /** Every trigger, in number order. */
@@ -209,11 +236,14 @@ export class IioContext {
     if (!sel.name && !sel.label && !sel.id) {
       throw invalid('no IIO device selected: give a name, a label or an id');
     }
-    const devices = this.devices();
+    // Match on name and label alone, then describe only the device found: a full discovery of
+    // every device (channels, scan types) for each lookup is what a dozen config nodes cannot afford.
+    const devices = this.deviceIds().map((id) => this.identify(id)).filter((d): d is DeviceHead => d !== null);
     const byNameLabel =
       sel.name || sel.label ? devices.find((d) => (!sel.name || d.name === sel.name) && (!sel.label || d.label === sel.label)) : undefined;
-    const found = byNameLabel ?? (sel.id ? devices.find((d) => d.id === sel.id) : undefined);
+    const head = byNameLabel ?? (sel.id ? devices.find((d) => d.id === sel.id) : undefined);
     const what = [sel.name && `name "${sel.name}"`, sel.label && `label "${sel.label}"`, sel.id && `id ${sel.id}`].filter(Boolean).join(', ');
+    const found = head ? this.readDevice(head.id) : null;
     if (found?.error) throw found.error;
     if (found) return found;
     const unnamed = devices.find((d) => d.error && !d.name);

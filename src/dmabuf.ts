@@ -13,7 +13,7 @@ import { createExternalBuffer } from 'ffi-rs';
 import { IioError } from './errors';
 import {
   closeFd, ioctl, mapShared, openFile, replaceWithAnonymous, sealedMemfd, unmap, Mapping,
-  O_CLOEXEC, O_RDWR, POLLERR, POLLOUT, PROT_READ, PROT_WRITE,
+  O_CLOEXEC, O_RDWR, POLLERR, POLLOUT, PROT_READ, PROT_WRITE, pollNow,
 } from './libc';
 import { reactor } from './reactor';
 import {
@@ -21,6 +21,7 @@ import {
   DMA_HEAP_IOCTL_ALLOC, IIO_BUFFER_DMABUF_ATTACH_IOCTL, IIO_BUFFER_DMABUF_CYCLIC, IIO_BUFFER_DMABUF_DETACH_IOCTL,
   IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, UDMABUF_CREATE, decodeDmaHeapAllocFd, encodeDmaBufSyncInto, encodeDmaHeapAlloc,
   encodeDmabufInto, encodeInt, encodeUdmabufCreate, IIO_DMABUF_SIZE, DMA_BUF_SYNC_SIZE, UDMABUF_FLAGS_CLOEXEC,
+  POLLFD_SIZE, encodePollfdInto, decodePollRevents,
 } from './uapi';
 import { BufferSetup, BufferStream, CaptureOptions, CapturedBlock, CaptureStream, OutputOptions, TimestampGaps } from './buffer';
 import type { DeviceInfo } from './context';
@@ -407,8 +408,10 @@ export class DmabufCapture extends DmabufStream {
   /** After each poll: deliver the completed blocks in enqueue order (fences may signal out of order). */
   private readonly afterCompletions = (): void => {
     if (!this.running) return;
-    // Every queued block done: the device had nowhere to write until the next enqueue.
-    if (this.inKernel.length > 0 && this.inKernel.every((b) => this.completed.has(b))) this.gapPending = true;
+    // Blocks complete in queue order: the last one queued done means every one is, and the device
+    // has had nowhere to write since. The poll that woke us may be older than that (the loop was
+    // busy), so ask the kernel about that one block now: one zero-timeout poll per batch.
+    if (this.inKernel.length > 0 && this.lastQueuedDone()) this.gapPending = true;
     while (this.inKernel.length > 0 && this.completed.has(this.inKernel[0])) {
       const head = this.inKernel.shift()!;
       this.completed.delete(head);
@@ -416,6 +419,15 @@ export class DmabufCapture extends DmabufStream {
       if (!this.running) return;
     }
   };
+
+  private readonly tailPoll = Buffer.alloc(POLLFD_SIZE);
+
+  private lastQueuedDone(): boolean {
+    const tail = this.inKernel[this.inKernel.length - 1];
+    if (this.completed.has(tail)) return true;
+    encodePollfdInto(this.tailPoll, 0, tail.fd, POLLOUT);
+    return pollNow(this.tailPoll, 1) === 1 && (decodePollRevents(this.tailPoll, 0) & POLLOUT) !== 0;
+  }
 
   private deliver(b: DmabufBlock): void {
     const gapBefore = this.afterGap.delete(b);

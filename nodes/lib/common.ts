@@ -104,3 +104,20 @@ export function manageStream(node: Node, dev: IioDeviceNode, ops: OpQueue, steps
       .finally(() => done());
   });
 }
+
+/**
+ * A config or message field as trimmed text: strings, numbers, booleans and bigints; '' for
+ * undefined and null. Anything else (objects, symbols) is EINVAL naming `what`: String() on them
+ * can throw, or yield "[object Object]".
+ */
+export function textOf(v: unknown, what: string): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v.trim();
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  throw new IioError({ code: 'EINVAL', detail: `${what} must be text or a number, not ${describeValue(v)}` });
+}
+
+/** Config text from the editor; a value no editor produces counts as empty (the node then says what is missing). */
+export function configText(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'number' ? String(v).trim() : '';
+}
