@@ -43,13 +43,19 @@ function readConfig(def: NodeDef): OutConfig {
   };
 }
 
-/** msg.payload → whole scans in the buffer's layout: per-channel arrays, one array, or a Buffer. */
-export function encodePayload(layout: ScanLayout, payload: unknown): Buffer {
+/**
+ * msg.payload → whole scans in the buffer's layout: per-channel arrays, one array, or a Buffer.
+ * Only the first `maxScans` scans are encoded (what the node can take now: the rest would be
+ * dropped anyway, and encoding a huge payload would hold the event loop); `total` says how many
+ * the payload held.
+ */
+export function encodePayload(layout: ScanLayout, payload: unknown, maxScans = Infinity): { data: Buffer; total: number } {
   if (Buffer.isBuffer(payload)) {
     if (payload.length === 0 || payload.length % layout.scanBytes !== 0) {
       throw new IioError({ code: 'EINVAL', detail: `a Buffer payload must hold whole ${layout.scanBytes}-byte scans, not ${payload.length} bytes` });
     }
-    return payload;
+    const total = payload.length / layout.scanBytes;
+    return { data: payload.subarray(0, Math.min(total, maxScans) * layout.scanBytes), total };
   }
   const data = layout.elements.filter((e) => !e.isTimestamp);
   let values: Record<string, ArrayLike<number | bigint>>;
@@ -70,7 +76,7 @@ export function encodePayload(layout: ScanLayout, payload: unknown): Buffer {
   if (!Number.isInteger(scans) || scans < 1 || counts.some((c) => c !== scans)) {
     throw new IioError({ code: 'EINVAL', detail: `every channel needs the same number of samples (got ${data.map((e, i) => `${e.name}: ${counts[i]}`).join(', ')})` });
   }
-  return encodeScans(layout, values, scans);
+  return { data: encodeScans(layout, values, Math.min(scans, maxScans)), total: scans };
 }
 
 export default function (RED: NodeAPI) {
@@ -198,12 +204,15 @@ export default function (RED: NodeAPI) {
       }
     }
 
-    function send(data: Buffer): void {
+    function send(payload: unknown): void {
       const o = out!;
       const blockBytes = cfg.blockSize * o.layout.scanBytes;
+      // Streaming takes what fits in the queue; cyclic one block (more is refused, not encoded).
+      const room = cfg.mode === 'cyclic' ? cfg.blockSize + 1 : Math.max(0, pendingLimit - pending.length) * cfg.blockSize;
+      const { data, total } = encodePayload(o.layout, payload, room);
       if (cfg.mode === 'cyclic') {
-        if (data.length > blockBytes) {
-          throw new IioError({ code: 'EINVAL', detail: `a cyclic block holds at most ${cfg.blockSize} scans (Block size); got ${data.length / o.layout.scanBytes}` });
+        if (total > cfg.blockSize) {
+          throw new IioError({ code: 'EINVAL', detail: `a cyclic block holds at most ${cfg.blockSize} scans (Block size); got ${total}` });
         }
         if (o instanceof DmabufOutput) {
           // No free DMABUF yet (the previous cyclic block completes once the device moves on):
@@ -225,6 +234,8 @@ export default function (RED: NodeAPI) {
         }
         pending.push(o instanceof DmabufOutput ? chunk : Buffer.from(chunk));
       }
+      // Blocks beyond the queue's room were never encoded: count them as dropped too.
+      drops += Math.ceil((total * o.layout.scanBytes - data.length) / blockBytes);
       flush();
     }
 
@@ -259,7 +270,7 @@ export default function (RED: NodeAPI) {
           if (!out) await doStart();
           if (msg.payload === 'start') return;
           if (!out) throw new IioError({ code: 'EPIPE', detail: 'the output is not running' });
-          send(encodePayload(out.layout, msg.payload));
+          send(msg.payload);
         })
         .then(() => {
           if (lastRefused) {

@@ -153,3 +153,30 @@ describe('DMABUF allocation errors', () => {
     assert.equal(fallsBackToReadWrite(new IioError({ code: 'ENOENT', errno: 2 })), false); // not an allocation failure
   });
 });
+
+describe('iio-dmabuf-out: payload encoding is bounded by what the node can take', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { encodePayload } = require('../../nodes/iio-dmabuf-out') as typeof import('../../nodes/iio-dmabuf-out');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { computeLayout, parseScanType } = require('../../src/scan') as typeof import('../../src/scan');
+  const layout = computeLayout([
+    { name: 'voltage0', index: 0, type: parseScanType('le:s16/16>>0') },
+    { name: 'voltage1', index: 1, type: parseScanType('le:s16/16>>0') },
+  ]);
+
+  it('encodes only the first maxScans scans of per-channel arrays and says how many there were', () => {
+    const n = 1_000_000;
+    const { data, total } = encodePayload(layout, { voltage0: new Int16Array(n).fill(7), voltage1: new Int16Array(n).fill(-2) }, 3);
+    assert.equal(total, n);
+    assert.deepEqual([...data], [7, 0, 0xfe, 0xff, 7, 0, 0xfe, 0xff, 7, 0, 0xfe, 0xff]);
+  });
+
+  it('a Buffer payload is sliced, not copied; nothing room means nothing encoded', () => {
+    const buf = Buffer.alloc(4 * 10);
+    const { data, total } = encodePayload(layout, buf, 4);
+    assert.equal(total, 10);
+    assert.equal(data.length, 16);
+    assert.equal(data.buffer, buf.buffer);
+    assert.equal(encodePayload(layout, { voltage0: [1, 2], voltage1: [3, 4] }, 0).data.length, 0);
+  });
+});
