@@ -37,14 +37,19 @@ fi
 bash "$here/provision.sh"
 # shellcheck source=kernel.sh
 . "$here/kernel.sh"
+out="$here/.out"
+mkdir -p "$out"
+# One build at a time: VMs started side by side from one tree would otherwise race in make and
+# in writing the shared initramfs.
+exec 9>"$out/build.lock"
+flock 9
 if [ "${IIO_EMU_NOLOAD:-0}" != 1 ]; then   # IIO_EMU_NOLOAD=1: boot without our module
   make -s -C "$here/emu" KDIR="$KDIR"
   make -s -C "$here/selftest"
 fi
-
-out="$here/.out"
-mkdir -p "$out"
 bash "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz"
+flock -u 9
+exec 9>&-
 # Each run has its own sockets and share, so several VMs can run side by side.
 run=$(mktemp -d "$out/run.XXXXXX")
 share="$run/share"
