@@ -66,7 +66,9 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
       await withTrigger(adc, 'dmabuf-cap', 2000, async () => {
         const blocks: CapturedBlock[] = [];
         const errors: IioError[] = [];
-        const cap = new DmabufCapture(adc, { index: 1, scansPerBlock, blocks: 4, onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) });
+        // Blocks for 2 s of scans: the device drops what finds no block queued, and a loaded host
+        // can hold the event loop for a good part of a second.
+        const cap = new DmabufCapture(adc, { index: 1, scansPerBlock, blocks: Math.max(4, 4000 / scansPerBlock), onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) });
         cap.start();
         try {
           await waitFor(() => blocks.length * scansPerBlock >= 10000, '10 000 scans', 150000);

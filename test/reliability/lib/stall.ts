@@ -10,13 +10,14 @@ import { fork, execFileSync, ChildProcess } from 'child_process';
  * The bound, in ms of the VM (QEMU TCG, ≈16× slower than the host), on stalls attributed to our
  * process. Measured in the VM (2 vCPUs, on a host shared with other VMs at load 7–12): the
  * tests that pass stayed at 130–1 100 ms (GC, Node-RED's own deploy work), i.e. 8–70 ms of host
- * time. 1 500 ms (≈95 ms on the host, about where a dashboard visibly freezes) sits above that
- * and well below the stalls we hunt: 4.3–9 s for JSON.stringify of a 4 MiB Buffer in an error
+ * time; at load 9 (CI beside two more VMs) the iio-in fuzz reached 2 102 ms, its synchronous
+ * sysfs setup simply running slower. 3 000 ms (≈190 ms on the host) sits above both and below
+ * the stalls we hunt: 4.3–9 s for JSON.stringify of a 4 MiB Buffer in an error
  * message (measured here), 16 s for 10 000 sysfs fires (issue 16). On a host or board it is
  * generous by 16×; on a host loaded beyond ours, raise it with IIO_STALL_BOUND_MS.
  * IIO_STALL_BOUND_MS overrides it (e.g. for KVM or a board).
  */
-export const STALL_BOUND_MS = Number(process.env.IIO_STALL_BOUND_MS) || 1500;
+export const STALL_BOUND_MS = Number(process.env.IIO_STALL_BOUND_MS) || 3000;
 
 const TICK_MS = 10;
 /** Lateness below this is timer noise, not a stall worth recording. */
