@@ -41,7 +41,7 @@ command -v "$triplet-gcc" >/dev/null || need+=("gcc-$triplet")
 command -v dpkg-deb >/dev/null || need+=(dpkg)
 command -v depmod >/dev/null || need+=(kmod)
 command -v npm >/dev/null || need+=(npm)
-for lib in libc6 libstdc++6 libgcc-s1 libtinfo6; do
+for lib in libc6 libstdc++6 libgcc-s1 libatomic1 libtinfo6; do   # libatomic: node for armv7l
   dpkg -s "$lib:$arch" 2>/dev/null | grep -q '^Status: install ok installed' || need+=("$lib:$arch")
 done
 # The host-architecture build tools (bc, flex...) the kernel headers' Makefiles may call.
