@@ -80,9 +80,9 @@ describe('DMABUF fallback on a kernel without the IIO DMABUF API (< 6.11)', func
       const scans = 256 * 8;
       const data = encodeScans(out.layout, { voltage0: Int16Array.from({ length: scans }, (_, i) => (i * 5) & 0x7fff), voltage1: Int16Array.from({ length: scans }, (_, i) => -i) }, scans);
       try {
-        for (let off = 0; off < data.length; ) {
-          if (out.write(data.subarray(off, off + 1024))) off += 1024;
-          else await waitFor(() => out.queued < 4, 'room in the queue');
+        // write() always queues; false asks the caller to wait before the next one.
+        for (let off = 0; off < data.length; off += 1024) {
+          if (!out.write(data.subarray(off, off + 1024))) await waitFor(() => out.queued < 4, 'room in the queue');
         }
         await waitFor(() => Number(readSys(dac, 'emu_consumed_bytes')) >= data.length, 'the DAC to consume everything', 100000);
       } finally {
