@@ -22,5 +22,5 @@ status=0
 echo "== harness self-test"
 bash harness/selftest/run.sh || status=1
 echo "== core and node hardware tests"
-node --expose-gc node_modules/.bin/mocha --exit --timeout 60000 "${mocha_extra[@]}" "${files[@]}" || status=1
+node --expose-gc node_modules/.bin/mocha --exit --timeout 60000 --require dist/test/lib/node-compat.js "${mocha_extra[@]}" "${files[@]}" || status=1
 exit $status
