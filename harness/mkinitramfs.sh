@@ -11,11 +11,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 dest=$1
 arch=${2:-amd64}
 busybox=/bin/busybox
+stamp=${BASH_SOURCE[0]}
 mods=()
 if [ "$arch" != amd64 ]; then
   root=$here/.cache/$arch/root
   busybox=$root/bin/busybox
-  kver=$(cat "$here/.cache/$arch/root.stamp")
+  stamp=$here/.cache/$arch/root.stamp   # a new kernel brings new modules
+  kver=$(cat "$stamp")
   kmod=$root/lib/modules/$kver/kernel
   for m in drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev \
            drivers/virtio/virtio_pci fs/fuse/fuse fs/fuse/virtiofs; do
@@ -23,7 +25,7 @@ if [ "$arch" != amd64 ]; then
   done
 fi
 if [ -f "$dest" ] && [ "$dest" -nt "$here/initramfs-init" ] && [ "$dest" -nt "$busybox" ] &&
-   [ "$dest" -nt "${BASH_SOURCE[0]}" ]; then
+   [ "$dest" -nt "${BASH_SOURCE[0]}" ] && [ "$dest" -nt "$stamp" ]; then
   exit 0
 fi
 work=$(mktemp -d)

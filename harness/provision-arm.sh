@@ -44,9 +44,10 @@ command -v npm >/dev/null || need+=(npm)
 for lib in libc6 libstdc++6 libgcc-s1 libatomic1 libtinfo6; do   # libatomic: node for armv7l
   dpkg -s "$lib:$arch" 2>/dev/null | grep -q '^Status: install ok installed' || need+=("$lib:$arch")
 done
-# The host-architecture build tools (bc, flex...) the kernel headers' Makefiles may call.
+# Host tools: kbuild (make), the initramfs (cpio) and the kernel source tarball (xz).
 command -v make >/dev/null || need+=(make)
 command -v cpio >/dev/null || need+=(cpio)
+command -v xz >/dev/null || need+=(xz-utils)
 if [ ${#need[@]} -gt 0 ]; then
   as_root "installing ${need[*]}"
   echo "provision-arm: installing ${need[*]}"
