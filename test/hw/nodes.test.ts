@@ -425,7 +425,8 @@ describe('Node-RED nodes on the real kernel', function () {
     }
     const before = got.length;
     await waitFor(() => got.length >= before + 2, 'capture after the device came back', 30000);
-    assert.equal(statuses[statuses.length - 1].text, 'running (read(), no DMABUF: EPERM)');
+    // Before 6.11 the VM's kernel has no DMA heap or udmabuf either: the allocation fails first.
+    assert.equal(statuses[statuses.length - 1].text, `running (read(), no DMABUF: ${kernelHasIioDmabuf() ? 'EPERM' : 'ENOENT'})`);
     // After the replug the scan counter starts again at 0: the values are the pattern from scan 0.
     const last = got[got.length - 1];
     assert.equal(last.payload.voltage1.length, 50);
