@@ -85,7 +85,7 @@ if [ "$(cat "$cache/root.stamp" 2>/dev/null)" != "$kver" ]; then
 fi
 kdir=$root/usr/src/linux-headers-$kver
 # The headers include their -common half by an absolute /usr/src path: point it at the cache.
-sed -i "s|^include /usr/src/|include $root/usr/src/|" "$kdir/Makefile"
+sed -i "s|^include .*/usr/src/linux-headers-|include $root/usr/src/linux-headers-|" "$kdir/Makefile"
 case "$arch" in arm64) karch=arm64 ;; armhf) karch=arm ;; esac
 
 # Debian's 6.1 arm64/armmp configs leave out the IIO software triggers (configfs, sw-trigger,
