@@ -97,7 +97,7 @@ request_stop() {
   echo "vm.sh: stopping the guest..." >&2
   touch "$share/stop"
   # Kill QEMU only if the guest does not power off by itself.
-  ( sleep 30; pkill -f -- "-append console=$CONSOLE .*iioemu.share=$share " 2>/dev/null ) &
+  ( sleep 30; pkill -f -- "-append console=${CONSOLE:-ttyS0} .*iioemu.share=$share " 2>/dev/null ) &
   pids+=($!)
 }
 trap request_stop INT TERM
