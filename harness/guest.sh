@@ -16,12 +16,14 @@ if grep -q 'iioemu.net=1' /proc/cmdline; then
   modprobe virtio_net && ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 || echo "guest: no network"
 fi
 
+# Per-architecture paths (module, self-test binary, NODE_PATH), written by vm.sh.
+[ -f "$share/guest-env.sh" ] && . "$share/guest-env.sh"
 rc=0
 modprobe configfs && mount -t configfs configfs /sys/kernel/config || rc=126
 modprobe -a industrialio industrialio-configfs industrialio-sw-trigger iio-trig-hrtimer \
   iio-trig-sysfs kfifo_buf industrialio-triggered-buffer industrialio-triggered-event || rc=126
 if [ "$rc" = 0 ] && ! grep -q 'iioemu.noload=1' /proc/cmdline; then
-  insmod "$here/emu/iio_emu.ko" || rc=126
+  insmod "${IIO_EMU_KO:-$here/emu/iio_emu.ko}" || rc=126
 fi
 if [ "$rc" = 0 ]; then
   (. "$share/cmd.sh") </dev/null &

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Run one command inside Debian's 6.12 kernel under QEMU, with our emulated IIO devices loaded.
 #
-#   harness/vm.sh [--timeout SECONDS] [--mem MiB] [--forward HOSTPORT:GUESTPORT] -- CMD [ARGS...]
+#   harness/vm.sh [--arch amd64|arm64|armhf] [--timeout SECONDS] [--mem MiB]
+#                 [--forward HOSTPORT:GUESTPORT] -- CMD [ARGS...]
+#
+# --arch (default amd64, or $IIO_ARCH): arm64 and armhf boot Debian bookworm's 6.1 kernel for that
+# architecture (qemu-system-aarch64/-arm -M virt, TCG); the guest runs the target's busybox,
+# bash and Node (from the npm registry) over the same shared host root (see arch.sh).
 #
 # --forward exposes a guest TCP port on the host's 127.0.0.1 only (QEMU user networking; the
 # guest gets no route beyond it). Ctrl-C (SIGINT/SIGTERM) asks the guest to stop the command
@@ -18,36 +23,38 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 timeout_s=600
 mem_mb=2048
 forward=""
+IIO_ARCH=${IIO_ARCH:-amd64}
 while [ $# -gt 0 ]; do
   case "$1" in
     --timeout) timeout_s=$2; shift 2 ;;
     --mem) mem_mb=$2; shift 2 ;;
     --forward) forward=$2; shift 2 ;;
+    --arch) IIO_ARCH=$2; shift 2 ;;
     --) shift; break ;;
     *) break ;;
   esac
 done
-[ $# -gt 0 ] || { echo "usage: harness/vm.sh [--timeout S] [--mem MiB] [--forward HOSTPORT:GUESTPORT] -- CMD [ARGS...]" >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: harness/vm.sh [--arch amd64|arm64|armhf] [--timeout S] [--mem MiB] [--forward HOSTPORT:GUESTPORT] -- CMD [ARGS...]" >&2; exit 2; }
 net=()
 if [ -n "$forward" ]; then
   [[ "$forward" =~ ^[0-9]+:[0-9]+$ ]] || { echo "vm.sh: --forward wants HOSTPORT:GUESTPORT" >&2; exit 2; }
   net=(-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${forward%%:*}-:${forward##*:}" -device virtio-net-pci,netdev=n0)
 fi
 
-bash "$here/provision.sh"
-# shellcheck source=kernel.sh
-. "$here/kernel.sh"
 out="$here/.out"
 mkdir -p "$out"
 # One build at a time: VMs started side by side from one tree would otherwise race in make and
 # in writing the shared initramfs.
 exec 9>"$out/build.lock"
 flock 9
-if [ "${IIO_EMU_NOLOAD:-0}" != 1 ]; then   # IIO_EMU_NOLOAD=1: boot without our module
-  make -s -C "$here/emu" KDIR="$KDIR"
-  make -s -C "$here/selftest"
-fi
-bash "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz"
+# IIO_EMU_NOLOAD=1: boot without our module. arch.sh provisions, builds and sets the guest's
+# kernel, QEMU machine and userland.
+# shellcheck source=arch.sh
+. "$here/arch.sh"
+
+initrd=$out/initramfs.cpio.gz
+[ "$IIO_ARCH" = amd64 ] || initrd=$out/initramfs-$IIO_ARCH.cpio.gz
+bash "$here/mkinitramfs.sh" "$initrd" "$IIO_ARCH"
 flock -u 9
 exec 9>&-
 # Each run has its own sockets and share, so several VMs can run side by side.
@@ -64,6 +71,12 @@ mkdir -p "$share"
   done
   printf 'exec'; printf ' %q' "$@"; echo
 } > "$share/cmd.sh"
+# Sourced by guest.sh before it loads the emulator: what differs per architecture.
+{
+  echo "export IIO_VM_ARCH=$IIO_ARCH"
+  echo "export IIO_EMU_KO=$(printf %q "$EMU_KO") IIO_SELFTEST_BIN=$(printf %q "$SELFTEST_BIN")"
+  [ -z "$GUEST_NODE_PATH" ] || echo "export NODE_PATH=$(printf %q "$GUEST_NODE_PATH")"
+} > "$share/guest-env.sh"
 
 vfsd=/usr/lib/qemu/virtiofsd
 sock_root="$run/root.sock"; sock_share="$run/share.sock"
@@ -77,6 +90,10 @@ cleanup() {
 trap cleanup EXIT
 
 accel=tcg,thread=multi
+# x86 reports through isa-debug-exit; ARM's virt has none: the guest powers off by PSCI and the
+# status comes from the share alone.
+exitdev=()
+[ "$IIO_ARCH" = amd64 ] && exitdev=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
 [ "${IIO_VM_KVM:-0}" = 1 ] && accel=kvm   # only where KVM demonstrably works (not on our CI)
 
 stop_requested=0
@@ -86,7 +103,7 @@ request_stop() {
   echo "vm.sh: stopping the guest..." >&2
   touch "$share/stop"
   # Kill QEMU only if the guest does not power off by itself.
-  ( sleep 30; pkill -f -- "-append console=ttyS0 .*iioemu.share=$share " 2>/dev/null ) &
+  ( sleep 30; pkill -f -- "-append console=${CONSOLE:-ttyS0} .*iioemu.share=$share " 2>/dev/null ) &
   pids+=($!)
 }
 trap request_stop INT TERM
@@ -102,15 +119,14 @@ boot() {
   # QEMU runs in its own session so a terminal's Ctrl-C reaches only this script, which then asks
   # the guest to stop (the guest watches for $share/stop) instead of killing the VM mid-write.
   (
-    setsid -w timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
-      -machine q35 -accel "$accel" -cpu max -smp "$(nproc)" -m "$mem_mb" \
+    setsid -w timeout --kill-after=10 "$timeout_s" "$QEMU" \
+      -machine "$QEMU_MACHINE" -accel "$accel" -cpu "$QEMU_CPU" -smp "$(nproc)" -m "$mem_mb" \
       -object memory-backend-memfd,id=mem,size="${mem_mb}M",share=on -numa node,memdev=mem \
-      -kernel "$VMLINUZ" -initrd "$out/initramfs.cpio.gz" \
-      -append "console=ttyS0 quiet loglevel=4 panic=-1 iioemu.share=$share iioemu.guest=$here/guest.sh iioemu.noload=${IIO_EMU_NOLOAD:-0} iioemu.net=${forward:+1}" \
+      -kernel "$VMLINUZ" -initrd "$initrd" \
+      -append "console=$CONSOLE quiet loglevel=4 panic=-1 iioemu.share=$share iioemu.guest=$here/guest.sh iioemu.noload=${IIO_EMU_NOLOAD:-0} iioemu.net=${forward:+1}${GUEST_USERLAND:+ iioemu.userland=$GUEST_USERLAND}" \
       -chardev socket,id=root,path="$sock_root" -device vhost-user-fs-pci,chardev=root,tag=hostroot \
       -chardev socket,id=share,path="$sock_share" -device vhost-user-fs-pci,chardev=share,tag=share \
-      "${net[@]}" \
-      -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+      "${net[@]}" "${exitdev[@]}" \
       -display none -monitor none -serial stdio -no-reboot -nodefaults </dev/null \
       | tee -i "$run/console.log"
     exit "${PIPESTATUS[0]}"

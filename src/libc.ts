@@ -3,7 +3,7 @@
 // failure becomes an IioError naming the syscall, the path or device, and the errno code.
 import { open as ffiOpen, load, DataType, createPointer, unwrapPointer, freePointer, PointerType, JsExternal } from 'ffi-rs';
 import { IioError, describeValue, invalid } from './errors';
-import { POLLFD_SIZE } from './uapi';
+import { POLLFD_SIZE, C_ABI, O_CLOEXEC as UAPI_O_CLOEXEC } from './uapi';
 
 const LIB = 'libc';
 let opened = false;
@@ -18,7 +18,7 @@ function lib(): string {
   return LIB;
 }
 
-const is64 = ['x64', 'arm64', 'riscv64', 'ppc64', 'loong64', 's390x', 'mips64el'].includes(process.arch);
+const is64 = C_ABI.wordBits === 64;
 /** C `long`/`ssize_t` and `unsigned long`/`size_t`: their width follows the architecture. */
 const SSIZE = is64 ? DataType.I64 : DataType.I32;
 const USIZE = is64 ? DataType.U64 : DataType.U32;
@@ -26,8 +26,8 @@ const USIZE = is64 ? DataType.U64 : DataType.U32;
 export const O_RDONLY = 0;
 export const O_WRONLY = 1;
 export const O_RDWR = 2;
-export const O_NONBLOCK = 0o4000;
-export const O_CLOEXEC = 0o2000000;
+export const O_NONBLOCK = C_ABI.O_NONBLOCK;
+export const O_CLOEXEC = UAPI_O_CLOEXEC;
 export const EFD_NONBLOCK = O_NONBLOCK;
 export const EFD_CLOEXEC = O_CLOEXEC;
 export const POLLIN = 0x001;
@@ -198,7 +198,7 @@ export const PROT_WRITE = 2;
 const MAP_SHARED = 0x01;
 const MAP_PRIVATE = 0x02;
 const MAP_FIXED = 0x10;
-const MAP_ANONYMOUS = 0x20;
+const MAP_ANONYMOUS = C_ABI.MAP_ANONYMOUS;
 /** (void *)-1 as the lossy JS number a 64-bit return becomes. */
 const MAP_FAILED_64 = 2 ** 64 - 1;
 
@@ -221,7 +221,7 @@ function pointerTo(address: number): JsExternal {
   return pointer;
 }
 
-const MMAP = is64 ? 'mmap' : 'mmap64';
+const MMAP = C_ABI.mmap;
 const OFF_T = DataType.I64;
 
 /** mmap(2) of `length` bytes of `fd`, shared, with `prot`. */
@@ -262,7 +262,7 @@ export function sealedMemfd(name: string, size: number): number {
   if (r.value < 0) throw fail('memfd_create', r.errnoCode);
   const fd = r.value;
   try {
-    const t = call('ftruncate', DataType.I32, [DataType.I32, OFF_T], [fd, size]);
+    const t = call(C_ABI.ftruncate, DataType.I32, [DataType.I32, OFF_T], [fd, size]);
     if (t.value < 0) throw fail('ftruncate', t.errnoCode);
     const s = call('fcntl', DataType.I32, [DataType.I32, DataType.I32, DataType.I32], [fd, F_ADD_SEALS, F_SEAL_SHRINK]);
     if (s.value < 0) throw fail('fcntl F_ADD_SEALS', s.errnoCode);

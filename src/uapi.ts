@@ -151,6 +151,44 @@ export function oCloexecFor(arch: string): number {
   return 0o2000000;
 }
 
+/**
+ * What the libc binding needs to know about the C ABI of one architecture (a `process.arch`
+ * value). Checked against each kernel's uapi headers for x86, arm and arm64: O_NONBLOCK and
+ * MAP_ANONYMOUS come from asm-generic there (arm/arm64 override only O_DIRECTORY, O_NOFOLLOW,
+ * O_DIRECT and O_LARGEFILE, which the core does not use).
+ */
+export interface CAbi {
+  /** Width of C `long`, `size_t` and pointers. */
+  readonly wordBits: 32 | 64;
+  /**
+   * The libc entry points taking a 64-bit off_t. On 32-bit targets `mmap`/`ftruncate` take a
+   * 32-bit off_t: passing a 64-bit one there shifts the arguments (arm EABI puts it in an
+   * even register pair), so the *64 variants are used.
+   */
+  readonly mmap: 'mmap' | 'mmap64';
+  readonly ftruncate: 'ftruncate' | 'ftruncate64';
+  readonly O_NONBLOCK: number;
+  readonly MAP_ANONYMOUS: number;
+}
+
+const ARCH_64 = ['x64', 'arm64', 'riscv64', 'ppc64', 'loong64', 's390x', 'mips64el'];
+
+/** The C ABI facts for a `process.arch` value. */
+export function cAbiFor(arch: string): CAbi {
+  const is64 = ARCH_64.includes(arch);
+  const mips = arch.startsWith('mips');
+  return {
+    wordBits: is64 ? 64 : 32,
+    mmap: is64 ? 'mmap' : 'mmap64',
+    ftruncate: is64 ? 'ftruncate' : 'ftruncate64',
+    O_NONBLOCK: mips ? 0x80 : arch.startsWith('sparc') ? 0x4000 : 0o4000,
+    MAP_ANONYMOUS: mips ? 0x800 : 0x20,
+  };
+}
+
+/** The running process's C ABI. */
+export const C_ABI: CAbi = cAbiFor(process.arch);
+
 /** udmabuf_create.flags: make the returned fd close-on-exec. */
 export const UDMABUF_FLAGS_CLOEXEC = 1;
 /** memfd_create flags. */

@@ -7,7 +7,33 @@
 #define IIO_EMU_H
 
 #include <linux/types.h>
+#include <linux/version.h>
 #include <linux/iio/buffer.h>
+#include <linux/iio/iio.h>
+
+/*
+ * Kernels before 6.11 (Debian bookworm's 6.1 on arm64/armhf) have no IIO DMABUF
+ * interface: there buffer1 of emu-adc and emu-dac is a plain kfifo (read() and
+ * write() through the trigger; the free-running modes serve buffer0 only).
+ */
+#define EMU_HAVE_DMABUF (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0))
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
+#ifndef iio_for_each_active_channel	/* 6.11 */
+#define iio_for_each_active_channel(indio_dev, chan) \
+	for_each_set_bit((chan), (indio_dev)->active_scan_mask, (indio_dev)->masklength)
+#endif
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+static inline unsigned int iio_get_masklength(const struct iio_dev *indio_dev)
+{
+	return indio_dev->masklength;
+}
+#endif
 
 struct device;
 struct iio_dev;

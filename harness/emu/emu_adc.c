@@ -29,7 +29,6 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
-#include <linux/unaligned.h>
 
 #include <linux/iio/iio.h>
 #include <linux/iio/buffer.h>
@@ -481,7 +480,8 @@ static int emu_adc_fast_run(void *data)
 	struct iio_buffer *b1 = emu_dmabuf_to_iio(st->b1);
 	/* The set of enabled buffers is fixed while this thread runs. */
 	bool push = emu_buffer_is_active(b0);
-	bool b1_active = emu_buffer_is_active(b1);
+	/* Without DMABUF (< 6.11) buffer1 is a kfifo this mode does not serve. */
+	bool b1_active = EMU_HAVE_DMABUF && emu_buffer_is_active(b1);
 	struct emu_adc_layout *l = &st->fr_layout;
 	u64 backoff = EMU_ADC_POLL_MIN_NS;
 

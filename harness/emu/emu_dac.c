@@ -27,7 +27,6 @@
 #include <linux/sizes.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
-#include <linux/unaligned.h>
 
 #include <linux/iio/iio.h>
 #include <linux/iio/buffer.h>
@@ -234,7 +233,7 @@ static int emu_dac_free_run(void *data)
 	/* The set of enabled buffers is fixed while this thread runs. */
 	bool use0 = emu_buffer_is_active(b0) && b0->bytes_per_datum &&
 		    b0->bytes_per_datum <= EMU_DAC_SCAN_MAX;
-	bool use1 = emu_buffer_is_active(b1) && b1->bytes_per_datum &&
+	bool use1 = EMU_HAVE_DMABUF && emu_buffer_is_active(b1) && b1->bytes_per_datum &&
 		    b1->bytes_per_datum <= EMU_DAC_SCAN_MAX;
 	u64 backoff = EMU_DAC_POLL_MIN_NS;
 	const void *cyc_id = NULL;

@@ -71,6 +71,8 @@
 
 #include "emu.h"
 
+#if EMU_HAVE_DMABUF
+
 struct emu_block {
 	struct emu_dmabuf *eb;
 	struct dma_buf_attachment *attach;
@@ -619,3 +621,76 @@ void emu_dmabuf_head_done(struct emu_dmabuf *eb, int err)
 		dma_sync_sgtable_for_device(dev, sgt, DMA_FROM_DEVICE);
 	iio_buffer_signal_dmabuf_done(fence, err);
 }
+
+#else /* !EMU_HAVE_DMABUF: buffer1 is a kfifo, the block interface is empty. */
+
+#include <linux/delay.h>
+#include <linux/iio/kfifo_buf.h>
+
+struct emu_dmabuf {
+	struct iio_buffer *buffer;
+};
+
+bool emu_buffer_is_active(struct iio_buffer *buffer)
+{
+	return buffer && !list_empty(&buffer->buffer_list);
+}
+
+static void emu_dmabuf_teardown(void *data)
+{
+	struct emu_dmabuf *eb = data;
+
+	iio_kfifo_free(eb->buffer);	/* our reference; the device holds its own */
+	kfree(eb);
+}
+
+struct emu_dmabuf *emu_dmabuf_attach_new(struct device *dev,
+					 struct iio_dev *indio_dev,
+					 enum iio_buffer_direction dir)
+{
+	struct emu_dmabuf *eb;
+	int ret;
+
+	eb = kzalloc(sizeof(*eb), GFP_KERNEL);
+	if (!eb)
+		return ERR_PTR(-ENOMEM);
+	eb->buffer = iio_kfifo_allocate();
+	if (!eb->buffer) {
+		kfree(eb);
+		return ERR_PTR(-ENOMEM);
+	}
+	eb->buffer->direction = dir;
+	ret = iio_device_attach_buffer(indio_dev, eb->buffer);
+	if (ret) {
+		emu_dmabuf_teardown(eb);
+		return ERR_PTR(ret);
+	}
+	ret = devm_add_action_or_reset(dev, emu_dmabuf_teardown, eb);
+	return ret ? ERR_PTR(ret) : eb;
+}
+
+struct iio_buffer *emu_dmabuf_to_iio(struct emu_dmabuf *eb)
+{
+	return eb->buffer;
+}
+
+u64 emu_dmabuf_dropped(struct emu_dmabuf *eb) { return 0; }
+u64 emu_dmabuf_seen(struct emu_dmabuf *eb) { return 0; }
+u64 emu_dmabuf_wraps(struct emu_dmabuf *eb) { return 0; }
+void emu_dmabuf_reset_stats(struct emu_dmabuf *eb) { }
+u64 emu_dmabuf_enq_seq(struct emu_dmabuf *eb) { return 0; }
+
+void emu_dmabuf_wait(struct emu_dmabuf *eb, u64 seq, u64 timeout_ns)
+{
+	/* Nothing can be enqueued: just the timeout (the callers' poll interval). */
+	if (!kthread_should_stop())
+		usleep_range(div_u64(timeout_ns, 1000) + 1, div_u64(timeout_ns, 1000) + 50);
+}
+
+bool emu_dmabuf_head(struct emu_dmabuf *eb, struct emu_dmabuf_blk *out) { return false; }
+bool emu_dmabuf_head_has_next(struct emu_dmabuf *eb) { return false; }
+bool emu_dmabuf_queued(struct emu_dmabuf *eb) { return false; }
+void emu_dmabuf_count_wrap(struct emu_dmabuf *eb) { }
+void emu_dmabuf_head_done(struct emu_dmabuf *eb, int err) { }
+
+#endif /* EMU_HAVE_DMABUF */

@@ -31,7 +31,6 @@
 #include <linux/device.h>
 #include <linux/kernel.h>
 #include <linux/mutex.h>
-#include <linux/unaligned.h>
 
 #include <linux/iio/iio.h>
 #include <linux/iio/buffer.h>
@@ -75,7 +74,7 @@ struct emu_mux {
 	struct mutex lock;		/* protects the state below */
 	u64 next_n;			/* the next scan's number */
 	bool ev_en[EMU_MUX_NUM_EV];
-	int ev_val[EMU_MUX_NUM_EV][IIO_EV_INFO_RUNNING_COUNT + 1];
+	int ev_val[EMU_MUX_NUM_EV][IIO_EV_INFO_PERIOD + 1];	/* en, value, hysteresis, period */
 	struct {
 		__le16 sample;		/* or __be16: one 16-bit element */
 		aligned_s64 ts;
@@ -279,7 +278,7 @@ static int emu_mux_read_event_value(struct iio_dev *indio_dev,
 {
 	struct emu_mux *st = iio_priv(indio_dev);
 
-	if (info > IIO_EV_INFO_RUNNING_COUNT)
+	if (info > IIO_EV_INFO_PERIOD)
 		return -EINVAL;
 	mutex_lock(&st->lock);
 	*val = st->ev_val[emu_mux_ev_index(chan)][info];
@@ -296,7 +295,7 @@ static int emu_mux_write_event_value(struct iio_dev *indio_dev,
 {
 	struct emu_mux *st = iio_priv(indio_dev);
 
-	if (val2 || info > IIO_EV_INFO_RUNNING_COUNT)
+	if (val2 || info > IIO_EV_INFO_PERIOD)
 		return -EINVAL;	/* raw units are integers */
 	if (val < S16_MIN || val > S16_MAX)
 		return -EINVAL;

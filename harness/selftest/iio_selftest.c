@@ -41,6 +41,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +75,18 @@ struct emu_iio_event_data {
 #define IIO_TEMP_TYPE 9		/* enum iio_chan_type IIO_TEMP */
 
 static int n_pass, n_fail;
+
+/* The IIO DMABUF API exists from Linux 6.11 on; older kernels (Debian bookworm's 6.1 on ARM)
+ * get the read()/write() fallback checked instead (nodmabuf). */
+static bool kernel_has_dmabuf(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return true;
+	return major > 6 || (major == 6 && minor >= 11);
+}
 
 static void result(bool ok, const char *fmt, ...)
 {
@@ -2081,7 +2094,7 @@ static int cmd_unbind(void)
 	struct emu_iio_event_data ev;
 	int cfd = -1, tfd = -1, efd = -1, b1 = -1, A = -1, sfd = -1, ret;
 	int dfd = -1, db1 = -1, Q = -1, qsfd = -1;
-	bool ok = false;
+	bool ok = false, dmabuf = kernel_has_dmabuf();
 	uint8_t tmp[400];
 	ssize_t n;
 
@@ -2094,11 +2107,14 @@ static int cmd_unbind(void)
 	set_trigger(&adc, "emuunbind");
 	cfd = open(adc.chr, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	b1 = cfd >= 0 ? iio_ioctl_int(cfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1) : -1;
-	A = heap_alloc(4096);
-	CHECK(cfd >= 0 && b1 >= 0 && A >= 0 &&
-	      dmabuf_attach(b1, A) == 0 &&
-	      enqueue(b1, A, 4000, 0) == 0,
-	      "unbind: emu-adc open, buffer1 fd with a queued DMABUF block");
+	A = dmabuf ? heap_alloc(4096) : -1;
+	if (dmabuf)
+		CHECK(cfd >= 0 && b1 >= 0 && A >= 0 &&
+		      dmabuf_attach(b1, A) == 0 &&
+		      enqueue(b1, A, 4000, 0) == 0,
+		      "unbind: emu-adc open, buffer1 fd with a queued DMABUF block");
+	else
+		CHECK(cfd >= 0 && b1 >= 0, "unbind: emu-adc open, buffer1 fd held (no DMABUF)");
 	sfd = A >= 0 ? export_sync(A) : -1;
 	CHECK(wrf("1", "%s/buffer0/enable", adc.path) == 0 &&
 	      read_full(cfd, tmp, sizeof(tmp), 10000) == sizeof(tmp),
@@ -2108,7 +2124,7 @@ static int cmd_unbind(void)
 	CHECK(efd >= 0, "unbind: emu-thermo event fd open");
 
 	/* emu-dac repeating a cyclic DMABUF block */
-	if (find_dev("emu-dac", &dac)) {
+	if (dmabuf && find_dev("emu-dac", &dac)) {
 		char pw[300];
 
 		wrf("1", "%s/emu_reset", dac.path);
@@ -2137,12 +2153,17 @@ static int cmd_unbind(void)
 	} while (n > 0);
 	CHECK(n < 0 && errno == ENODEV, "unbind: read() on the open chardev -> ENODEV (%s)",
 	      n < 0 ? strerror(errno) : "data");
-	ret = sfd >= 0 ? sync_status(sfd) : -1000;
-	CHECK(ret == -ENODEV, "unbind: the queued DMABUF block was cancelled (fence status %d)", ret);
-	ret = qsfd >= 0 ? sync_status(qsfd) : -1000;
-	CHECK(ret == -ECANCELED, "unbind: the streaming cyclic block was cancelled (fence status %d)", ret);
-	ret = A >= 0 ? enqueue(b1, A, 4000, 0) : -1;
-	CHECK(ret == -ENODEV, "unbind: ENQUEUE on the orphaned buffer fd -> ENODEV (%d)", ret);
+	if (dmabuf) {
+		ret = sfd >= 0 ? sync_status(sfd) : -1000;
+		CHECK(ret == -ENODEV, "unbind: the queued DMABUF block was cancelled (fence status %d)", ret);
+		ret = qsfd >= 0 ? sync_status(qsfd) : -1000;
+		CHECK(ret == -ECANCELED, "unbind: the streaming cyclic block was cancelled (fence status %d)", ret);
+		ret = A >= 0 ? enqueue(b1, A, 4000, 0) : -1;
+		CHECK(ret == -ENODEV, "unbind: ENQUEUE on the orphaned buffer fd -> ENODEV (%d)", ret);
+	} else {
+		n = b1 >= 0 ? read(b1, tmp, sizeof(tmp)) : 0;
+		CHECK(n < 0 && errno == ENODEV, "unbind: read() on the orphaned buffer1 fd -> ENODEV");
+	}
 	n = efd >= 0 ? read(efd, &ev, sizeof(ev)) : 0;
 	CHECK(n < 0 && errno == ENODEV, "unbind: event fd read -> ENODEV");
 
@@ -2181,7 +2202,8 @@ static int cmd_unbind(void)
 static int cmd_rmmod(const char *ko)
 {
 	struct iiodev adc;
-	int cfd, b1, kfd, ret, status = -1, A, B, sfd;
+	int cfd, b1, kfd, ret, w, status = -1, A, B, sfd;
+	bool dmabuf = kernel_has_dmabuf();
 	pid_t pid;
 	double t0;
 
@@ -2197,41 +2219,49 @@ static int cmd_rmmod(const char *ko)
 		return 1;
 	b1 = iio_ioctl_int(cfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1);
 	close(cfd);
-	A = heap_alloc(4096);
-	B = heap_alloc(4096);
-	CHECK(b1 >= 0 && A >= 0 && B >= 0 && dmabuf_attach(b1, A) == 0 &&
-	      enqueue(b1, A, 4000, 0) == 0,
-	      "rmmod: holding only a buffer fd, with a DMABUF attached and queued");
+	A = dmabuf ? heap_alloc(4096) : -1;
+	B = dmabuf ? heap_alloc(4096) : -1;
+	if (dmabuf)
+		CHECK(b1 >= 0 && A >= 0 && B >= 0 && dmabuf_attach(b1, A) == 0 &&
+		      enqueue(b1, A, 4000, 0) == 0,
+		      "rmmod: holding only a buffer fd, with a DMABUF attached and queued");
+	else
+		CHECK(b1 >= 0, "rmmod: holding only a buffer fd (no DMABUF)");
 	sfd = A >= 0 ? export_sync(A) : -1;
 
 	pid = fork();
 	if (pid == 0) {
 		close(b1);	/* the child must not keep the device alive */
-		close(A);
-		close(B);
+		if (A >= 0)
+			close(A);
+		if (B >= 0)
+			close(B);
 		alarm(60);
 		_exit(syscall(SYS_delete_module, "iio_emu", O_NONBLOCK) ? 1 : 0);
 	}
 	sleep_ms(1500);
-	CHECK(waitpid(pid, &status, WNOHANG) == 0,
-	      "rmmod: module exit waits while the buffer fd of the removed device is open");
+	w = waitpid(pid, &status, WNOHANG);
+	/* Without DMABUF a buffer fd holds nothing of this module (buffer1 is the core's kfifo). */
+	if (dmabuf)
+		CHECK(w == 0, "rmmod: module exit waits while the buffer fd of the removed device is open");
 	CHECK(!any_emu_device(), "rmmod: devices already removed");
-	ret = sfd >= 0 ? sync_status(sfd) : -1000;
-	CHECK(ret == -ENODEV, "rmmod: the queued block was cancelled (fence status %d)", ret);
-	ret = B >= 0 ? dmabuf_attach(b1, B) : -1;
-	CHECK(ret == -ENODEV, "rmmod: ATTACH on the orphaned buffer fd -> ENODEV (%d)", ret);
+	if (dmabuf) {
+		ret = sfd >= 0 ? sync_status(sfd) : -1000;
+		CHECK(ret == -ENODEV, "rmmod: the queued block was cancelled (fence status %d)", ret);
+		ret = B >= 0 ? dmabuf_attach(b1, B) : -1;
+		CHECK(ret == -ENODEV, "rmmod: ATTACH on the orphaned buffer fd -> ENODEV (%d)", ret);
+	}
 	if (sfd >= 0)
 		close(sfd);
 	t0 = now_ms();
 	close(b1);
-	do {
-		ret = waitpid(pid, &status, WNOHANG);
-		if (ret == 0)
-			sleep_ms(10);
-	} while (ret == 0 && now_ms() - t0 < 10000);
-	CHECK(ret == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	while (w == 0 && now_ms() - t0 < 10000) {
+		sleep_ms(10);
+		w = waitpid(pid, &status, WNOHANG);
+	}
+	CHECK(w == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	      "rmmod: completes once the fd is closed (%.0f ms)", now_ms() - t0);
-	if (ret != pid) {
+	if (w != pid) {
 		note("rmmod is stuck in module exit; giving up");
 		return 1;
 	}
@@ -2343,8 +2373,74 @@ static int cmd_stress(int iters)
 		if (!ok)
 			break;
 	}
-	CHECK(done_total > 0, "stress: DMABUF blocks completed while streaming (%d)", done_total);
+	if (kernel_has_dmabuf())
+		CHECK(done_total > 0, "stress: DMABUF blocks completed while streaming (%d)", done_total);
 	hrtimer_remove("emustress");
+	return n_fail ? 1 : 0;
+}
+
+/* ------------------------------------------------ no DMABUF: fallback */
+
+/*
+ * Kernels without the IIO DMABUF API (< 6.11): buffer1 of emu-adc and emu-dac
+ * is a kfifo. ATTACH fails with ENOTTY (the buffer fd has no ioctls), which is
+ * what makes userspace fall back, and read()/write() on buffer1 carry the data.
+ */
+static int cmd_nodmabuf(void)
+{
+	struct iiodev adc, dac, trig;
+	uint8_t tmp[400], data[64];
+	int cfd = -1, b1 = -1, dfd = -1, db1 = -1, ret, i;
+	char pscans[300], crcs[32];
+
+	if (!find_dev("emu-adc", &adc) || !find_dev("emu-dac", &dac)) {
+		CHECK(false, "nodmabuf: emu-adc and emu-dac present");
+		return 1;
+	}
+	CHECK(hrtimer_create("emunodma", 1000, &trig), "nodmabuf: hrtimer trigger");
+	adc_buffer_setup(&adc, 1, ADC_ALL, true, 256);
+	set_trigger(&adc, "emunodma");
+	cfd = open(adc.chr, O_RDONLY | O_CLOEXEC);
+	b1 = cfd >= 0 ? iio_ioctl_int(cfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1) : -1;
+	CHECK(b1 >= 0, "nodmabuf: emu-adc GET_FD(1)");
+	ret = b1 >= 0 ? dmabuf_attach(b1, cfd) : 0;
+	CHECK(ret == -ENOTTY, "nodmabuf: emu-adc buffer1 ATTACH -> ENOTTY (%d)", ret);
+	CHECK(wrf("1", "%s/buffer1/enable", adc.path) == 0 && b1 >= 0 &&
+	      read_full(b1, tmp, sizeof(tmp), 10000) == sizeof(tmp),
+	      "nodmabuf: emu-adc buffer1 read() 10 scans of 40 bytes");
+	wrf("0", "%s/buffer1/enable", adc.path);
+	set_trigger(&adc, "");
+
+	snprintf(pscans, sizeof(pscans), "%s/emu_consumed_scans", dac.path);
+	wrf("1", "%s/emu_reset", dac.path);
+	wrf("1", "%s/buffer1/out_voltage0_en", dac.path);
+	wrf("1", "%s/buffer1/out_voltage1_en", dac.path);
+	wrf("64", "%s/buffer1/length", dac.path);
+	set_trigger(&dac, "emunodma");
+	dfd = open(dac.chr, O_RDWR | O_CLOEXEC);
+	db1 = dfd >= 0 ? iio_ioctl_int(dfd, EMU_IIO_BUFFER_GET_FD_IOCTL, 1) : -1;
+	ret = db1 >= 0 ? dmabuf_attach(db1, dfd) : 0;
+	CHECK(ret == -ENOTTY, "nodmabuf: emu-dac buffer1 ATTACH -> ENOTTY (%d)", ret);
+	for (i = 0; i < 64; i++)
+		data[i] = (uint8_t)(i * 29 + 3);
+	ret = wrf("1", "%s/buffer1/enable", dac.path) == 0 && db1 >= 0 ?
+	      (int)write(db1, data, sizeof(data)) : -1;
+	CHECK(ret == 64, "nodmabuf: emu-dac buffer1 write() 64 bytes -> %d", ret);
+	CHECK(wait_ge(16, 10000, pscans) == 16, "nodmabuf: emu-dac consumed the 16 scans");
+	rdf(crcs, sizeof(crcs), "%s/emu_consumed_crc32", dac.path);
+	CHECK(strtoul(crcs, NULL, 16) == crc32_update(0, data, 64),
+	      "nodmabuf: emu_consumed_crc32 = %s (want 0x%08x)", crcs, crc32_update(0, data, 64));
+	wrf("0", "%s/buffer1/enable", dac.path);
+	set_trigger(&dac, "");
+	if (db1 >= 0)
+		close(db1);
+	if (dfd >= 0)
+		close(dfd);
+	if (b1 >= 0)
+		close(b1);
+	if (cfd >= 0)
+		close(cfd);
+	hrtimer_remove("emunodma");
 	return n_fail ? 1 : 0;
 }
 
@@ -2484,6 +2580,8 @@ int main(int argc, char **argv)
 		return cmd_dmabuf();
 	if (!strcmp(argv[1], "dac"))
 		return cmd_dac();
+	if (!strcmp(argv[1], "nodmabuf"))
+		return cmd_nodmabuf();
 	if (!strcmp(argv[1], "unbind"))
 		return cmd_unbind();
 	if (!strcmp(argv[1], "stress"))
@@ -2499,7 +2597,7 @@ int main(int argc, char **argv)
 		return -ret;
 	}
 usage:
-	fprintf(stderr, "usage: %s capture [N [HZ]] | freerun [N [HZ]] | fast [N [BLOCKS]] | dacfast | fastunbind | bench [S] | sysfstrig | events | dmabuf | dac | unbind | stress [N] | rmmod KO | write PATH VALUE\n",
+	fprintf(stderr, "usage: %s capture [N [HZ]] | freerun [N [HZ]] | fast [N [BLOCKS]] | dacfast | fastunbind | bench [S] | sysfstrig | events | dmabuf | nodmabuf | dac | unbind | stress [N] | rmmod KO | write PATH VALUE\n",
 		argv[0]);
 	return 2;
 }

@@ -2,7 +2,12 @@
 // attributes. Used only where the emulator module is loaded (the VM, or a board).
 import * as fs from 'fs';
 import * as path from 'path';
+import { strict as assert } from 'assert';
 import { IioContext, DeviceInfo } from '../../src/context';
+import type { CapturedBlock } from '../../src/buffer';
+import { ScanDecoder, ScanLayout } from '../../src/scan';
+import { createHrtimerTrigger, removeHrtimerTrigger, setTriggerFrequency, setCurrentTrigger } from '../../src/trigger';
+import { emuAdcRaw, EMU_ADC_CHANNELS } from './emu-pattern';
 
 export const ctx = new IioContext();
 
@@ -89,4 +94,43 @@ export async function waitPollfuncIdle(pid: number, ms = 20000): Promise<void> {
     if (Date.now() > end) throw new Error(`timed out waiting for pollfunc thread ${pid} to finish (state ${threadState(pid)})`);
     await new Promise((r) => setImmediate(r));
   }
+}
+
+/** The running kernel has the IIO DMABUF API (6.11+); before, buffers fall back to read()/write(). */
+export function kernelHasIioDmabuf(release = require('os').release() as string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return !m || Number(m[1]) > 6 || (Number(m[1]) === 6 && Number(m[2]) >= 11);
+}
+
+/** Runs `body` with `dev` on a fresh hrtimer trigger at `hz`; removes the trigger afterwards. */
+export async function withTrigger<T>(dev: DeviceInfo, name: string, hz: number, body: () => Promise<T>): Promise<T> {
+  const trig = createHrtimerTrigger(name);
+  try {
+    setTriggerFrequency(trig, hz);
+    setCurrentTrigger(dev, trig.name);
+    return await body();
+  } finally {
+    setCurrentTrigger(dev, '');
+    removeHrtimerTrigger(name);
+  }
+}
+
+/** Every decoded value of consecutive emu-adc blocks against the emulator's pattern from scan 0. */
+export function checkPattern(layoutOf: { layout: ScanLayout }, blocks: CapturedBlock[], scans: number): void {
+  const dec = new ScanDecoder(layoutOf.layout);
+  let n = 0;
+  for (const b of blocks) {
+    const d = dec.decode(b.data, b.scans);
+    for (let i = 0; i < d.scans && n < scans; i++, n++) {
+      for (const ch of EMU_ADC_CHANNELS) {
+        if (!(ch.name in d.channels)) continue;
+        for (let r = 0; r < ch.repeat; r++) {
+          const got = Number(d.channels[ch.name][i * ch.repeat + r]);
+          const want = emuAdcRaw(ch.slot + r, n, ch.bits, ch.signed);
+          if (got !== want) assert.fail(`scan ${n} ${ch.name}[${r}]: got ${got}, want ${want}`);
+        }
+      }
+    }
+  }
+  assert.equal(n, scans);
 }

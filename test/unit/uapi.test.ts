@@ -47,6 +47,31 @@ describe('uapi', () => {
     });
   });
 
+  describe('C ABI per architecture', () => {
+    it('x86-64 and arm64: 64-bit words, plain mmap/ftruncate', () => {
+      for (const arch of ['x64', 'arm64']) {
+        assert.deepEqual(u.cAbiFor(arch), { wordBits: 64, mmap: 'mmap', ftruncate: 'ftruncate', O_NONBLOCK: 0o4000, MAP_ANONYMOUS: 0x20 }, arch);
+      }
+    });
+
+    it('armv7 (armhf) and ia32: 32-bit words, the 64-bit off_t entry points', () => {
+      for (const arch of ['arm', 'ia32']) {
+        assert.deepEqual(u.cAbiFor(arch), { wordBits: 32, mmap: 'mmap64', ftruncate: 'ftruncate64', O_NONBLOCK: 0o4000, MAP_ANONYMOUS: 0x20 }, arch);
+      }
+    });
+
+    it('mips and sparc differ in their flags', () => {
+      assert.equal(u.cAbiFor('mipsel').O_NONBLOCK, 0x80);
+      assert.equal(u.cAbiFor('mipsel').MAP_ANONYMOUS, 0x800);
+      assert.equal(u.cAbiFor('mips64el').wordBits, 64);
+      assert.equal(u.cAbiFor('sparc64').O_NONBLOCK, 0x4000);
+    });
+
+    it('the running process uses its own architecture', () => {
+      assert.deepEqual(u.C_ABI, u.cAbiFor(process.arch));
+    });
+  });
+
   describe('flags', () => {
     it('match the headers', () => {
       assert.equal(u.IIO_BUFFER_DMABUF_CYCLIC, 1);
