@@ -29,7 +29,7 @@ as_root() { [ "$(id -u)" = 0 ] || { echo "provision-arm: $* needs root (or insta
 # ---- host packages
 updated=0
 apt_update() { [ "$updated" = 1 ] || { apt-get update -qq || true; updated=1; }; }
-if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+if ! dpkg --print-foreign-architectures | grep -x "$arch" >/dev/null; then
   as_root "dpkg --add-architecture $arch"
   dpkg --add-architecture "$arch"
   updated=0; apt_update
@@ -42,7 +42,7 @@ command -v dpkg-deb >/dev/null || need+=(dpkg)
 command -v depmod >/dev/null || need+=(kmod)
 command -v npm >/dev/null || need+=(npm)
 for lib in libc6 libstdc++6 libgcc-s1 libatomic1 libtinfo6; do   # libatomic: node for armv7l
-  dpkg -s "$lib:$arch" 2>/dev/null | grep -q '^Status: install ok installed' || need+=("$lib:$arch")
+  dpkg -s "$lib:$arch" 2>/dev/null | grep '^Status: install ok installed' >/dev/null || need+=("$lib:$arch")
 done
 # Host tools: kbuild (make), the initramfs (cpio) and the kernel source tarball (xz).
 command -v make >/dev/null || need+=(make)

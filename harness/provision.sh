@@ -4,7 +4,8 @@ set -euo pipefail
 
 need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
-[ -x /bin/busybox ] && /bin/busybox --list | grep -qx insmod || need+=(busybox-static)
+# grep without -q: -q exits at the first match and, under pipefail, the writer's SIGPIPE fails the test
+[ -x /bin/busybox ] && /bin/busybox --list | grep -x insmod >/dev/null || need+=(busybox-static)
 ls /boot/vmlinuz-6.12.* >/dev/null 2>&1 || need+=(linux-image-6.12-amd64)
 ls -d /usr/src/linux-headers-6.12.*-amd64 >/dev/null 2>&1 || need+=(linux-headers-6.12-amd64)
 command -v cpio >/dev/null || need+=(cpio)
