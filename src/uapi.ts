@@ -622,3 +622,126 @@ export function encodeEventCode(f: IioEventCodeFields): bigint {
   const lo = ((checkS16(f.channel2 ?? 0, 'channel2') << 16) | checkS16(f.channel, 'channel')) >>> 0;
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
+
+// ---------------------------------------------------------------------------
+// ADI's mmap block API (Analog Devices kernels only; never merged upstream)
+//
+// Numbers and layouts as ADI's include/linux/iio/buffer_impl.h and libiio's local backend use
+// them: 'i' 0xa0..0xa4. (The v4 mailing-list series numbered them 0x92..0x95, which mainline
+// later gave to DMABUF: those numbers were never shipped for this API.) The ioctls act on the
+// buffer fd, and each block is mmap()ed from that fd at the offset QUERY reports.
+
+/** struct iio_buffer_block_alloc_req {u32 type; u32 size; u32 count; u32 id} */
+export const IIO_BLOCK_ALLOC_REQ_SIZE = 16;
+
+/**
+ * Where struct iio_buffer_block {u32 id, size, bytes_used, type, flags; union {u32 offset} data;
+ * u64 timestamp} puts its u64 on one architecture: at 24 whether u64 aligns to 4 (i386) or 8
+ * (every other ABI), so the struct is 32 bytes everywhere and one request number fits all.
+ */
+export function blockStructLayout(arch: string): { size: number; timestampOffset: number } {
+  const u64Align = arch === 'ia32' || arch === 'x86' ? 4 : 8;
+  const timestampOffset = Math.ceil(24 / u64Align) * u64Align;
+  const size = Math.ceil((timestampOffset + 8) / Math.max(4, u64Align)) * Math.max(4, u64Align);
+  return { size, timestampOffset };
+}
+
+export const IIO_BLOCK_SIZE = blockStructLayout(process.arch).size;
+
+/** The block API's request numbers for one encoding. */
+export function blockIoctlNumbers(enc: IocEncoding = IOC_NATIVE) {
+  return {
+    IIO_BUFFER_BLOCK_ALLOC_IOCTL: _IOWR('i', 0xa0, IIO_BLOCK_ALLOC_REQ_SIZE, enc),
+    IIO_BUFFER_BLOCK_FREE_IOCTL: _IO('i', 0xa1, enc),
+    IIO_BUFFER_BLOCK_QUERY_IOCTL: _IOWR('i', 0xa2, IIO_BLOCK_SIZE, enc),
+    IIO_BUFFER_BLOCK_ENQUEUE_IOCTL: _IOWR('i', 0xa3, IIO_BLOCK_SIZE, enc),
+    IIO_BUFFER_BLOCK_DEQUEUE_IOCTL: _IOWR('i', 0xa4, IIO_BLOCK_SIZE, enc),
+  } as const;
+}
+
+const BLOCK_IOCTLS = blockIoctlNumbers();
+/** Allocates blocks (arg: alloc_req; `id` out = first new block id, `count` out = how many). 0xC01069A0. */
+export const IIO_BUFFER_BLOCK_ALLOC_IOCTL = BLOCK_IOCTLS.IIO_BUFFER_BLOCK_ALLOC_IOCTL;
+/** Frees every block (no arg; succeeds with none allocated, so it doubles as the probe). 0x000069A1. */
+export const IIO_BUFFER_BLOCK_FREE_IOCTL = BLOCK_IOCTLS.IIO_BUFFER_BLOCK_FREE_IOCTL;
+/** Fills in a block by id (arg: iio_buffer_block). 0xC02069A2. */
+export const IIO_BUFFER_BLOCK_QUERY_IOCTL = BLOCK_IOCTLS.IIO_BUFFER_BLOCK_QUERY_IOCTL;
+/** Gives a block to the kernel (arg: iio_buffer_block with id, bytes_used, flags). 0xC02069A3. */
+export const IIO_BUFFER_BLOCK_ENQUEUE_IOCTL = BLOCK_IOCTLS.IIO_BUFFER_BLOCK_ENQUEUE_IOCTL;
+/** Takes the oldest finished block back (arg: iio_buffer_block, all fields out). 0xC02069A4. */
+export const IIO_BUFFER_BLOCK_DEQUEUE_IOCTL = BLOCK_IOCTLS.IIO_BUFFER_BLOCK_DEQUEUE_IOCTL;
+
+/** iio_buffer_block.flags: the kernel filled in `timestamp`. */
+export const IIO_BUFFER_BLOCK_FLAG_TIMESTAMP_VALID = 1;
+/** iio_buffer_block.flags: repeat the block until another is enqueued (output only). */
+export const IIO_BUFFER_BLOCK_FLAG_CYCLIC = 2;
+
+/** Fields of struct iio_buffer_block_alloc_req. */
+export interface IioBlockAllocReq {
+  type?: number;
+  size: number;
+  count: number;
+  id?: number;
+}
+
+/** Encodes struct iio_buffer_block_alloc_req. */
+export function encodeBlockAllocReq(r: IioBlockAllocReq): Buffer {
+  const buf = Buffer.alloc(IIO_BLOCK_ALLOC_REQ_SIZE);
+  const view = viewOf(buf, 0, IIO_BLOCK_ALLOC_REQ_SIZE, 'iio_buffer_block_alloc_req');
+  view.setUint32(0, checkU32(r.type ?? 0, 'alloc_req.type'), NATIVE_LE);
+  view.setUint32(4, checkU32(r.size, 'alloc_req.size'), NATIVE_LE);
+  view.setUint32(8, checkU32(r.count, 'alloc_req.count'), NATIVE_LE);
+  view.setUint32(12, checkU32(r.id ?? 0, 'alloc_req.id'), NATIVE_LE);
+  return buf;
+}
+
+/** Decodes struct iio_buffer_block_alloc_req (after ALLOC: `id` first new block, `count` allocated). */
+export function decodeBlockAllocReq(buf: Uint8Array): Required<IioBlockAllocReq> {
+  const view = viewOf(buf, 0, IIO_BLOCK_ALLOC_REQ_SIZE, 'iio_buffer_block_alloc_req');
+  return { type: view.getUint32(0, NATIVE_LE), size: view.getUint32(4, NATIVE_LE), count: view.getUint32(8, NATIVE_LE), id: view.getUint32(12, NATIVE_LE) };
+}
+
+/** Fields of struct iio_buffer_block. */
+export interface IioBufferBlock {
+  id: number;
+  size: number;
+  bytesUsed: number;
+  type: number;
+  flags: number;
+  /** data.offset: where to mmap() the block. */
+  offset: number;
+  timestamp: bigint;
+}
+
+/** Encodes struct iio_buffer_block into a caller-owned buffer (reuse it per ioctl). */
+export function encodeBufferBlockInto(buf: Uint8Array, b: Partial<IioBufferBlock> & { id: number }): Uint8Array {
+  const view = viewOf(buf, 0, IIO_BLOCK_SIZE, 'iio_buffer_block');
+  view.setUint32(0, checkU32(b.id, 'iio_buffer_block.id'), NATIVE_LE);
+  view.setUint32(4, checkU32(b.size ?? 0, 'iio_buffer_block.size'), NATIVE_LE);
+  view.setUint32(8, checkU32(b.bytesUsed ?? 0, 'iio_buffer_block.bytes_used'), NATIVE_LE);
+  view.setUint32(12, checkU32(b.type ?? 0, 'iio_buffer_block.type'), NATIVE_LE);
+  view.setUint32(16, checkU32(b.flags ?? 0, 'iio_buffer_block.flags'), NATIVE_LE);
+  view.setUint32(20, checkU32(b.offset ?? 0, 'iio_buffer_block.data.offset'), NATIVE_LE);
+  view.setBigUint64(24, toU64(b.timestamp ?? 0n, 'iio_buffer_block.timestamp'), NATIVE_LE);
+  for (let i = 32; i < IIO_BLOCK_SIZE; i++) buf[i] = 0;
+  return buf;
+}
+
+/** A new Buffer holding struct iio_buffer_block. */
+export function encodeBufferBlock(b: Partial<IioBufferBlock> & { id: number }): Buffer {
+  return encodeBufferBlockInto(Buffer.alloc(IIO_BLOCK_SIZE), b) as Buffer;
+}
+
+/** Decodes struct iio_buffer_block (what QUERY and DEQUEUE wrote back). */
+export function decodeBufferBlock(buf: Uint8Array): IioBufferBlock {
+  const view = viewOf(buf, 0, IIO_BLOCK_SIZE, 'iio_buffer_block');
+  return {
+    id: view.getUint32(0, NATIVE_LE),
+    size: view.getUint32(4, NATIVE_LE),
+    bytesUsed: view.getUint32(8, NATIVE_LE),
+    type: view.getUint32(12, NATIVE_LE),
+    flags: view.getUint32(16, NATIVE_LE),
+    offset: view.getUint32(20, NATIVE_LE),
+    timestamp: view.getBigUint64(24, NATIVE_LE),
+  };
+}
