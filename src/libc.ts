@@ -210,6 +210,8 @@ export interface Mapping {
 }
 
 function mapFailed(address: number): boolean {
+  // ffi-rs hands MAP_FAILED back as -1 (seen on x64 for an mmap the driver refused).
+  if (address < 0) return true;
   return is64 ? address >= MAP_FAILED_64 : address === 0xffffffff;
 }
 
@@ -271,4 +273,16 @@ export function sealedMemfd(name: string, size: number): number {
     throw err;
   }
   return fd;
+}
+
+/** mmap(2) of `length` bytes of `fd` at page-aligned `offset`, shared (ADI block API: one block per offset). */
+export function mapSharedAt(fd: number, length: number, prot: number, offset: number, site: CallSite = {}): Mapping {
+  checkFd(fd);
+  checkInt(length, 1, Number.MAX_SAFE_INTEGER, 'mapping length');
+  checkInt(prot, 0, 7, 'protection');
+  checkInt(offset, 0, Number.MAX_SAFE_INTEGER, 'mapping offset');
+  if (offset % 4096 !== 0) throw invalid(`mapping offset ${offset} is not page-aligned`);
+  const r = call(MMAP, USIZE, [USIZE, USIZE, DataType.I32, DataType.I32, DataType.I32, OFF_T], [0, length, prot, MAP_SHARED, fd, offset]);
+  if (mapFailed(r.value)) throw fail('mmap', r.errnoCode, site);
+  return { address: r.value, length, pointer: pointerTo(r.value) };
 }
