@@ -5,9 +5,10 @@
 // API exists and fails with ENOTTY elsewhere, never by kernel version.
 //
 // Test setting: a stock kernel cannot grow ioctls on the IIO chardev, so the harness emulator
-// serves the same UAPI on a chardev of its own. IIO_BLOCK_CHARDEV="emu-adc=/dev/emu-adc-blocks,…"
-// sends the block ioctls, mmap and poll for the named device there instead of the buffer fd. Used
-// only by tests; see README "ADI mmap block API".
+// serves the same UAPI on a chardev of its own. IIO_BLOCK_CHARDEV="emu-adc/buffer1=/dev/emu-adc-blocks,…"
+// sends the block ioctls, mmap and poll for that buffer of the named device (name or label; a key
+// without /bufferN means every buffer) there instead of the buffer fd. Used only by tests; see
+// README "ADI mmap block API".
 //
 // Memory rule as for DMABUF (src/dmabuf.ts): no JS-reachable view ever points at unmapped memory.
 // A block whose view escaped (zero-copy payload) has its mapping replaced by anonymous memory at
@@ -30,15 +31,17 @@ const roundToPage = (n: number) => Math.ceil(n / PAGE) * PAGE;
 /** Environment variable pointing the block ioctls of a device at another chardev (tests only). */
 export const BLOCK_CHARDEV_ENV = 'IIO_BLOCK_CHARDEV';
 
-/** The test chardev for `device` from IIO_BLOCK_CHARDEV ("name=/dev/path,…"), if any. */
-export function blockChardevFor(device: DeviceInfo, env: string | undefined = process.env[BLOCK_CHARDEV_ENV]): string | undefined {
+/** The test chardev for buffer `index` of `device` from IIO_BLOCK_CHARDEV ("name[/bufferN]=/dev/path,…"), if any. */
+export function blockChardevFor(device: Pick<DeviceInfo, 'name' | 'label'>, index: number, env: string | undefined = process.env[BLOCK_CHARDEV_ENV]): string | undefined {
   if (!env) return undefined;
   for (const item of env.split(',')) {
     const eq = item.indexOf('=');
     if (eq <= 0) continue;
-    const name = item.slice(0, eq).trim();
+    const [name, buffer] = item.slice(0, eq).trim().split('/');
     const path = item.slice(eq + 1).trim();
-    if ((name === device.name || name === device.label) && path.startsWith('/dev/')) return path;
+    if (name !== device.name && name !== device.label) continue;
+    if (buffer !== undefined && buffer !== `buffer${index}`) continue;
+    if (path.startsWith('/dev/')) return path;
   }
   return undefined;
 }
@@ -139,7 +142,7 @@ abstract class BlockStream extends BufferStream {
     super(device, opts, direction, opts.onError);
     this.blockBytes = this.scansPerBlock * this.layout.scanBytes;
     this.poolSize = checkBlocks(opts.blocks);
-    this.chardev = blockChardevFor(device);
+    this.chardev = blockChardevFor(device, this.buffer.index);
   }
 
   protected watermark(): number {

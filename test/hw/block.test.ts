@@ -23,7 +23,6 @@ import { checkPattern, emu, kernelHasIioDmabuf, readSys, resources, sleep, waitF
 
 const ADC_BLOCKS = '/dev/emu-adc-blocks';
 const DAC_BLOCKS = '/dev/emu-dac-blocks';
-process.env[BLOCK_CHARDEV_ENV] = `emu-adc=${ADC_BLOCKS},emu-dac=${DAC_BLOCKS}`;
 
 /** resources() plus the block chardevs' fds and mappings. */
 function blockResources() {
@@ -53,6 +52,11 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
   before(function () {
     // The chardev joins buffer1's DMABUF queue, which exists from 6.11 on.
     if (!kernelHasIioDmabuf() || !fs.existsSync(ADC_BLOCKS)) this.skip();
+    // The other test files share this process: the setting lives only as long as this suite.
+    process.env[BLOCK_CHARDEV_ENV] = `emu-adc/buffer1=${ADC_BLOCKS},emu-dac/buffer1=${DAC_BLOCKS}`;
+  });
+  after(() => {
+    delete process.env[BLOCK_CHARDEV_ENV];
   });
   afterEach(() => {
     writeSys(emu('emu-adc'), 'emu_free_running', 0);
@@ -109,15 +113,8 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
     }
     // The buffer fd of a stock kernel has no block API: the probe fails (EINVAL from mainline's
     // buffer fd), which means "absent" and lets transport auto fall back.
-    const saved = process.env[BLOCK_CHARDEV_ENV];
-    delete process.env[BLOCK_CHARDEV_ENV];
-    let cap: BlockCapture;
-    try {
-      cap = new BlockCapture(adc, { index: 0, scansPerBlock: 10, onBlock: () => undefined, onError: () => undefined });
-    } finally {
-      process.env[BLOCK_CHARDEV_ENV] = saved;
-    }
-    assert.equal(cap.chardev, undefined);
+    const cap = new BlockCapture(adc, { index: 0, scansPerBlock: 10, onBlock: () => undefined, onError: () => undefined });
+    assert.equal(cap.chardev, undefined, 'the setting names buffer1 only');
     assert.throws(() => cap.start(), (e: IioError) => e instanceof BlockApiUnsupportedError && e.code === 'EINVAL' && isBlockUnsupported(e) && /IIO_BUFFER_BLOCK_FREE_IOCTL/.test(e.message) && e.device === 'emu-adc');
     assert.equal(DeviceHandle.openCount(), 0);
     assert.equal(readSys(adc, 'buffer0/enable'), '0');
@@ -387,7 +384,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
     // The chardev is back with the device, and works.
     await waitFor(() => fs.existsSync(ADC_BLOCKS), 'the chardev to come back');
     const adc2 = emu('emu-adc');
-    assert.equal(blockChardevFor(adc2), ADC_BLOCKS);
+    assert.equal(blockChardevFor(adc2, 1), ADC_BLOCKS);
     const again: CapturedBlock[] = [];
     writeSys(adc2, 'emu_free_running', 2);
     const cap2 = new BlockCapture(adc2, { index: 1, scansPerBlock: 100, blocks: 4, onBlock: (b) => again.push(b), onError: (e) => errors.push(e) });
