@@ -1,7 +1,8 @@
 // iio-dmabuf-out: a sink that sends samples to an output (DAC) buffer through DMABUF blocks,
-// streaming or cyclic, with write() as the fallback. Maps messages onto DmabufOutput/OutputStream.
+// streaming or cyclic, with write() as the fallback. Maps messages onto DmabufOutput/BlockOutput/OutputStream.
 import { OutputStream } from '../src/buffer';
 import { DeviceInfo } from '../src/context';
+import { BlockOutput, isBlockUnsupported } from '../src/block';
 import { DmabufOutput, fallsBackToReadWrite } from '../src/dmabuf';
 import { IioError } from '../src/errors';
 import { encodeScans, ScanLayout } from '../src/scan';
@@ -17,7 +18,7 @@ interface OutConfig {
   mode: Mode;
   blockSize: number;
   blocks: number;
-  transport: 'auto' | 'dmabuf' | 'write';
+  transport: 'auto' | 'dmabuf' | 'block' | 'write';
   trigger: string;
 }
 
@@ -38,7 +39,7 @@ function readConfig(def: NodeDef): OutConfig {
     mode: def.mode === 'cyclic' ? 'cyclic' : 'streaming',
     blockSize: Math.max(1, intConfig(def.blockSize, 1024)),
     blocks: blocksConfig(def.blocks),
-    transport: def.transport === 'dmabuf' || def.transport === 'write' ? def.transport : 'auto',
+    transport: def.transport === 'dmabuf' || def.transport === 'block' || def.transport === 'write' ? def.transport : 'auto',
     trigger: typeof def.trigger === 'string' ? def.trigger.trim() : '',
   };
 }
@@ -94,8 +95,8 @@ export default function (RED: NodeAPI) {
       return;
     }
     const dev = deviceNode(RED, def.device);
-    let out: DmabufOutput | OutputStream | null = null;
-    let kind: 'DMABUF' | 'write()' = 'DMABUF';
+    let out: DmabufOutput | BlockOutput | OutputStream | null = null;
+    let kind: 'DMABUF' | 'mmap blocks' | 'write()' = 'DMABUF';
     let attachedTrigger: string | null = null;
     let wanted = true;
     let closed = false;
@@ -158,7 +159,8 @@ export default function (RED: NodeAPI) {
         onDrain: () => flush(),
       };
       try {
-        if (cfg.transport !== 'write') {
+        // auto: DMABUF, then ADI's mmap block API, then write(), each only where the previous is not to be had.
+        if (cfg.transport === 'auto' || cfg.transport === 'dmabuf') {
           const d = new DmabufOutput(device, setup);
           try {
             d.start();
@@ -166,6 +168,16 @@ export default function (RED: NodeAPI) {
             kind = 'DMABUF';
           } catch (err) {
             if (cfg.transport === 'dmabuf' || !fallsBackToReadWrite(err)) throw err;
+          }
+        }
+        if (!out && (cfg.transport === 'auto' || cfg.transport === 'block')) {
+          const b = new BlockOutput(device, setup);
+          try {
+            b.start();
+            out = b;
+            kind = 'mmap blocks';
+          } catch (err) {
+            if (cfg.transport === 'block' || !isBlockUnsupported(err)) throw err;
           }
         }
         if (!out) {
@@ -214,8 +226,8 @@ export default function (RED: NodeAPI) {
         if (total > cfg.blockSize) {
           throw new IioError({ code: 'EINVAL', detail: `a cyclic block holds at most ${cfg.blockSize} scans (Block size); got ${total}` });
         }
-        if (o instanceof DmabufOutput) {
-          // No free DMABUF yet (the previous cyclic block completes once the device moves on):
+        if (!(o instanceof OutputStream)) {
+          // No free DMABUF or block yet (the previous cyclic block completes once the device moves on):
           // keep only the newest, sent as soon as a block frees up.
           nextCyclic = Buffer.from(data);
           flush();
@@ -232,7 +244,7 @@ export default function (RED: NodeAPI) {
           drops++;
           continue;
         }
-        pending.push(o instanceof DmabufOutput ? chunk : Buffer.from(chunk));
+        pending.push(o instanceof OutputStream ? Buffer.from(chunk) : chunk);
       }
       // Blocks beyond the queue's room were never encoded: count them as dropped too.
       drops += Math.ceil((total * o.layout.scanBytes - data.length) / blockBytes);

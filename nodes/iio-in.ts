@@ -19,14 +19,14 @@ interface InConfig {
   scaled: boolean;
   timestamps: boolean;
   autoStart: boolean;
-  transport: 'auto' | 'read' | 'dmabuf';
+  transport: 'auto' | 'read' | 'dmabuf' | 'block';
   zeroCopy: boolean;
   bufferLength: number;
 }
 
 function readConfig(def: NodeDef): InConfig {
   const output = def.output === 'objects' || def.output === 'raw' ? def.output : 'arrays';
-  const transport = def.transport === 'read' || def.transport === 'dmabuf' ? def.transport : 'auto';
+  const transport = def.transport === 'read' || def.transport === 'dmabuf' || def.transport === 'block' ? def.transport : 'auto';
   return {
     channels: Array.isArray(def.channels) ? def.channels.filter((c): c is string => typeof c === 'string' && c !== '') : [],
     buffer: intConfig(def.buffer, 0),
@@ -77,7 +77,7 @@ export default function (RED: NodeAPI) {
     let closed = false;
     let messages = 0;
     let transportText = '';
-    let transportKind: 'read' | 'dmabuf' = 'read';
+    let transportKind: 'read' | 'dmabuf' | 'block' = 'read';
     /** start/stop/reconnect run one at a time, in order. */
     const ops = new OpQueue();
 
@@ -125,7 +125,7 @@ export default function (RED: NodeAPI) {
       repeats = Object.fromEntries(started.stream.layout.elements.map((e) => [e.name, e.type.repeat]));
       stream = started.stream;
       transportKind = started.transport;
-      transportText = started.transport === 'dmabuf' ? 'DMABUF' : started.fallback ? `read(), no DMABUF: ${started.fallback}` : 'read()';
+      transportText = started.transport === 'dmabuf' ? 'DMABUF' : started.transport === 'block' ? 'mmap blocks' : started.fallback ? `read(), no DMABUF: ${started.fallback}` : 'read()';
       node.status({ fill: 'green', shape: 'dot', text: `running (${transportText})` });
     }
 

@@ -25,6 +25,7 @@ import {
 } from './uapi';
 import { BufferSetup, BufferStream, CaptureOptions, CapturedBlock, CaptureStream, OutputOptions, TimestampGaps } from './buffer';
 import type { DeviceInfo } from './context';
+import { BlockCapture, isBlockUnsupported } from './block';
 
 export const DEFAULT_HEAP = '/dev/dma_heap/system';
 export const UDMABUF_DEVICE = '/dev/udmabuf';
@@ -545,30 +546,44 @@ export class DmabufOutput extends DmabufStream {
   }
 }
 
-export type Transport = 'auto' | 'read' | 'dmabuf';
+export type Transport = 'auto' | 'read' | 'dmabuf' | 'block';
 
 export interface StartedCapture {
   stream: BufferStream & { overruns: number; gaps: TimestampGaps };
-  transport: 'read' | 'dmabuf';
-  /** Why `auto` fell back to read(), if it did. */
+  transport: 'read' | 'dmabuf' | 'block';
+  /** Why `auto` passed over DMABUF, if it did. */
   fallback?: string;
+  /** Why `auto` then passed over ADI's mmap block API, if it did (absent on mainline kernels). */
+  blockFallback?: string;
 }
 
 /**
- * Starts capture with the requested transport. `auto` tries DMABUF and falls back to read() when
- * DMABUF is not to be had (see fallsBackToReadWrite); `dmabuf` never falls back.
+ * Starts capture with the requested transport. `auto` tries DMABUF, then ADI's mmap block API
+ * (Analog Devices kernels), then read(): each step only when the previous one is not to be had
+ * (fallsBackToReadWrite, isBlockUnsupported). `dmabuf` and `block` never fall back.
  */
 export function startCapture(device: DeviceInfo, opts: DmabufCaptureOptions, transport: Transport): StartedCapture {
-  if (transport !== 'read') {
+  let fallback: string | undefined;
+  if (transport === 'auto' || transport === 'dmabuf') {
     const s = new DmabufCapture(device, opts);
     try {
       s.start();
       return { stream: s, transport: 'dmabuf' };
     } catch (err) {
       if (transport === 'dmabuf' || !fallsBackToReadWrite(err)) throw err;
+      fallback = (err as IioError).code;
+    }
+  }
+  if (transport === 'auto' || transport === 'block') {
+    const b = new BlockCapture(device, opts);
+    try {
+      b.start();
+      return { stream: b, transport: 'block', ...(fallback && { fallback }) };
+    } catch (err) {
+      if (transport === 'block' || !isBlockUnsupported(err)) throw err;
       const r = new CaptureStream(device, opts);
       r.start();
-      return { stream: r, transport: 'read', fallback: (err as IioError).code };
+      return { stream: r, transport: 'read', ...(fallback && { fallback }), blockFallback: (err as IioError).code };
     }
   }
   const r = new CaptureStream(device, opts);
