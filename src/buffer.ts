@@ -2,7 +2,8 @@
 // length and watermark in sysfs, enable last; read whole blocks when the reactor says the
 // watermark is reached (per-block syscalls, never per-sample); disable and release on stop.
 import { IioError, isIioError } from './errors';
-import { readInto, writeFrom, POLLERR, POLLHUP, POLLIN, POLLOUT } from './libc';
+import { kernel } from './local-backend';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT } from './uapi';
 import { reactor } from './reactor';
 import { computeLayout, ScanLayout } from './scan';
 import { AttributeDir } from './attr';
@@ -424,7 +425,7 @@ export class CaptureStream extends BufferStream {
     const site = { path: this.device.devPath, device: this.device.name };
     // Drain what is there, bounded so one busy device cannot starve the event loop.
     for (let round = 0; round < 2; round++) {
-      const n = readInto(this.bfd!.fd, this.staging, this.staging.length, site);
+      const n = kernel().read(this.bfd!.fd, this.staging, this.staging.length, site);
       if (n === null || n === 0) return;
       this.distribute(n);
       if (!this.bfd) return; // stopped by the consumer
@@ -516,7 +517,7 @@ export class OutputStream extends BufferStream {
     const site = { path: this.device.devPath, device: this.device.name };
     while (this.queue.length > 0) {
       const head = this.queue[0];
-      const n = writeFrom(this.bfd!.fd, head.subarray(this.offset), head.length - this.offset, site);
+      const n = kernel().write(this.bfd!.fd, head.subarray(this.offset), head.length - this.offset, site);
       if (n === null || n === 0) break;
       this.written += n;
       this.offset += n;

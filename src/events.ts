@@ -1,9 +1,9 @@
 // IIO events: the device's event fd (IIO_GET_EVENT_FD_IOCTL), read in batches of
 // struct iio_event_data when the reactor says it is readable.
 import { IioError } from './errors';
-import { readInto, POLLERR, POLLHUP, POLLIN } from './libc';
+import { kernel } from './local-backend';
 import { reactor } from './reactor';
-import { decodeEventBatch, decodeEventCode, IioEventCode, IIO_EVENT_DATA_SIZE } from './uapi';
+import { decodeEventBatch, decodeEventCode, IioEventCode, IIO_EVENT_DATA_SIZE, POLLERR, POLLHUP, POLLIN } from './uapi';
 import { DeviceHandle } from './device';
 import type { DeviceInfo } from './context';
 
@@ -66,7 +66,7 @@ export class EventStream {
       void this.stop();
       return;
     }
-    const n = readInto(this.fd, this.buf, this.buf.length, { path: this.device.devPath, device: this.device.name });
+    const n = kernel().read(this.fd, this.buf, this.buf.length, { path: this.device.devPath, device: this.device.name });
     if (!n) return;
     const events: IioEvent[] = decodeEventBatch(this.buf, n).map(({ id, timestamp }) => ({ ...decodeEventCode(id), id, timestamp }));
     this.opts.onEvents(events);

@@ -3,7 +3,8 @@
 // failure becomes an IioError naming the syscall, the path or device, and the errno code.
 import { open as ffiOpen, load, DataType, createPointer, unwrapPointer, freePointer, PointerType, JsExternal } from 'ffi-rs';
 import { IioError, describeValue, invalid } from './errors';
-import { POLLFD_SIZE, C_ABI, O_CLOEXEC as UAPI_O_CLOEXEC } from './uapi';
+import { POLLFD_SIZE, C_ABI, O_CLOEXEC, O_NONBLOCK, PROT_READ, PROT_WRITE, MFD_CLOEXEC, MFD_ALLOW_SEALING, F_ADD_SEALS, F_SEAL_SHRINK } from './uapi';
+import type { CallSite } from './backend';
 
 const LIB = 'libc';
 let opened = false;
@@ -23,29 +24,13 @@ const is64 = C_ABI.wordBits === 64;
 const SSIZE = is64 ? DataType.I64 : DataType.I32;
 const USIZE = is64 ? DataType.U64 : DataType.U32;
 
-export const O_RDONLY = 0;
-export const O_WRONLY = 1;
-export const O_RDWR = 2;
-export const O_NONBLOCK = C_ABI.O_NONBLOCK;
-export const O_CLOEXEC = UAPI_O_CLOEXEC;
-export const EFD_NONBLOCK = O_NONBLOCK;
-export const EFD_CLOEXEC = O_CLOEXEC;
-export const POLLIN = 0x001;
-export const POLLPRI = 0x002;
-export const POLLOUT = 0x004;
-export const POLLERR = 0x008;
-export const POLLHUP = 0x010;
-export const POLLNVAL = 0x020;
+export { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_CLOEXEC, POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, PROT_READ, PROT_WRITE } from './uapi';
+const EFD_NONBLOCK = O_NONBLOCK;
+const EFD_CLOEXEC = O_CLOEXEC;
 const EAGAIN = 11;
 const EINTR = 4;
 
-/** What a failure message names besides the syscall. */
-export interface CallSite {
-  path?: string;
-  device?: string;
-  /** For ioctl: the request's name, e.g. IIO_BUFFER_GET_FD_IOCTL. */
-  what?: string;
-}
+export type { CallSite };
 
 interface Result {
   value: number;
@@ -193,8 +178,6 @@ export function pollNow(fds: Buffer, count: number): number {
   throw fail('poll', r.errnoCode);
 }
 
-export const PROT_READ = 1;
-export const PROT_WRITE = 2;
 const MAP_SHARED = 0x01;
 const MAP_PRIVATE = 0x02;
 const MAP_FIXED = 0x10;
@@ -249,10 +232,6 @@ export function replaceWithAnonymous(m: Mapping): void {
   if (mapFailed(r.value)) throw fail('mmap', r.errnoCode);
 }
 
-const MFD_CLOEXEC = 1;
-const MFD_ALLOW_SEALING = 2;
-const F_ADD_SEALS = 1033;
-const F_SEAL_SHRINK = 2;
 
 /** A sealed memfd of `size` bytes (for /dev/udmabuf, which wants it unable to shrink). */
 export function sealedMemfd(name: string, size: number): number {

@@ -1,12 +1,12 @@
 // Triggers: hrtimer triggers (configfs), sysfs triggers (iio_sysfs_trigger), their frequency, and
 // a device's current_trigger.
-import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { IioError, describeValue, fromNodeError, invalid } from './errors';
 import { AttributeDir } from './attr';
 import { IioContext, TriggerInfo, DeviceInfo } from './context';
+import { kernel } from './local-backend';
 
 export const CONFIGFS_HRTIMER = '/sys/kernel/config/iio/triggers/hrtimer';
 
@@ -30,7 +30,7 @@ export function createHrtimerTrigger(name: string, ctx = new IioContext(), confi
   validateTriggerName(name);
   const dir = path.join(configfs, name);
   try {
-    fs.mkdirSync(dir);
+    kernel().mkdir(dir);
   } catch (err) {
     const e = fromNodeError(err as NodeJS.ErrnoException, { syscall: 'mkdir', path: dir });
     if (e.code === 'ENOENT') {
@@ -45,7 +45,7 @@ export function removeHrtimerTrigger(name: string, configfs = CONFIGFS_HRTIMER):
   validateTriggerName(name);
   const dir = path.join(configfs, name);
   try {
-    fs.rmdirSync(dir);
+    kernel().rmdir(dir);
   } catch (err) {
     throw fromNodeError(err as NodeJS.ErrnoException, { syscall: 'rmdir', path: dir });
   }
@@ -53,7 +53,7 @@ export function removeHrtimerTrigger(name: string, configfs = CONFIGFS_HRTIMER):
 
 function sysfsTriggerControl(ctx: IioContext): AttributeDir {
   const dir = path.join(ctx.root, 'iio_sysfs_trigger');
-  if (!fs.existsSync(dir)) {
+  if (!kernel().exists(dir)) {
     throw new IioError({ code: 'ENOENT', errno: 2, path: dir, detail: 'no sysfs trigger support: load the iio-trig-sysfs module' });
   }
   return new AttributeDir(dir, 'iio_sysfs_trigger');
@@ -112,7 +112,7 @@ function triggerRegistered(root: string, name: string): boolean {
 export function anyBufferEnabled(sysfsPath: string): boolean {
   let entries: string[];
   try {
-    entries = fs.readdirSync(sysfsPath);
+    entries = kernel().list(sysfsPath).map((e) => e.name);
   } catch {
     return false;
   }
@@ -120,7 +120,7 @@ export function anyBufferEnabled(sysfsPath: string): boolean {
     .filter((e) => /^buffer\d*$/.test(e))
     .some((e) => {
       try {
-        return fs.readFileSync(path.join(sysfsPath, e, 'enable'), 'utf8').trim() === '1';
+        return kernel().readText(path.join(sysfsPath, e, 'enable')).trim() === '1';
       } catch {
         return false;
       }
@@ -134,7 +134,7 @@ export function anyBufferEnabled(sysfsPath: string): boolean {
 export function triggerConsumers(root: string, name: string, except?: string): string[] {
   let entries: string[];
   try {
-    entries = fs.readdirSync(root).filter((e) => /^iio:device\d+$/.test(e));
+    entries = kernel().list(root).map((e) => e.name).filter((e) => /^iio:device\d+$/.test(e));
   } catch {
     return [];
   }
@@ -142,7 +142,7 @@ export function triggerConsumers(root: string, name: string, except?: string): s
     const dir = path.join(root, e);
     if (dir === except) return false;
     try {
-      if (fs.readFileSync(path.join(dir, 'trigger', 'current_trigger'), 'utf8').trim() !== name) return false;
+      if (kernel().readText(path.join(dir, 'trigger', 'current_trigger')).trim() !== name) return false;
     } catch {
       return false;
     }
@@ -163,10 +163,10 @@ export function triggerConsumerLimit(): number {
   if (consumerLimit !== null) return consumerLimit;
   let text = '';
   try {
-    text = fs.readFileSync(`/boot/config-${os.release()}`, 'utf8');
+    text = kernel().readText(`/boot/config-${os.release()}`);
   } catch {
     try {
-      text = zlib.gunzipSync(fs.readFileSync('/proc/config.gz')).toString('utf8');
+      text = zlib.gunzipSync(kernel().readBytes('/proc/config.gz')).toString('utf8');
     } catch {
       /* neither: use the default */
     }

@@ -133,7 +133,9 @@ export const DMA_BUF_SYNC_RW = 3;
 export const DMA_BUF_SYNC_START = 0;
 export const DMA_BUF_SYNC_END = 4;
 
-/** open(2) access mode; the same on every Linux architecture. */
+/** open(2) access modes; the same on every Linux architecture. */
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
 export const O_RDWR = 2;
 /**
  * open(2) close-on-exec: 0o2000000 on every architecture Node ships for
@@ -188,6 +190,18 @@ export function cAbiFor(arch: string): CAbi {
 
 /** The running process's C ABI. */
 export const C_ABI: CAbi = cAbiFor(process.arch);
+export const O_NONBLOCK = C_ABI.O_NONBLOCK;
+
+/** poll(2) events, the same on every Linux architecture. */
+export const POLLIN = 0x001;
+export const POLLPRI = 0x002;
+export const POLLOUT = 0x004;
+export const POLLERR = 0x008;
+export const POLLHUP = 0x010;
+export const POLLNVAL = 0x020;
+/** mmap(2) protection. */
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
 
 /** udmabuf_create.flags: make the returned fd close-on-exec. */
 export const UDMABUF_FLAGS_CLOEXEC = 1;
@@ -274,6 +288,19 @@ export function encodePollfdInto(buf: Buffer, index: number, fd: number, events:
 export function decodePollRevents(buf: Buffer, index: number): number {
   const off = checkPollIndex(buf, index) + 6;
   return NATIVE_LE ? buf.readUInt16LE(off) : buf.readUInt16BE(off);
+}
+
+/** Record `index` of a poll set as poll(2) reads it (for backends that answer polls themselves). */
+export function decodePollfd(buf: Buffer, index: number): { fd: number; events: number } {
+  const off = checkPollIndex(buf, index);
+  return NATIVE_LE ? { fd: buf.readInt32LE(off), events: buf.readUInt16LE(off + 4) } : { fd: buf.readInt32BE(off), events: buf.readUInt16BE(off + 4) };
+}
+
+/** Sets record `index`'s revents, as poll(2) does. */
+export function encodePollReventsInto(buf: Buffer, index: number, revents: number): void {
+  const off = checkPollIndex(buf, index) + 6;
+  if (NATIVE_LE) buf.writeUInt16LE(revents, off);
+  else buf.writeUInt16BE(revents, off);
 }
 
 /** Clears every record's revents, so a set can be polled again without rebuilding it. */
