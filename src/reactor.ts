@@ -90,6 +90,11 @@ export class Reactor {
     return settled;
   }
 
+  /** Resolves once the loop has ended (nothing watched) and closed its wake fd. */
+  async whenIdle(): Promise<void> {
+    while (this.loop || this.retry) await (this.loop ?? new Promise((r) => setTimeout(r, RETRY_FIRST_MS)));
+  }
+
   /** Number of fds being watched (for tests and status). */
   get size(): number {
     return this.watches.size;

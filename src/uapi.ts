@@ -380,6 +380,17 @@ export function encodeDmaBufSyncInto(buf: Uint8Array, flags: number): Uint8Array
   return buf;
 }
 
+/** struct iio_dmabuf as the kernel reads it (for backends that answer ioctls themselves). */
+export function decodeDmabuf(buf: Uint8Array): { fd: number; flags: number; bytesUsed: number } {
+  const view = viewOf(buf, 0, IIO_DMABUF_SIZE, 'iio_dmabuf');
+  return { fd: view.getUint32(0, NATIVE_LE), flags: view.getUint32(4, NATIVE_LE), bytesUsed: Number(view.getBigUint64(8, NATIVE_LE)) };
+}
+
+/** struct dma_buf_sync's flags as the kernel reads them. */
+export function decodeDmaBufSync(buf: Uint8Array): number {
+  return Number(viewOf(buf, 0, DMA_BUF_SYNC_SIZE, 'dma_buf_sync').getBigUint64(0, NATIVE_LE));
+}
+
 /** A new Buffer holding struct dma_buf_sync. */
 export function encodeDmaBufSync(flags: number): Buffer {
   return encodeDmaBufSyncInto(Buffer.alloc(DMA_BUF_SYNC_SIZE), flags) as Buffer;
@@ -405,6 +416,14 @@ export function encodeDmaHeapAlloc(len: number | bigint, fdFlags = DMA_HEAP_FD_F
 /** The DMABUF fd the kernel wrote into struct dma_heap_allocation_data. */
 export function decodeDmaHeapAllocFd(buf: Uint8Array): number {
   return viewOf(buf, 0, DMA_HEAP_ALLOCATION_DATA_SIZE, 'dma_heap_allocation_data').getUint32(8, NATIVE_LE);
+}
+
+/** The length asked for in struct dma_heap_allocation_data, and the kernel's answer (the fd) written back. */
+export function decodeDmaHeapAllocLen(buf: Uint8Array): number {
+  return Number(viewOf(buf, 0, DMA_HEAP_ALLOCATION_DATA_SIZE, 'dma_heap_allocation_data').getBigUint64(0, NATIVE_LE));
+}
+export function encodeDmaHeapAllocFdInto(buf: Uint8Array, fd: number): void {
+  viewOf(buf, 0, DMA_HEAP_ALLOCATION_DATA_SIZE, 'dma_heap_allocation_data').setUint32(8, checkU32(fd, 'dma_heap_allocation_data.fd'), NATIVE_LE);
 }
 
 /** Fields of struct udmabuf_create. */
