@@ -3,7 +3,7 @@
 // owns the device's one event fd, and watches for the device disappearing and coming back.
 import { DeviceInfo, DeviceSelector } from '../src/context';
 import { EventStream, IioEvent } from '../src/events';
-import { IioError } from '../src/errors';
+import { IioError, toIioError } from '../src/errors';
 import { registerAdminEndpoints } from './lib/admin';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
 import { nodeContext, configText } from './lib/common';
@@ -118,7 +118,7 @@ export default function (RED: NodeAPI) {
         try {
           l(batch);
         } catch (err) {
-          listeners.get(l)?.(err instanceof IioError ? err : new IioError({ code: 'EIO', detail: String(err) }));
+          listeners.get(l)?.(toIioError(err));
         }
       }
     };

@@ -1,14 +1,13 @@
 // Buffered capture and output through read()/write() on a buffer fd: configure the scan elements,
 // length and watermark in sysfs, enable last; read whole blocks when the reactor says the
 // watermark is reached (per-block syscalls, never per-sample); disable and release on stop.
-import { IioError, isIioError } from './errors';
+import { IioError, isIioError, toIioError } from './errors';
 import { kernel } from './local-backend';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT } from './uapi';
 import { reactor } from './reactor';
 import { computeLayout, ScanLayout } from './scan';
 import { AttributeDir } from './attr';
 import { DeviceHandle, BufferFd } from './device';
-import { asIioError } from './events';
 import { checkTriggerBeforeEnable } from './trigger';
 import type { BufferInfo, DeviceInfo, ScanElementInfo } from './context';
 
@@ -247,7 +246,7 @@ export abstract class BufferStream {
   }
 
   protected asError(err: unknown): IioError {
-    return asIioError(err, this.device);
+    return toIioError(err, this.device.name);
   }
 
   /** The buffer fd went away (device removed): report once and stop. */

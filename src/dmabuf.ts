@@ -9,7 +9,7 @@
 // payloads) has its mapping replaced in place by anonymous memory (so stale views read zeros and the
 // DMABUF itself is freed), and that placeholder is unmapped only once the GC has collected every view.
 import * as os from 'os';
-import { IioError } from './errors';
+import { IioError, toIioError } from './errors';
 import { kernel } from './local-backend';
 import type { Backend, MappedRegion } from './backend';
 import { reactor } from './reactor';
@@ -74,10 +74,6 @@ export class DmabufAllocationError extends IioError {
   }
 }
 
-function asAllocationFailure(err: unknown): IioError {
-  return err instanceof IioError ? err : new IioError({ code: 'EIO', detail: err instanceof Error ? err.message : String(err), cause: err });
-}
-
 /**
  * Allocates a DMABUF of `size` bytes: from the DMA heap, else /dev/udmabuf. When both fail, throws
  * DmabufAllocationError with the errno of the most telling failure (ENOMEM from the heap says more
@@ -101,7 +97,7 @@ export function allocateDmabuf(size: number, heap = DEFAULT_HEAP): number {
       k.close(hfd);
     }
   } catch (err) {
-    failures.push(asAllocationFailure(err));
+    failures.push(toIioError(err));
   }
   try {
     const memfd = k.sealedMemfd('iio-dmabuf', size);
@@ -116,7 +112,7 @@ export function allocateDmabuf(size: number, heap = DEFAULT_HEAP): number {
       k.close(memfd);
     }
   } catch (err) {
-    failures.push(asAllocationFailure(err));
+    failures.push(toIioError(err));
   }
   throw new DmabufAllocationError(failures, size, heap);
 }

@@ -1,6 +1,6 @@
 // IIO events: the device's event fd (IIO_GET_EVENT_FD_IOCTL), read in batches of
 // struct iio_event_data when the reactor says it is readable.
-import { IioError } from './errors';
+import { IioError, toIioError } from './errors';
 import { kernel } from './local-backend';
 import { reactor } from './reactor';
 import { decodeEventBatch, decodeEventCode, IioEventCode, IIO_EVENT_DATA_SIZE, POLLERR, POLLHUP, POLLIN } from './uapi';
@@ -46,7 +46,7 @@ export class EventStream {
       throw err;
     }
     this.handle = handle;
-    reactor.watch(this.fd, POLLIN, (revents) => this.onReady(revents), (err) => this.opts.onError(asIioError(err, this.device)));
+    reactor.watch(this.fd, POLLIN, (revents) => this.onReady(revents), (err) => this.opts.onError(toIioError(err, this.device.name)));
   }
 
   async stop(): Promise<void> {
@@ -71,9 +71,4 @@ export class EventStream {
     const events: IioEvent[] = decodeEventBatch(this.buf, n).map(({ id, timestamp }) => ({ ...decodeEventCode(id), id, timestamp }));
     this.opts.onEvents(events);
   }
-}
-
-export function asIioError(err: unknown, device: DeviceInfo): IioError {
-  if (err instanceof IioError) return err;
-  return new IioError({ code: 'EIO', device: device.name, detail: String(err instanceof Error ? err.message : err), cause: err });
 }

@@ -1,6 +1,6 @@
 // What every IIO node does alike: find its iio-device config node, report errors to Catch nodes
 // with a short status, and describe its device in messages.
-import { IioError, describeValue } from '../../src/errors';
+import { IioError, describeValue, toIioError } from '../../src/errors';
 import { IioContext, SYSFS_IIO } from '../../src/context';
 import type { DeviceInfo } from '../../src/context';
 import type { IioDeviceNode, DeviceUser } from '../iio-device';
@@ -22,12 +22,8 @@ export function deviceNode(RED: NodeAPI, id: unknown): IioDeviceNode | null {
   return n && typeof n.resolve === 'function' ? n : null;
 }
 
-export function asError(err: unknown): IioError {
-  if (err instanceof IioError) return err;
-  // A TypeError or RangeError here comes from a value a message carried: bad input, not I/O.
-  const code = err instanceof TypeError || err instanceof RangeError ? 'EINVAL' : 'EIO';
-  return new IioError({ code, detail: err instanceof Error ? err.message : describeValue(err), cause: err });
-}
+/** The core's one error normaliser, under the name the nodes use. */
+export const asError = (err: unknown): IioError => toIioError(err);
 
 export { describeValue };
 
