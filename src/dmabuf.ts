@@ -20,7 +20,7 @@ import {
   encodeDmabufInto, encodeInt, encodeUdmabufCreate, IIO_DMABUF_SIZE, DMA_BUF_SYNC_SIZE, UDMABUF_FLAGS_CLOEXEC,
   POLLFD_SIZE, encodePollfdInto, decodePollRevents, O_CLOEXEC, O_RDWR, POLLERR, POLLOUT, PROT_READ, PROT_WRITE,
 } from './uapi';
-import { BufferSetup, BufferStream, CaptureOptions, CapturedBlock, CaptureStream, OutputOptions, TimestampGaps } from './buffer';
+import { BufferSetup, BufferStream, CaptureOptions, CapturedBlock, OutputOptions, TimestampGaps } from './buffer';
 import type { DeviceInfo } from './context';
 
 export const DEFAULT_HEAP = '/dev/dma_heap/system';
@@ -538,35 +538,4 @@ export class DmabufOutput extends DmabufStream {
       this.opts.onDrain?.();
     }
   }
-}
-
-export type Transport = 'auto' | 'read' | 'dmabuf';
-
-export interface StartedCapture {
-  stream: BufferStream & { overruns: number; gaps: TimestampGaps };
-  transport: 'read' | 'dmabuf';
-  /** Why `auto` fell back to read(), if it did. */
-  fallback?: string;
-}
-
-/**
- * Starts capture with the requested transport. `auto` tries DMABUF and falls back to read() when
- * DMABUF is not to be had (see fallsBackToReadWrite); `dmabuf` never falls back.
- */
-export function startCapture(device: DeviceInfo, opts: DmabufCaptureOptions, transport: Transport): StartedCapture {
-  if (transport !== 'read') {
-    const s = new DmabufCapture(device, opts);
-    try {
-      s.start();
-      return { stream: s, transport: 'dmabuf' };
-    } catch (err) {
-      if (transport === 'dmabuf' || !fallsBackToReadWrite(err)) throw err;
-      const r = new CaptureStream(device, opts);
-      r.start();
-      return { stream: r, transport: 'read', fallback: (err as IioError).code };
-    }
-  }
-  const r = new CaptureStream(device, opts);
-  r.start();
-  return { stream: r, transport: 'read' };
 }

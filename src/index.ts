@@ -8,8 +8,12 @@ export { parseScanType, formatScanType, computeLayout, ScanDecoder, encodeScans,
 export type { ScanType, ScanLayout, DecodedBlock, ScaledBlock, ChannelScale } from './scan';
 export { CaptureStream, OutputStream } from './buffer';
 export type { CapturedBlock, CaptureOptions, OutputOptions, BufferSetup } from './buffer';
-export { DmabufCapture, DmabufOutput, startCapture, allocateDmabuf, isDmabufUnsupported } from './dmabuf';
-export type { DmabufCaptureOptions, DmabufOutputOptions, Transport } from './dmabuf';
+export { DmabufCapture, DmabufOutput, allocateDmabuf, isDmabufUnsupported } from './dmabuf';
+export type { DmabufCaptureOptions, DmabufOutputOptions } from './dmabuf';
+export { openInput, openOutput, transportLabel, transportChoice } from './transport';
+export type { Input, Output, TransportChoice, TransportKind } from './transport';
+export type { Backend } from './backend';
+export { localBackend, useBackend } from './local-backend';
 export { EventStream } from './events';
 export type { IioEvent } from './events';
 export { decodeEventCode, encodeEventCode } from './uapi';

@@ -3,7 +3,7 @@
 import { IioError, describeValue, toIioError } from '../../src/errors';
 import { IioContext, SYSFS_IIO } from '../../src/context';
 import type { DeviceInfo } from '../../src/context';
-import type { IioDeviceNode, DeviceUser } from '../iio-device';
+import type { IioDeviceNode } from '../iio-device';
 import type { Node, NodeAPI, NodeMessage } from './red';
 
 /** The sysfs root the nodes scan: $IIO_SYSFS_ROOT when set (a test tree, a chroot), else the kernel's. */
@@ -66,39 +66,6 @@ export class OpQueue {
   idle(): Promise<void> {
     return this.tail.then(() => undefined);
   }
-}
-
-/** What a stream node (iio-in, iio-dmabuf-out) does at each point of its life, run through its OpQueue. */
-export interface StreamSteps {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** The device vanished: let go of the dead stream without touching the device. */
-  drop(): Promise<void>;
-  /** Called first thing on close (before the final stop is queued). */
-  closing(): void;
-}
-
-/**
- * Registers a stream node with its device: restarts on reconnect, drops the dead stream on
- * disconnect, and stops on close, all one after another through `ops`.
- */
-export function manageStream(node: Node, dev: IioDeviceNode, ops: OpQueue, steps: StreamSteps): void {
-  const user: DeviceUser = {
-    status: (st) => node.status(st),
-    deviceConnected: () => {
-      ops.run(steps.start).catch((err) => reportError(node, err));
-    },
-    deviceDisconnected: () => ops.run(steps.drop),
-  };
-  dev.register(user);
-  node.on('close', (_removed: boolean, done: () => void) => {
-    steps.closing();
-    dev.deregister(user);
-    ops
-      .run(steps.stop)
-      .catch((err) => node.warn(err))
-      .finally(() => done());
-  });
 }
 
 /**

@@ -1,7 +1,8 @@
 // DMABUF capture and output on the fake backend: the pool's life cycle (allocate, map, attach,
 // enqueue, detach, free), completion order, cancelled blocks, and when `auto` falls back to read().
 import { strict as assert } from 'node:assert';
-import { DmabufCapture, DmabufOutput, startCapture } from '../../src/dmabuf';
+import { DmabufCapture, DmabufOutput } from '../../src/dmabuf';
+import { openInput, openOutput } from '../../src/transport';
 import { CapturedBlock } from '../../src/buffer';
 import { IioError } from '../../src/errors';
 import { DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, DMA_BUF_SYNC_WRITE, IIO_BUFFER_DMABUF_CYCLIC } from '../../src/uapi';
@@ -108,7 +109,7 @@ describe('DMABUF capture (fake backend)', () => {
 
   it('auto falls back to read() when the buffer has no DMABUF support (EPERM), freeing the pool', async () => {
     const { info, opts } = setup(k.fake, false);
-    const started = startCapture(info, opts, 'auto');
+    const started = openInput(info, opts, 'auto');
     assert.equal(started.transport, 'read');
     assert.equal(started.fallback, 'EPERM');
     assert.equal(k.fake.openFds('dmabuf'), 0);
@@ -119,7 +120,7 @@ describe('DMABUF capture (fake backend)', () => {
   it('auto falls back when no allocator exists (ENOENT), and says so', async () => {
     const { info, opts } = setup(k.fake);
     k.fake.heap = false;
-    const started = startCapture(info, opts, 'auto');
+    const started = openInput(info, opts, 'auto');
     assert.deepEqual([started.transport, started.fallback], ['read', 'ENOENT']);
     await started.stream.stop();
   });
@@ -128,16 +129,16 @@ describe('DMABUF capture (fake backend)', () => {
     const { info, opts } = setup(k.fake);
     k.fake.fail('ioctl', 'ENOMEM', 1, (name) => name === 'DMA_HEAP_IOCTL_ALLOC');
     k.fake.fail('sealedMemfd', 'ENOMEM');
-    assert.throws(() => startCapture(info, opts, 'auto'), (e: IioError) => e.code === 'ENOMEM' && /cannot allocate a 4096-byte DMABUF/.test(e.message));
+    assert.throws(() => openInput(info, opts, 'auto'), (e: IioError) => e.code === 'ENOMEM' && /cannot allocate a 4096-byte DMABUF/.test(e.message));
     assert.equal(k.fake.openFds(), 0);
   });
 
   it('transport dmabuf never falls back; transport read never tries DMABUF', async () => {
     const { info, opts } = setup(k.fake, false);
-    assert.throws(() => startCapture(info, opts, 'dmabuf'), (e: IioError) => e.code === 'EPERM' && /ATTACH/.test(e.message));
+    assert.throws(() => openInput(info, opts, 'dmabuf'), (e: IioError) => e.code === 'EPERM' && /ATTACH/.test(e.message));
     assert.equal(k.fake.openFds(), 0);
     k.fake.ioctls.length = 0;
-    const started = startCapture(info, opts, 'read');
+    const started = openInput(info, opts, 'read');
     assert.deepEqual([started.transport, started.fallback], ['read', undefined]);
     assert.deepEqual(k.fake.ioctls, ['IIO_BUFFER_GET_FD_IOCTL']);
     await started.stream.stop();
@@ -193,5 +194,73 @@ describe('DMABUF output (fake backend)', () => {
     assert.throws(() => s.write(u16(1, 2, 3, 4, 5)), (e: IioError) => e.code === 'EINVAL' && /1 to 4 whole 2-byte scans/.test(e.message));
     assert.throws(() => s.write(Buffer.alloc(3)), (e: IioError) => e.code === 'EINVAL');
     await s.stop();
+  });
+});
+
+describe('transports: openOutput (fake backend)', () => {
+  const k = useFakeKernel();
+
+  function dac(fake: FakeBackend, dmabuf: boolean): FakeDevice {
+    return fake.addDevice({ name: 'fake-dac', buffers: [{ direction: 'out', dmabuf, elements: [{ name: 'voltage0', index: 0, type: 'le:u16/16>>0' }] }] });
+  }
+
+  it('auto picks DMABUF where the buffer has it, write() where it does not, and says why', async () => {
+    const a = openOutput(deviceInfo(k.fake, dac(k.fake, true)), { scansPerBlock: 2, blocks: 2, onError: assert.fail });
+    assert.deepEqual([a.transport, a.fallback], ['dmabuf', undefined]);
+    await a.stop();
+    const b = openOutput(deviceInfo(k.fake, dac(k.fake, false)), { index: 0, scansPerBlock: 2, blocks: 2, onError: assert.fail });
+    assert.deepEqual([b.transport, b.fallback], ['write', 'EPERM']);
+    await b.stop();
+    assert.throws(() => openOutput(deviceInfo(k.fake, k.fake.devices.get('/dev/iio:device1')!), { scansPerBlock: 2, onError: assert.fail }, 'dmabuf'), (e: IioError) => e.code === 'EPERM');
+    assert.throws(() => openOutput(deviceInfo(k.fake, k.fake.devices.get('/dev/iio:device1')!), { scansPerBlock: 2, onError: assert.fail }, 'bogus' as never), (e: IioError) => e.code === 'EINVAL');
+    assert.equal(k.fake.openFds(), 0);
+  });
+
+  it('write(): takes a block only while the queue has room (false takes nothing), and copies it', async () => {
+    const dev = dac(k.fake, false);
+    dev.buffers[0].room = 0;
+    const out = openOutput(deviceInfo(k.fake, dev), { scansPerBlock: 2, blocks: 2, onError: assert.fail }, 'write');
+    const mine = u16(1, 2);
+    assert.equal(out.write(mine), true);
+    mine.fill(0); // the caller's memory is its own again
+    assert.equal(out.write(u16(3, 4)), true);
+    assert.equal(out.write(u16(5, 6)), false);
+    assert.equal(out.queued, 2);
+    dev.buffers[0].room = 100;
+    k.fake.notify();
+    await until(() => out.queued === 0, 'the queue written');
+    assert.deepEqual([...Buffer.concat(dev.buffers[0].data)], [...u16(1, 2, 3, 4)]);
+    await out.stop();
+  });
+
+  it('write(): a cyclic block is repeated to keep the kernel buffer fed until a new one replaces it', async () => {
+    const dev = dac(k.fake, false);
+    dev.buffers[0].room = 4; // one block of two scans at a time
+    let drains = 0;
+    let out: ReturnType<typeof openOutput> | null = null;
+    let next: Buffer | null = null;
+    out = openOutput(deviceInfo(k.fake, dev), {
+      scansPerBlock: 2, blocks: 2, onError: assert.fail,
+      onDrain: () => {
+        drains++;
+        if (next && out!.write(next, true)) next = null;
+      },
+    }, 'write');
+    assert.equal(out.write(u16(7, 7), true), true);
+    const taken = () => Buffer.concat(dev.buffers[0].data);
+    await until(() => taken().length === 4, 'the first repeat taken');
+    dev.buffers[0].room = 8;
+    k.fake.notify();
+    await until(() => taken().length === 12, 'two more repeats');
+    next = u16(9, 9);
+    dev.buffers[0].room = 16;
+    k.fake.notify();
+    await until(() => taken().length >= 28, 'the new block repeating');
+    const words = [...new Uint16Array(taken().buffer.slice(taken().byteOffset, taken().byteOffset + 28))];
+    assert.equal(next, null, 'the new block got in on the first drain');
+    assert.deepEqual(words.slice(0, 6), [7, 7, 7, 7, 7, 7]);
+    assert.deepEqual(words.slice(-4), [9, 9, 9, 9]);
+    assert.ok(drains >= 1);
+    await out.stop();
   });
 });
