@@ -1,0 +1,130 @@
+// The stream and event nodes in a Node-RED runtime over the fake backend: what a flow sees, with no
+// kernel — messages with exact values, status, start/stop, device removal and close.
+import { strict as assert } from 'node:assert';
+import { useBackend } from '../../src/local-backend';
+import { reactor } from '../../src/reactor';
+import { DeviceHandle } from '../../src/device';
+import { encodeEventCode, IIO_EV_DIR, IIO_EV_TYPE, IIO_CHAN_TYPE } from '../../src/uapi';
+import { FakeBackend, adc, until, u16 } from '../lib/fake-backend';
+
+import { helper, allNodes, collect, statusesOf as statuses } from '../lib/node-red';
+
+const nodes = () => allNodes;
+
+describe('nodes on the fake backend', function () {
+  this.timeout(20000);
+  let fake: FakeBackend;
+  let restore: () => void;
+
+  before((done) => {
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
+  beforeEach(() => {
+    fake = new FakeBackend();
+    restore = useBackend(fake);
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await until(() => reactor.size === 0, 'the nodes to unwatch every fd');
+    await reactor.whenIdle();
+    restore();
+    assert.equal(DeviceHandle.openCount(), 0, 'a device handle left open');
+    assert.equal(fake.openFds(), 0, 'an fd left open');
+  });
+
+  const device = { id: 'dev', type: 'iio-device', deviceName: 'fake-adc' };
+  const catchAll = [{ id: 'c', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', type: 'helper' }];
+
+  it('iio-in sends decoded, scaled blocks with topic, sequence and transport, and stops on "stop"', async () => {
+    const dev = adc(fake, { label: 'main', files: { in_voltage0_scale: '0.5', in_voltage0_offset: '2' } });
+    await helper.load(nodes(), [device, { id: 'in', type: 'iio-in', device: 'dev', samples: 3, scaled: true, transport: 'auto', wires: [['out']] }, { id: 'out', type: 'helper' }]);
+    const got = collect('out');
+    await until(() => fake.enabled(dev), 'the buffer enabled');
+    fake.produce(dev, u16(10, 20, 30));
+    await until(() => got.length === 1, 'a message');
+    assert.deepEqual([...got[0].payload.voltage0], [6, 11, 16]);
+    assert.deepEqual([got[0].topic, got[0].scans, got[0].sequence, got[0].transport, got[0].overrun], ['main/buffer0', 3, 1, 'read', false]);
+    assert.deepEqual(got[0].device, { name: 'fake-adc', label: 'main', id: 'iio:device0' });
+    const st = statuses('in');
+    helper.getNode('in').receive({ payload: 'stop' });
+    await until(() => st.some((s) => s.text === 'stopped'), 'stopped');
+    assert.equal(fake.enabled(dev), false);
+    assert.equal(fake.openFds(), 0);
+  });
+
+  it('iio-in names its transport in the status: DMABUF, or read() with the reason it fell back', async () => {
+    const a = adc(fake, { name: 'dma', dmabuf: true });
+    const b = adc(fake, { name: 'kfifo' });
+    await helper.load(nodes(), [
+      { id: 'da', type: 'iio-device', deviceName: 'dma' }, { id: 'db', type: 'iio-device', deviceName: 'kfifo' },
+      { id: 'in-a', type: 'iio-in', device: 'da', samples: 4, autoStart: false }, { id: 'in-b', type: 'iio-in', device: 'db', samples: 4, autoStart: false },
+    ]);
+    const sa = statuses('in-a');
+    const sb = statuses('in-b');
+    helper.getNode('in-a').receive({ payload: 'start' });
+    helper.getNode('in-b').receive({ payload: 'start' });
+    await until(() => fake.enabled(a) && fake.enabled(b), 'both running');
+    await until(() => sa.length > 0 && sb.length > 0, 'statuses');
+    assert.equal(sa[sa.length - 1].text, 'running (DMABUF)');
+    assert.equal(sb[sb.length - 1].text, 'running (read(), no DMABUF: EPERM)');
+  });
+
+  it('iio-in: a removed device reports ENODEV to Catch, shows disconnected, and lets go of every fd', async () => {
+    const dev = adc(fake);
+    await helper.load(nodes(), [device, { id: 'in', type: 'iio-in', device: 'dev', samples: 2 }, ...catchAll]);
+    const caught = collect('caught');
+    await until(() => fake.enabled(dev), 'running');
+    fake.removeDevice(dev);
+    await until(() => caught.length >= 1, 'the error');
+    assert.equal(caught[0].error.code, 'ENODEV');
+    await until(() => fake.openFds() === 0, 'fds closed');
+  });
+
+  it('iio-in: a bad command is EINVAL at Catch and leaves the capture running', async () => {
+    const dev = adc(fake);
+    await helper.load(nodes(), [device, { id: 'in', type: 'iio-in', device: 'dev', samples: 2 }, ...catchAll]);
+    const caught = collect('caught');
+    await until(() => fake.enabled(dev), 'running');
+    helper.getNode('in').receive({ payload: { start: true } });
+    await until(() => caught.length === 1, 'the error');
+    assert.equal(caught[0].error.code, 'EINVAL');
+    assert.match(caught[0].error.message, /must be "start" or "stop"/);
+    assert.equal(fake.enabled(dev), true);
+  });
+
+  it('iio-dmabuf-out streams per-channel arrays to the DAC over write() when the buffer has no DMABUF', async () => {
+    const dac = fake.addDevice({ name: 'fake-adc', buffers: [{ elements: [] }, { direction: 'out', elements: [{ name: 'voltage0', index: 0, type: 'le:u16/16>>0' }] }] });
+    await helper.load(nodes(), [device, { id: 'o', type: 'iio-dmabuf-out', device: 'dev', buffer: 1, blockSize: 2, blocks: 2 }]);
+    const st = statuses('o');
+    await until(() => fake.enabled(dac, 1), 'running');
+    helper.getNode('o').receive({ payload: { voltage0: [1, 2, 3, 4, 5] } });
+    await until(() => Buffer.concat(dac.buffers[1].data).length === 10, 'all written');
+    assert.deepEqual([...Buffer.concat(dac.buffers[1].data)], [...u16(1, 2, 3, 4, 5)]);
+    assert.match(st[st.length - 1].text, /^streaming \(write\(\)\), queue 0$/);
+  });
+
+  it('iio-dmabuf-out cyclic over DMABUF enqueues the block with the CYCLIC flag', async () => {
+    const dac = fake.addDevice({ name: 'fake-adc', buffers: [{ direction: 'out', dmabuf: true, elements: [{ name: 'voltage0', index: 0, type: 'le:u16/16>>0' }] }] });
+    await helper.load(nodes(), [device, { id: 'o', type: 'iio-dmabuf-out', device: 'dev', buffer: 0, blockSize: 4, blocks: 2, mode: 'cyclic' }]);
+    await until(() => fake.enabled(dac, 0), 'running');
+    helper.getNode('o').receive({ payload: [9, 8, 7] });
+    await until(() => dac.buffers[0].queue.length === 1, 'enqueued');
+    assert.deepEqual(dac.buffers[0].queue.map((q) => [q.bytesUsed, q.flags]), [[6, 1]]);
+    assert.deepEqual([...dac.buffers[0].data[0]], [...u16(9, 8, 7)]);
+  });
+
+  it('iio-event sends one message per matching event, decoded, with its topic', async () => {
+    const dev = adc(fake, { label: 'board', hasEvents: true, files: { 'events/in_temp0_thresh_rising_en': '0', in_temp0_raw: '20' } });
+    await helper.load(nodes(), [device, { id: 'ev', type: 'iio-event', device: 'dev', eventType: 'thresh', wires: [['out']] }, { id: 'out', type: 'helper' }]);
+    const got = collect('out');
+    await until(() => dev.eventFd !== null, 'the event fd');
+    fake.raiseEvent(dev, encodeEventCode({ type: IIO_EV_TYPE.MAG, direction: IIO_EV_DIR.RISING, channelType: IIO_CHAN_TYPE.TEMP, channel: 0 }), 1n);
+    fake.raiseEvent(dev, encodeEventCode({ type: IIO_EV_TYPE.THRESH, direction: IIO_EV_DIR.RISING, channelType: IIO_CHAN_TYPE.TEMP, channel: 0 }), 1700000000123456789n);
+    await until(() => got.length === 1, 'the matching event');
+    assert.equal(got[0].topic, 'board/temp0/thresh/rising');
+    assert.deepEqual([got[0].payload.channel, got[0].payload.type, got[0].payload.direction, got[0].payload.timestamp], ['temp0', 'thresh', 'rising', '1700000000123456789']);
+  });
+});
