@@ -123,10 +123,7 @@ export default function (RED: NodeAPI) {
 
     // Registered, so the device node watches for a replug (it skips that while nobody uses it)
     // and the status shows it; every access resolves the device afresh through current().
-    const user: DeviceUser = {
-      status: (st) => node.status(st),
-      deviceConnected: () => node.status({ fill: 'green', shape: 'ring', text: 'connected' }),
-    };
+    const user: DeviceUser = { status: (st) => node.status(st) };
     if (dev && cfg.target !== 'trigger') {
       dev.register(user);
       try {

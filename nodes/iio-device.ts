@@ -87,9 +87,16 @@ export default function (RED: NodeAPI) {
 
     const connect = (d: DeviceInfo) => {
       present = d;
+      lookupError = '';
       if (listeners.size > 0) startEvents();
-      for (const u of users) u.deviceConnected?.(d);
+      // Every user hears it; a stream node then shows its own running status over this one.
+      for (const u of users) {
+        u.status({ fill: 'green', shape: 'ring', text: 'connected' });
+        u.deviceConnected?.(d);
+      }
     };
+    /** The last lookup failure other than absence (EACCES…), pushed to the users once. */
+    let lookupError = '';
 
     const watch = setInterval(() => {
       if (users.size === 0) return;
@@ -99,8 +106,13 @@ export default function (RED: NodeAPI) {
       } else if (!present) {
         try {
           connect(context.findDevice(node.selector));
-        } catch {
-          /* still absent */
+        } catch (err) {
+          // Absent is what the "disconnected" status already says; anything else is worth showing.
+          const e = toIioError(err);
+          if (e.code !== 'ENOENT' && e.code !== lookupError) {
+            lookupError = e.code;
+            for (const u of users) u.status({ fill: 'red', shape: 'ring', text: `error: ${e.code}` });
+          }
         }
       }
     }, WATCH_INTERVAL_MS);

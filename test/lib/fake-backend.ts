@@ -591,6 +591,7 @@ export function useFakeKernel(): { fake: FakeBackend } {
 /** A device with one input buffer of `elements` (default: voltage0 as le:u16/16>>0). */
 export function adc(fake: FakeBackend, opts: Partial<DeviceSpec> & { dmabuf?: boolean; elements?: ScanElementSpec[] } = {}): FakeDevice {
   return fake.addDevice({
+    id: opts.id,
     name: opts.name ?? 'fake-adc',
     label: opts.label,
     triggerable: opts.triggerable,

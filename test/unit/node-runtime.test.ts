@@ -127,4 +127,20 @@ describe('nodes on the fake backend', function () {
     assert.equal(got[0].topic, 'board/temp0/thresh/rising');
     assert.deepEqual([got[0].payload.channel, got[0].payload.type, got[0].payload.direction, got[0].payload.timestamp], ['temp0', 'thresh', 'rising', '1700000000123456789']);
   });
+
+  it('iio-device pushes disconnected and connected to every user, iio-attr included, and the replugged device is found again', async () => {
+    const dev = adc(fake, { files: { in_voltage0_raw: '5' } });
+    await helper.load(nodes(), [device, { id: 'a', type: 'iio-attr', device: 'dev', target: 'channel', channel: 'voltage0', attribute: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }]);
+    const st = statuses('a');
+    const got = collect('out');
+    fake.removeDevice(dev);
+    await until(() => st.some((x) => x.text === 'disconnected'), 'disconnected', 6000);
+    // The replug renumbers it: iio:device1 now.
+    adc(fake, { id: 'iio:device1', files: { in_voltage0_raw: '7' } });
+    await until(() => st.some((x) => x.text === 'connected'), 'connected', 6000);
+    assert.deepEqual(st.map((x) => x.text), ['disconnected', 'connected']);
+    helper.getNode('a').receive({});
+    await until(() => got.length === 1, 'a read');
+    assert.deepEqual([got[0].payload, got[0].device.id], [7, 'iio:device1']);
+  });
 });
