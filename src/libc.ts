@@ -1,7 +1,9 @@
-// The few libc calls the core needs, through ffi-rs. ffi-rs aborts the whole process on an
-// argument of the wrong type, so every wrapper validates its arguments before the call, and every
-// failure becomes an IioError naming the syscall, the path or device, and the errno code.
-import { open as ffiOpen, load, DataType, createPointer, unwrapPointer, freePointer, PointerType, JsExternal } from 'ffi-rs';
+// The few libc calls the core needs: plain read()/write() through Node's fs, the rest through
+// ffi-rs. ffi-rs aborts the whole process on an argument of the wrong type, so every wrapper
+// validates its arguments before the call, and every failure becomes an IioError naming the
+// syscall, the path or device, and the errno code.
+import * as fs from 'fs';
+import { open as ffiOpen, load, DataType, createPointer, createExternalBuffer, unwrapPointer, freePointer, PointerType, JsExternal } from 'ffi-rs';
 import { IioError, describeValue, invalid } from './errors';
 import { POLLFD_SIZE, C_ABI, O_CLOEXEC, O_NONBLOCK, PROT_READ, PROT_WRITE, MFD_CLOEXEC, MFD_ALLOW_SEALING, F_ADD_SEALS, F_SEAL_SHRINK } from './uapi';
 import type { CallSite } from './backend';
@@ -86,15 +88,28 @@ export function closeFd(fd: number, site: CallSite = {}): void {
   if (r.value < 0 && r.errnoCode !== EINTR) throw fail('close', r.errnoCode, site);
 }
 
+/** errno of a failed fs call (Node reports it negative), or EIO when it has none. */
+function errnoOf(err: unknown): number {
+  const n = (err as { errno?: unknown } | null)?.errno;
+  return typeof n === 'number' && n !== 0 ? Math.abs(n) : 5;
+}
+
+// Plain read()/write() go through Node's fs, not ffi-rs: a synchronous fs call costs a fraction
+// of an ffi-rs call (which re-describes its arguments on every call). A thrown EAGAIN costs an
+// Error with a stack, so callers avoid reading a fd they know is empty.
+
 /** read(2) into buf[0..length). Returns the byte count, or null when a non-blocking fd has nothing (EAGAIN). */
 export function readInto(fd: number, buf: Buffer, length: number = buf.length, site: CallSite = {}): number | null {
   checkFd(fd);
   checkBuffer(buf, length);
   for (;;) {
-    const r = call('read', SSIZE, [DataType.I32, DataType.U8Array, USIZE], [fd, buf, length]);
-    if (r.value >= 0) return r.value;
-    if (r.errnoCode === EAGAIN) return null;
-    if (r.errnoCode !== EINTR) throw fail('read', r.errnoCode, site);
+    try {
+      return fs.readSync(fd, buf, 0, length, null);
+    } catch (err) {
+      const errno = errnoOf(err);
+      if (errno === EAGAIN) return null;
+      if (errno !== EINTR) throw fail('read', errno, site);
+    }
   }
 }
 
@@ -103,10 +118,13 @@ export function writeFrom(fd: number, buf: Buffer, length: number = buf.length, 
   checkFd(fd);
   checkBuffer(buf, length);
   for (;;) {
-    const r = call('write', SSIZE, [DataType.I32, DataType.U8Array, USIZE], [fd, buf, length]);
-    if (r.value >= 0) return r.value;
-    if (r.errnoCode === EAGAIN) return null;
-    if (r.errnoCode !== EINTR) throw fail('write', r.errnoCode, site);
+    try {
+      return fs.writeSync(fd, buf, 0, length, null);
+    } catch (err) {
+      const errno = errnoOf(err);
+      if (errno === EAGAIN) return null;
+      if (errno !== EINTR) throw fail('write', errno, site);
+    }
   }
 }
 
@@ -119,8 +137,17 @@ export function ioctl(fd: number, request: number, arg: Buffer, site: CallSite =
   checkInt(request, 0, 0xffffffff, 'ioctl request');
   checkBuffer(arg, arg.length);
   if (arg.length === 0) throw invalid('empty ioctl argument');
+  const s = syncScratch(arg.length);
   for (;;) {
-    const r = call('ioctl', DataType.I32, [DataType.I32, USIZE, DataType.U8Array], [fd, request, arg]);
+    let r: Result;
+    if (s) {
+      // By address: the argument is copied to native memory and back (bytes, not a call).
+      arg.copy(s.view, 0);
+      r = call('ioctl', DataType.I32, [DataType.I32, USIZE, USIZE], [fd, request, s.address]);
+      s.view.copy(arg, 0, 0, arg.length);
+    } else {
+      r = call('ioctl', DataType.I32, [DataType.I32, USIZE, DataType.U8Array], [fd, request, arg]);
+    }
     if (r.value >= 0) return r.value;
     if (r.errnoCode !== EINTR) throw fail('ioctl', r.errnoCode, site);
   }
@@ -154,15 +181,28 @@ export async function pollAsync(fds: Buffer, count: number, timeoutMs: number): 
   checkBuffer(fds, count * POLLFD_SIZE);
   checkInt(count, 1, 1 << 20, 'poll fd count');
   checkInt(timeoutMs, -1, 0x7fffffff, 'poll timeout');
-  const r = (await load({
-    library: lib(),
-    funcName: 'poll',
-    retType: DataType.I32,
-    paramsType: [DataType.U8Array, USIZE, DataType.I32],
-    paramsValue: [fds, count, timeoutMs],
-    errno: true,
-    runInNewThread: true,
-  })) as unknown as Result;
+  const bytes = count * POLLFD_SIZE;
+  const s = asyncScratch(bytes);
+  let r: Result;
+  if (s) {
+    // The set goes by address (see Scratch); this region is this poll's alone until it returns.
+    s.busy = true;
+    try {
+      fds.copy(s.view, 0, 0, bytes);
+      r = (await load({
+        library: lib(), funcName: 'poll', retType: DataType.I32, paramsType: [USIZE, USIZE, DataType.I32],
+        paramsValue: [s.address, count, timeoutMs], errno: true, runInNewThread: true,
+      })) as unknown as Result;
+      s.view.copy(fds, 0, 0, bytes);
+    } finally {
+      s.busy = false;
+    }
+  } else {
+    r = (await load({
+      library: lib(), funcName: 'poll', retType: DataType.I32, paramsType: [DataType.U8Array, USIZE, DataType.I32],
+      paramsValue: [fds, count, timeoutMs], errno: true, runInNewThread: true,
+    })) as unknown as Result;
+  }
   if (r.value >= 0) return r.value;
   if (r.errnoCode === EINTR) return 0;
   throw fail('poll', r.errnoCode);
@@ -172,10 +212,65 @@ export async function pollAsync(fds: Buffer, count: number, timeoutMs: number): 
 export function pollNow(fds: Buffer, count: number): number {
   checkBuffer(fds, count * POLLFD_SIZE);
   checkInt(count, 1, 1 << 20, 'poll fd count');
-  const r = call('poll', DataType.I32, [DataType.U8Array, USIZE, DataType.I32], [fds, count, 0]);
+  const bytes = count * POLLFD_SIZE;
+  const s = syncScratch(bytes);
+  let r: Result;
+  if (s) {
+    fds.copy(s.view, 0, 0, bytes);
+    r = call('poll', DataType.I32, [USIZE, USIZE, DataType.I32], [s.address, count, 0]);
+    s.view.copy(fds, 0, 0, bytes);
+  } else {
+    r = call('poll', DataType.I32, [DataType.U8Array, USIZE, DataType.I32], [fds, count, 0]);
+  }
   if (r.value >= 0) return r.value;
   if (r.errnoCode === EINTR) return 0;
   throw fail('poll', r.errnoCode);
+}
+
+/**
+ * Native memory for call arguments. ffi-rs takes a plain integer at half the cost of a Buffer
+ * argument (a U8Array is re-described on every call), so the small arguments of the per-block
+ * calls (ioctl structs, poll sets) are copied into anonymous memory and passed by address. Mapped
+ * once and never unmapped while anything may use it; no view of it ever leaves this module.
+ */
+interface Scratch {
+  address: number;
+  view: Buffer;
+  busy: boolean;
+}
+const SCRATCH_PAGE = 4096;
+/** Calls on this thread take turns: one region serves them all. */
+let syncRegion: Scratch | null = null;
+/** The thread-pool poll reads its set while JS runs on: a region of its own. */
+let asyncRegion: Scratch | null = null;
+/** Mapping scratch failed (ENOMEM…): Buffers are passed as before. */
+let noScratch = false;
+
+function mapScratch(bytes: number): Scratch | null {
+  if (noScratch) return null;
+  const length = Math.ceil(bytes / SCRATCH_PAGE) * SCRATCH_PAGE;
+  const r = call(MMAP, USIZE, [USIZE, USIZE, DataType.I32, DataType.I32, DataType.I32, OFF_T], [0, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0]);
+  if (mapFailed(r.value)) {
+    noScratch = true;
+    return null;
+  }
+  return { address: r.value, view: createExternalBuffer(pointerTo(r.value), length), busy: false };
+}
+
+function syncScratch(bytes: number): Scratch | null {
+  if (bytes > SCRATCH_PAGE) return null;
+  syncRegion ??= mapScratch(SCRATCH_PAGE);
+  return syncRegion;
+}
+
+function asyncScratch(bytes: number): Scratch | null {
+  if (asyncRegion?.busy) return null; // a second poll at once: it passes its Buffer
+  if (!asyncRegion || asyncRegion.view.length < bytes) {
+    // Too small: a region twice as large replaces it. The old one stays mapped (its view may
+    // never point at unmapped memory), so all of them together stay under twice the largest set.
+    asyncRegion = mapScratch(Math.max(bytes, 2 * (asyncRegion?.view.length ?? 0)));
+  }
+  return asyncRegion;
 }
 
 const MAP_SHARED = 0x01;
