@@ -2,7 +2,7 @@
 import { CapturedBlock } from '../src/buffer';
 import { openInput, Input, transportChoice, transportLabel } from '../src/transport';
 import { ScanDecoder, ChannelScale, formatScanType } from '../src/scan';
-import { AttributeDir } from '../src/attr';
+import { Channel } from '../src/channel';
 import { IioError } from '../src/errors';
 import { DeviceInfo } from '../src/context';
 import { deviceNode, reportError, deviceRef, intConfig, asError, describeValue, nodeContext } from './lib/common';
@@ -50,15 +50,9 @@ function channelsFor(device: DeviceInfo, cfg: InConfig): string[] {
 }
 
 function scalesFor(device: DeviceInfo, channels: string[]): Record<string, ChannelScale> {
-  const attrs = new AttributeDir(device.sysfsPath, device.name);
   const scales: Record<string, ChannelScale> = {};
-  for (const id of channels) {
-    const ch = device.channels.find((c) => c.direction === 'in' && c.id === id);
-    if (!ch || id === 'timestamp') continue;
-    scales[id] = {
-      scale: ch.attributes.scale ? attrs.readFloatSync(ch.attributes.scale) : 1,
-      offset: ch.attributes.offset ? attrs.readFloatSync(ch.attributes.offset) : 0,
-    };
+  for (const ch of device.channels) {
+    if (ch.direction === 'in' && ch.id !== 'timestamp' && channels.includes(ch.id)) scales[ch.id] = new Channel(device, ch).readScaleSync();
   }
   return scales;
 }

@@ -6,7 +6,8 @@ import { kernel } from './local-backend';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT } from './uapi';
 import { reactor } from './reactor';
 import { computeLayout, ScanLayout } from './scan';
-import { AttributeDir } from './attr';
+import type { AttributeDir } from './attr';
+import { attributesOf } from './channel';
 import { DeviceHandle, BufferFd } from './device';
 import { checkTriggerBeforeEnable } from './trigger';
 import type { BufferInfo, DeviceInfo, ScanElementInfo } from './context';
@@ -133,7 +134,7 @@ export abstract class BufferStream {
     if (this.length < this.scansPerBlock) {
       throw new IioError({ code: 'EINVAL', device: device.name, detail: `buffer length ${this.length} is shorter than a block of ${this.scansPerBlock} scans` });
     }
-    this.attrs = new AttributeDir(device.sysfsPath, device.name);
+    this.attrs = attributesOf(device);
   }
 
   get running(): boolean {

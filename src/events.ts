@@ -72,3 +72,22 @@ export class EventStream {
     this.opts.onEvents(events);
   }
 }
+
+/**
+ * The sysfs channel id of an event's channel (`temp`, `voltage0`, `accel_x`, `voltage0-voltage1`),
+ * looked up among the device's channels: the event code does not say whether a channel is indexed.
+ */
+export function eventChannelId(e: IioEventCode, device: DeviceInfo): string {
+  const mod = e.modifierName || undefined;
+  const found = device.channels.find(
+    (c) =>
+      c.direction === 'in' &&
+      c.type === e.channelTypeName &&
+      c.modifier === mod &&
+      (e.differential ? c.index === e.channel && c.index2 === e.channel2 : c.index === e.channel || (c.index === undefined && (mod !== undefined || e.channel === 0))),
+  );
+  if (found) return found.id;
+  const t = e.channelTypeName;
+  if (e.differential) return `${t}${e.channel}-${t}${e.channel2}`;
+  return mod ? `${t}_${mod}` : `${t}${e.channel}`;
+}

@@ -14,12 +14,13 @@ export { openInput, openOutput, transportLabel, transportChoice } from './transp
 export type { Input, Output, TransportChoice, TransportKind } from './transport';
 export type { Backend } from './backend';
 export { localBackend, useBackend } from './local-backend';
-export { EventStream } from './events';
+export { EventStream, eventChannelId } from './events';
+export { Channel, attributesOf, triggerAttributesOf } from './channel';
 export type { IioEvent } from './events';
 export { decodeEventCode, encodeEventCode } from './uapi';
 export {
   createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger, fireTrigger,
-  setTriggerFrequency, getTriggerFrequency, getCurrentTrigger, setCurrentTrigger,
+  setTriggerFrequency, getTriggerFrequency, getCurrentTrigger, setCurrentTrigger, waitForTrigger,
 } from './trigger';
 export { DeviceHandle } from './device';
 export { reactor } from './reactor';

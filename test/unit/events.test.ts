@@ -1,12 +1,13 @@
 // Event monitoring and triggers on the fake backend.
 import { strict as assert } from 'node:assert';
-import { EventStream, IioEvent } from '../../src/events';
+import { EventStream, IioEvent, eventChannelId } from '../../src/events';
+import { Channel } from '../../src/channel';
 import { IioError } from '../../src/errors';
 import { IioContext } from '../../src/context';
-import { encodeEventCode, IIO_EV_DIR, IIO_EV_TYPE, IIO_CHAN_TYPE } from '../../src/uapi';
+import { encodeEventCode, decodeEventCode, IIO_EV_DIR, IIO_EV_TYPE, IIO_CHAN_TYPE } from '../../src/uapi';
 import {
   createSysfsTrigger, removeSysfsTrigger, createHrtimerTrigger, removeHrtimerTrigger, setCurrentTrigger, getCurrentTrigger,
-  checkTriggerBeforeEnable, triggerConsumers, fireTrigger, setTriggerFrequency,
+  checkTriggerBeforeEnable, triggerConsumers, fireTrigger, setTriggerFrequency, waitForTrigger,
 } from '../../src/trigger';
 import { useFakeKernel, adc, deviceInfo, until, FakeBackend } from '../lib/fake-backend';
 
@@ -176,5 +177,53 @@ describe('discovery (fake backend)', () => {
     adc(k.fake);
     k.fake.fail('readText', 'EACCES', 1, (p) => p === '/sys/bus/iio/devices/iio:device0/name');
     assert.throws(() => new IioContext().findDevice({ name: 'fake-adc' }), (e: IioError) => e.code === 'EACCES' && e.device === 'iio:device0');
+  });
+});
+
+describe('channels, event channel ids and waiting for a trigger (fake backend)', () => {
+  const k = useFakeKernel();
+
+  it('Channel.readScaled is (raw + offset) × scale, reading the shared scale; an empty raw is EINVAL naming it', async () => {
+    const dev = adc(k.fake, { files: { in_voltage0_raw: '10', in_voltage_scale: '0.5', in_voltage0_offset: '-4' } });
+    const info = deviceInfo(k.fake, dev);
+    const ch = Channel.find(info, 'voltage0');
+    assert.equal(ch.device, info);
+    assert.equal(ch.file('raw'), 'in_voltage0_raw');
+    assert.deepEqual(ch.readScaleSync(), { scale: 0.5, offset: -4 });
+    assert.deepEqual(await ch.readScale(), { scale: 0.5, offset: -4 });
+    assert.equal(await ch.readScaled(), 3);
+    k.fake.setFile(`${dev.sysfsPath}/in_voltage0_raw`, '\n');
+    await assert.rejects(ch.readScaled(), (e: IioError) => e.code === 'EINVAL' && /in_voltage0_raw/.test(e.message) && /cannot parse ""/.test(e.message));
+    assert.throws(() => ch.file('peak'), (e: IioError) => e.code === 'ENOENT' && /channel voltage0 of fake-adc has no "peak"/.test(e.message));
+    assert.throws(() => Channel.find(info, 'voltage9'), (e: IioError) => e.code === 'ENOENT' && /has no channel "voltage9"/.test(e.message));
+  });
+
+  it('a channel without scale and offset reads 1 and 0', () => {
+    const dev = adc(k.fake);
+    assert.deepEqual(Channel.find(deviceInfo(k.fake, dev), 'voltage0').readScaleSync(), { scale: 1, offset: 0 });
+  });
+
+  it('eventChannelId names the channel as discovery does: indexed, unindexed, modified, differential', () => {
+    const dev = k.fake.addDevice({ name: 'mix', files: { in_temp_raw: '1', in_voltage3_raw: '1', in_accel_x_raw: '1', 'in_voltage0-voltage1_raw': '1' } });
+    const info = deviceInfo(k.fake, dev);
+    const code = (f: Parameters<typeof encodeEventCode>[0]) => decodeEventCode(encodeEventCode(f));
+    const thresh = { type: IIO_EV_TYPE.THRESH, direction: IIO_EV_DIR.RISING };
+    assert.equal(eventChannelId(code({ ...thresh, channelType: IIO_CHAN_TYPE.TEMP, channel: 0 }), info), 'temp');
+    assert.equal(eventChannelId(code({ ...thresh, channelType: IIO_CHAN_TYPE.VOLTAGE, channel: 3 }), info), 'voltage3');
+    assert.equal(eventChannelId(code({ ...thresh, channelType: IIO_CHAN_TYPE.ACCEL, channel: 0, modifier: 1 }), info), 'accel_x');
+    assert.equal(eventChannelId(code({ ...thresh, channelType: IIO_CHAN_TYPE.VOLTAGE, channel: 0, channel2: 1, differential: true }), info), 'voltage0-voltage1');
+    assert.equal(eventChannelId(code({ ...thresh, channelType: IIO_CHAN_TYPE.VOLTAGE, channel: 7 }), info), 'voltage7', 'unknown: named from the code');
+  });
+
+  it('waitForTrigger waits for a trigger that appears later, and gives up with ENOENT naming the device', async () => {
+    const ctx = new IioContext('/sys/bus/iio/devices');
+    k.fake.mkdirp('/sys/bus/iio/devices');
+    setTimeout(() => k.fake.setFile('/sys/bus/iio/devices/trigger4/name', 'late\n'), 150);
+    const t = await waitForTrigger(ctx, 'late', { timeoutMs: 3000 });
+    assert.deepEqual(t, { id: 'trigger4', name: 'late', sysfsPath: '/sys/bus/iio/devices/trigger4' });
+    await assert.rejects(waitForTrigger(ctx, 'never', { timeoutMs: 0, device: 'adc' }), (e: IioError) => e.code === 'ENOENT' && e.device === 'adc' && /no IIO trigger named "never"/.test(e.message));
+    let asked = 0;
+    await assert.rejects(waitForTrigger(ctx, 'never', { timeoutMs: 60000, stillWanted: () => ++asked < 2 }), (e: IioError) => e.code === 'ENOENT');
+    assert.equal(asked, 2);
   });
 });
