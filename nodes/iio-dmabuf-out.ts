@@ -1,7 +1,7 @@
 // iio-dmabuf-out: a sink that sends samples to an output (DAC) buffer through DMABUF blocks,
-// streaming or cyclic, with write() as the fallback. Maps messages onto DmabufOutput/OutputStream.
+// streaming or cyclic, with write() as the fallback. Maps messages onto an Output (src/transport.ts).
 import { IioError } from '../src/errors';
-import { encodeScans, ScanLayout } from '../src/scan';
+import { encodePayload } from '../src/scan';
 import { openOutput, Output, transportChoice, transportLabel, TransportChoice } from '../src/transport';
 import { asError, deviceNode, intConfig, reportError, nodeContext } from './lib/common';
 import { StreamController } from './lib/stream-node';
@@ -39,42 +39,6 @@ function readConfig(def: NodeDef): OutConfig {
     transport: transportChoice(def.transport),
     trigger: typeof def.trigger === 'string' ? def.trigger.trim() : '',
   };
-}
-
-/**
- * msg.payload → whole scans in the buffer's layout: per-channel arrays, one array, or a Buffer.
- * Only the first `maxScans` scans are encoded (what the node can take now: the rest would be
- * dropped anyway, and encoding a huge payload would hold the event loop); `total` says how many
- * the payload held.
- */
-export function encodePayload(layout: ScanLayout, payload: unknown, maxScans = Infinity): { data: Buffer; total: number } {
-  if (Buffer.isBuffer(payload)) {
-    if (payload.length === 0 || payload.length % layout.scanBytes !== 0) {
-      throw new IioError({ code: 'EINVAL', detail: `a Buffer payload must hold whole ${layout.scanBytes}-byte scans, not ${payload.length} bytes` });
-    }
-    const total = payload.length / layout.scanBytes;
-    return { data: payload.subarray(0, Math.min(total, maxScans) * layout.scanBytes), total };
-  }
-  const data = layout.elements.filter((e) => !e.isTimestamp);
-  let values: Record<string, ArrayLike<number | bigint>>;
-  if (Array.isArray(payload) || ArrayBuffer.isView(payload)) {
-    if (data.length !== 1) throw new IioError({ code: 'EINVAL', detail: `an array payload needs exactly one enabled channel; ${data.length} are enabled: send {channel: [...]}` });
-    values = { [data[0].name]: payload as unknown as ArrayLike<number> };
-  } else if (payload && typeof payload === 'object') {
-    values = payload as Record<string, ArrayLike<number | bigint>>;
-  } else {
-    throw new IioError({ code: 'EINVAL', detail: 'msg.payload must be per-channel arrays, an array, a typed array or a Buffer' });
-  }
-  const counts = data.map((e) => {
-    const v = values[e.name];
-    if (!v || typeof v.length !== 'number') throw new IioError({ code: 'EINVAL', detail: `msg.payload has no array for channel "${e.name}"` });
-    return v.length / e.type.repeat;
-  });
-  const scans = counts[0];
-  if (!Number.isInteger(scans) || scans < 1 || counts.some((c) => c !== scans)) {
-    throw new IioError({ code: 'EINVAL', detail: `every channel needs the same number of samples (got ${data.map((e, i) => `${e.name}: ${counts[i]}`).join(', ')})` });
-  }
-  return { data: encodeScans(layout, values, Math.min(scans, maxScans)), total: scans };
 }
 
 export default function (RED: NodeAPI) {

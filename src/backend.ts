@@ -32,7 +32,11 @@ export interface DirEntry {
 /** A shared mapping of a file (a DMABUF) and the one Buffer over it. */
 export interface MappedRegion {
   readonly length: number;
-  /** Zero-copy view of the mapping. Touching it after `munmap` is undefined: never let it escape unguarded. */
+  /**
+   * Zero-copy view of the mapping; take it once, right after `mmap`, and keep it. The region does
+   * not keep the view alive (a FinalizationRegistry keyed on the view may hold the region to unmap
+   * it once every view is gone). Touching it after `munmap` is a crash: never let it escape unguarded.
+   */
   readonly view: Buffer;
 }
 

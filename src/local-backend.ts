@@ -8,9 +8,15 @@ import * as libc from './libc';
 import { invalid } from './errors';
 
 class LocalRegion implements MappedRegion {
-  readonly view: Buffer;
+  // Weak: a finalizer keyed on the view holds this region to unmap it later (see the contract).
+  private readonly ref: WeakRef<Buffer>;
   constructor(readonly mapping: libc.Mapping) {
-    this.view = createExternalBuffer(mapping.pointer, mapping.length);
+    this.ref = new WeakRef(createExternalBuffer(mapping.pointer, mapping.length));
+  }
+  get view(): Buffer {
+    const v = this.ref.deref();
+    if (!v) throw invalid('the view of this mapping was already collected');
+    return v;
   }
   get length(): number {
     return this.mapping.length;

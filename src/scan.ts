@@ -573,3 +573,39 @@ function writeWide(view: DataView, at: number, lo: number, hi: number, t: ScanTy
   view.setUint32(le ? at : at + 4, lo >>> 0, le);
   view.setUint32(le ? at + 4 : at, hi >>> 0, le);
 }
+
+/**
+ * A payload → whole scans in the buffer's layout: per-channel arrays, one array, or a Buffer.
+ * Only the first `maxScans` scans are encoded (what the caller can take now: the rest would be
+ * dropped anyway, and encoding a huge payload would hold the event loop); `total` says how many
+ * the payload held.
+ */
+export function encodePayload(layout: ScanLayout, payload: unknown, maxScans = Infinity): { data: Buffer; total: number } {
+  if (Buffer.isBuffer(payload)) {
+    if (payload.length === 0 || payload.length % layout.scanBytes !== 0) {
+      throw new IioError({ code: 'EINVAL', detail: `a Buffer payload must hold whole ${layout.scanBytes}-byte scans, not ${payload.length} bytes` });
+    }
+    const total = payload.length / layout.scanBytes;
+    return { data: payload.subarray(0, Math.min(total, maxScans) * layout.scanBytes), total };
+  }
+  const data = layout.elements.filter((e) => !e.isTimestamp);
+  let values: Record<string, ArrayLike<number | bigint>>;
+  if (Array.isArray(payload) || ArrayBuffer.isView(payload)) {
+    if (data.length !== 1) throw new IioError({ code: 'EINVAL', detail: `an array payload needs exactly one enabled channel; ${data.length} are enabled: send {channel: [...]}` });
+    values = { [data[0].name]: payload as unknown as ArrayLike<number> };
+  } else if (payload && typeof payload === 'object') {
+    values = payload as Record<string, ArrayLike<number | bigint>>;
+  } else {
+    throw new IioError({ code: 'EINVAL', detail: 'msg.payload must be per-channel arrays, an array, a typed array or a Buffer' });
+  }
+  const counts = data.map((e) => {
+    const v = values[e.name];
+    if (!v || typeof v.length !== 'number') throw new IioError({ code: 'EINVAL', detail: `msg.payload has no array for channel "${e.name}"` });
+    return v.length / e.type.repeat;
+  });
+  const scans = counts[0];
+  if (!Number.isInteger(scans) || scans < 1 || counts.some((c) => c !== scans)) {
+    throw new IioError({ code: 'EINVAL', detail: `every channel needs the same number of samples (got ${data.map((e, i) => `${e.name}: ${counts[i]}`).join(', ')})` });
+  }
+  return { data: encodeScans(layout, values, Math.min(scans, maxScans)), total: scans };
+}
