@@ -277,7 +277,11 @@ export abstract class BufferStream {
     }
   }
 
-  protected abstract watermark(): number;
+  /** Scans the kernel waits for before it wakes a reader (or has room for before a writer): one block. */
+  protected watermark(): number {
+    return Math.min(this.scansPerBlock, this.length);
+  }
+
   protected abstract pollEvents(): number;
   protected abstract onReadyData(): void;
 
@@ -413,10 +417,6 @@ export class CaptureStream extends BufferStream {
     this.staging = Buffer.allocUnsafe(Math.min(capacity, MAX_READ_BYTES));
   }
 
-  protected watermark(): number {
-    return Math.min(this.scansPerBlock, this.length);
-  }
-
   protected pollEvents(): number {
     return POLLIN;
   }
@@ -485,10 +485,6 @@ export class OutputStream extends BufferStream {
 
   constructor(device: DeviceInfo, private readonly opts: OutputOptions) {
     super(device, opts, 'out', opts.onError);
-  }
-
-  protected watermark(): number {
-    return Math.min(this.scansPerBlock, this.length);
   }
 
   protected pollEvents(): number {

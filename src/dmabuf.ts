@@ -249,10 +249,6 @@ abstract class DmabufStream extends BufferStream {
     this.poolSize = checkBlocks(opts.blocks);
   }
 
-  protected watermark(): number {
-    return Math.min(this.scansPerBlock, this.length);
-  }
-
   /** The buffer fd itself is never polled: completion shows on each DMABUF fd. */
   protected pollEvents(): number {
     return 0;

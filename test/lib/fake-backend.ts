@@ -53,7 +53,7 @@ type FdState =
   | { kind: 'buffer'; dev: FakeDevice; buf: FakeBuffer }
   | { kind: 'events'; dev: FakeDevice }
   | { kind: 'eventfd'; count: bigint }
-  | { kind: 'dmabuf'; data: Buffer; signalled: boolean; syncs: number[] }
+  | { kind: 'dmabuf'; data: Buffer; signalled: boolean; syncs: number[]; error?: boolean }
   | { kind: 'heap' }
   | { kind: 'memfd'; size: number };
 
@@ -205,6 +205,14 @@ export class FakeBackend implements Backend {
     return q.fd;
   }
 
+  /** The fence of DMABUF `fd` fails: poll reports POLLERR on it. */
+  failFence(fd: number): void {
+    const st = this.fds.get(fd);
+    if (st?.kind !== 'dmabuf') throw new Error('fake: not a DMABUF');
+    st.error = true;
+    this.notify();
+  }
+
   /** Injects a failure: the next `times` calls of `op` (a method name) fail with `code`. */
   fail(op: keyof Backend, code: string, times = 1, when?: (arg: unknown) => boolean): void {
     this.failures.push({ op, code, times, when });
@@ -215,6 +223,14 @@ export class FakeBackend implements Backend {
     if (!f) return null;
     if (--f.times <= 0) this.failures.splice(this.failures.indexOf(f), 1);
     return f.code;
+  }
+
+  /** An injected EAGAIN is not an error: read()/write() answer null, as the contract says. */
+  private eagain(op: string, fd: number): boolean {
+    const f = this.failures.find((x) => x.op === op && x.code === 'EAGAIN' && (!x.when || x.when(fd)));
+    if (!f) return false;
+    this.injected(op, fd);
+    return true;
   }
 
   private fdFail(op: string, syscall: string, arg: unknown, site?: CallSite): void {
@@ -401,6 +417,7 @@ export class FakeBackend implements Backend {
 
   read(fd: number, buf: Buffer, length: number, site?: CallSite): number | null {
     const s = this.state(fd, 'read', site);
+    if (this.eagain('read', fd)) return null;
     this.fdFail('read', 'read', fd, site);
     let queue: Buffer[];
     if (s.kind === 'eventfd') {
@@ -428,6 +445,7 @@ export class FakeBackend implements Backend {
 
   write(fd: number, buf: Buffer, length: number, site?: CallSite): number | null {
     const s = this.state(fd, 'write', site);
+    if (this.eagain('write', fd)) return null;
     this.fdFail('write', 'write', fd, site);
     if (s.kind === 'eventfd') {
       s.count += 1n;
@@ -462,7 +480,7 @@ export class FakeBackend implements Backend {
       case 'events':
         return this.hangUpEvents.includes(fd) ? POLLHUP : s.dev.events.length > 0 ? POLLIN : 0;
       case 'dmabuf':
-        return s.signalled ? POLLOUT | POLLIN : 0;
+        return s.error ? POLLERR : s.signalled ? POLLOUT | POLLIN : 0;
       default:
         return 0;
     }

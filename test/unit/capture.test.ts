@@ -43,6 +43,38 @@ describe('capture through read() (fake backend)', () => {
     await s.stop();
   });
 
+  it('stop right after start, with the reactor\'s poll in flight, closes the fd only after the poll returned', async () => {
+    const dev = adc(k.fake);
+    const { s, blocks } = capture(k.fake);
+    s.start();
+    await until(() => k.fake.pollsWaiting === 1, 'the poll in flight');
+    const fd = s.fd;
+    let closedWhilePolled = false;
+    const close = k.fake.close.bind(k.fake);
+    k.fake.close = (f, site) => {
+      if (f === fd && k.fake.pollsWaiting > 0) closedWhilePolled = true;
+      close(f, site);
+    };
+    await s.stop();
+    assert.equal(closedWhilePolled, false);
+    k.fake.produce(dev, u16(1, 2, 3, 4));
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(blocks.length, 0);
+    assert.equal(k.fake.openFds(), 0);
+  });
+
+  it('a readable fd that gives EAGAIN delivers nothing and reports nothing', async () => {
+    const dev = adc(k.fake);
+    const { s, blocks, errors } = capture(k.fake, { scansPerBlock: 1 });
+    s.start();
+    k.fake.fail('read', 'EAGAIN');
+    k.fake.produce(dev, u16(5));
+    await until(() => blocks.length === 1, 'the block on the next wake-up');
+    assert.deepEqual([...blocks[0].data], [...u16(5)]);
+    assert.deepEqual(errors, []);
+    await s.stop();
+  });
+
   it('stop disables the buffer, closes its fd and the chardev, and restores the scan elements enabled before', async () => {
     const dev = adc(k.fake, { elements: [{ name: 'voltage0', index: 0, type: 'le:u16/16>>0' }, { name: 'voltage1', index: 1, type: 'le:u16/16>>0' }] });
     k.fake.setFile(`${base}/buffer0/in_voltage1_en`, '1\n'); // someone's earlier choice

@@ -84,6 +84,34 @@ describe('DMABUF capture (fake backend)', () => {
     await s.stop();
   });
 
+  it('reports a failing requeue mid-stream (ENQUEUE: EIO) with the ioctl named, and keeps delivering what it had', async () => {
+    const { info, opts, dev, blocks, errors } = setup(k.fake);
+    const s = new DmabufCapture(info, opts);
+    s.start();
+    k.fake.fail('ioctl', 'EIO', 1, (name) => name === 'ENQUEUE');
+    k.fake.completeBlock(dev, 0, u16(1, 2, 3, 4));
+    await until(() => errors.length === 1, 'the error');
+    assert.equal(errors[0].code, 'EIO');
+    assert.match(errors[0].message, /IIO_BUFFER_DMABUF_ENQUEUE_IOCTL/);
+    assert.equal(errors[0].device, 'fake-adc');
+    assert.deepEqual(blocks.map((b) => [...b.data]), [], 'a copy is delivered only after its block went back');
+    await s.stop();
+    assert.equal(k.fake.openFds(), 0);
+  });
+
+  it('a hang-up on a block (POLLERR: device removed) is reported once as ENODEV and everything is freed', async () => {
+    const { info, opts, dev, errors } = setup(k.fake);
+    const s = new DmabufCapture(info, opts);
+    s.start();
+    k.fake.removeDevice(dev);
+    k.fake.failFence(dev.buffers[0].queue[0].fd);
+    await until(() => errors.length >= 1 && !s.running, 'the hang-up');
+    assert.equal(errors[0].code, 'ENODEV');
+    await s.stop();
+    assert.equal(k.fake.openFds(), 0);
+    assert.equal(k.fake.mapped, 0);
+  });
+
   it('stop detaches every block, unmaps and closes it, and closes the buffer fd', async () => {
     const { info, opts } = setup(k.fake);
     const s = new DmabufCapture(info, opts);
