@@ -412,6 +412,19 @@ export class ScanDecoder {
   private decodeWideRaw(view: DataView, p: ElementPlan, scans: number, out: BigInt64Array | BigUint64Array): void {
     const scanBytes = this.layout.scanBytes;
     const halves = new Uint32Array(out.buffer, out.byteOffset, out.length * 2);
+    // Whole 64-bit values in host order at aligned offsets (timestamps): copied as two halves.
+    if (p.littleEndian === NATIVE_LE && p.shift === 0 && p.realBits === 64 && view.byteOffset % 4 === 0 && p.offset % 4 === 0 && scanBytes % 4 === 0) {
+      const src = new Uint32Array(view.buffer, view.byteOffset, Math.floor(view.byteLength / 4));
+      const stride = scanBytes / 4;
+      let i = 0;
+      for (let s = 0, at = p.offset / 4; s < scans; s++, at += stride) {
+        for (let r = 0; r < p.repeat; r++, i += 2) {
+          halves[i] = src[at + 2 * r];
+          halves[i + 1] = src[at + 2 * r + 1];
+        }
+      }
+      return;
+    }
     const loSlot = NATIVE_LE ? 0 : 1;
     let i = 0;
     for (let s = 0; s < scans; s++) {
