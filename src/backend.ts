@@ -82,6 +82,8 @@ export interface FdOps {
   ioctl(fd: number, request: number, arg: Buffer, site?: CallSite): number;
   /** read(2) into buf[0..length): the byte count (0 at end of file), or null on EAGAIN. EINTR is retried. */
   read(fd: number, buf: Buffer, length: number, site?: CallSite): number | null;
+  /** readv(2) into `bufs` in order (1 to 1024 of them): the byte count, or null on EAGAIN. EINTR is retried. */
+  readv(fd: number, bufs: Buffer[], site?: CallSite): number | null;
   /** write(2) of buf[0..length): the byte count, or null on EAGAIN. EINTR is retried. */
   write(fd: number, buf: Buffer, length: number, site?: CallSite): number | null;
   /** A non-blocking, close-on-exec eventfd (for waking a poll). */

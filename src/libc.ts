@@ -71,6 +71,20 @@ function call(funcName: string, retType: DataType, paramsType: DataType[], param
   return load({ library: lib(), funcName, retType, paramsType, paramsValue, errno: true }) as unknown as Result;
 }
 
+/**
+ * For the per-block calls (ioctl, poll), whose failure shows as a negative result and which are
+ * safe to repeat: called without errno, and only a failure is repeated with it. An `errno: true`
+ * call builds a result object and costs 1.5-3x a plain one under QEMU emulation. A repeat that
+ * succeeds (the cause was transient) counts as the success it is.
+ */
+function callRepeatable(funcName: string, retType: DataType, paramsType: DataType[], paramsValue: unknown[], before?: () => void): Result {
+  before?.();
+  const value = load({ library: lib(), funcName, retType, paramsType, paramsValue }) as unknown as number;
+  if (value >= 0) return { value, errnoCode: 0 };
+  before?.();
+  return call(funcName, retType, paramsType, paramsValue);
+}
+
 /** open(2). Returns the fd. */
 export function openFile(path: string, flags: number, site: CallSite = {}): number {
   if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) throw invalid(`path ${describeValue(path)}`);
@@ -113,6 +127,26 @@ export function readInto(fd: number, buf: Buffer, length: number = buf.length, s
   }
 }
 
+/**
+ * readv(2) into `bufs` in order: one syscall fills several blocks in place (no staging copy).
+ * Returns the byte count, or null when a non-blocking fd has nothing (EAGAIN).
+ */
+export function readvInto(fd: number, bufs: Buffer[], site: CallSite = {}): number | null {
+  checkFd(fd);
+  if (!Array.isArray(bufs) || bufs.length === 0 || bufs.length > IOV_MAX || !bufs.every((b) => Buffer.isBuffer(b))) throw invalid('expected 1 to 1024 Buffers');
+  for (;;) {
+    try {
+      return fs.readvSync(fd, bufs, null as unknown as number);
+    } catch (err) {
+      const errno = errnoOf(err);
+      if (errno === EAGAIN) return null;
+      if (errno !== EINTR) throw fail('read', errno, site);
+    }
+  }
+}
+/** Most iovecs one readv(2) takes (UIO_MAXIOV). */
+export const IOV_MAX = 1024;
+
 /** write(2) of buf[0..length). Returns the byte count, or null when a non-blocking fd is full (EAGAIN). */
 export function writeFrom(fd: number, buf: Buffer, length: number = buf.length, site: CallSite = {}): number | null {
   checkFd(fd);
@@ -142,8 +176,7 @@ export function ioctl(fd: number, request: number, arg: Buffer, site: CallSite =
     let r: Result;
     if (s) {
       // By address: the argument is copied to native memory and back (bytes, not a call).
-      arg.copy(s.view, 0);
-      r = call('ioctl', DataType.I32, [DataType.I32, USIZE, USIZE], [fd, request, s.address]);
+      r = callRepeatable('ioctl', DataType.I32, [DataType.I32, USIZE, USIZE], [fd, request, s.address], () => arg.copy(s.view, 0));
       s.view.copy(arg, 0, 0, arg.length);
     } else {
       r = call('ioctl', DataType.I32, [DataType.I32, USIZE, DataType.U8Array], [fd, request, arg]);
@@ -189,10 +222,13 @@ export async function pollAsync(fds: Buffer, count: number, timeoutMs: number): 
     s.busy = true;
     try {
       fds.copy(s.view, 0, 0, bytes);
-      r = (await load({
+      // Without errno (see callRepeatable); a failure is asked again, with it, at once.
+      const value = (await load({
         library: lib(), funcName: 'poll', retType: DataType.I32, paramsType: [USIZE, USIZE, DataType.I32],
-        paramsValue: [s.address, count, timeoutMs], errno: true, runInNewThread: true,
-      })) as unknown as Result;
+        paramsValue: [s.address, count, timeoutMs], runInNewThread: true,
+      })) as unknown as number;
+      if (value < 0) fds.copy(s.view, 0, 0, bytes);
+      r = value >= 0 ? { value, errnoCode: 0 } : call('poll', DataType.I32, [USIZE, USIZE, DataType.I32], [s.address, count, 0]);
       s.view.copy(fds, 0, 0, bytes);
     } finally {
       s.busy = false;
@@ -216,8 +252,7 @@ export function pollNow(fds: Buffer, count: number): number {
   const s = syncScratch(bytes);
   let r: Result;
   if (s) {
-    fds.copy(s.view, 0, 0, bytes);
-    r = call('poll', DataType.I32, [USIZE, USIZE, DataType.I32], [s.address, count, 0]);
+    r = callRepeatable('poll', DataType.I32, [USIZE, USIZE, DataType.I32], [s.address, count, 0], () => fds.copy(s.view, 0, 0, bytes));
     s.view.copy(fds, 0, 0, bytes);
   } else {
     r = call('poll', DataType.I32, [DataType.U8Array, USIZE, DataType.I32], [fds, count, 0]);

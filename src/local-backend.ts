@@ -76,6 +76,7 @@ export const localBackend: Backend = {
   setNonBlocking: (fd, site) => libc.setNonBlocking(fd, site),
   ioctl: (fd, request, arg, site) => libc.ioctl(fd, request, arg, site),
   read: (fd, buf, length, site) => libc.readInto(fd, buf, length, site),
+  readv: (fd, bufs, site) => libc.readvInto(fd, bufs, site),
   write: (fd, buf, length, site) => libc.writeFrom(fd, buf, length, site),
   eventFd: () => libc.eventFd(),
   poll: (fds, count, timeoutMs) => libc.pollAsync(fds, count, timeoutMs),

@@ -443,6 +443,17 @@ export class FakeBackend implements Backend {
     return n === 0 ? null : n;
   }
 
+  readv(fd: number, bufs: Buffer[], site?: CallSite): number | null {
+    let total = 0;
+    for (const b of bufs) {
+      const n = this.read(fd, b, b.length, site);
+      if (n === null) return total === 0 ? null : total;
+      total += n;
+      if (n < b.length) break;
+    }
+    return total;
+  }
+
   write(fd: number, buf: Buffer, length: number, site?: CallSite): number | null {
     const s = this.state(fd, 'write', site);
     if (this.eagain('write', fd)) return null;
