@@ -11,9 +11,14 @@ export function sysfsRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env.IIO_SYSFS_ROOT || SYSFS_IIO;
 }
 
-/** A discovery context on sysfsRoot(). */
+const contexts = new Map<string, IioContext>();
+
+/** The runtime's one discovery context on sysfsRoot(), shared by every node type. */
 export function nodeContext(): IioContext {
-  return new IioContext(sysfsRoot());
+  const root = sysfsRoot();
+  let c = contexts.get(root);
+  if (!c) contexts.set(root, (c = new IioContext(root)));
+  return c;
 }
 
 export function deviceNode(RED: NodeAPI, id: unknown): IioDeviceNode | null {

@@ -152,6 +152,38 @@ export class FakeBackend implements Backend {
     return dev;
   }
 
+  /**
+   * The kernel side of triggers: writing N to iio_sysfs_trigger/add_trigger, or mkdir in configfs's
+   * hrtimer directory, registers a trigger (a triggerN directory); remove_trigger and rmdir drop it.
+   */
+  addTriggerSupport(): void {
+    this.setFile(`${this.root}/iio_sysfs_trigger/add_trigger`, '');
+    this.setFile(`${this.root}/iio_sysfs_trigger/remove_trigger`, '');
+    this.mkdirp('/sys/kernel/config/iio/triggers/hrtimer');
+    let n = 0;
+    const add = (name: string) => {
+      const dir = `${this.root}/trigger${n++}`;
+      this.setFile(`${dir}/name`, `${name}\n`);
+      this.setFile(`${dir}/sampling_frequency`, '100\n');
+      this.setFile(`${dir}/trigger_now`, '');
+    };
+    const remove = (name: string) => {
+      for (const d of [...this.dirs]) {
+        if (!/\/trigger\d+$/.test(d) || this.files.get(`${d}/name`)?.toString().trim() !== name) continue;
+        for (const f of [...this.files.keys()]) if (f.startsWith(`${d}/`)) this.files.delete(f);
+        this.dirs.delete(d);
+      }
+    };
+    const previous = this.onWrite;
+    this.onWrite = (file, text) => {
+      previous?.(file, text);
+      if (file.endsWith('/add_trigger')) add(`sysfstrig${text}`);
+      if (file.endsWith('/remove_trigger')) remove(`sysfstrig${text}`);
+      if (file.startsWith('/sys/kernel/config/') && text === 'mkdir') add(path.basename(file));
+      if (file.startsWith('/sys/kernel/config/') && text === 'rmdir') remove(path.basename(file));
+    };
+  }
+
   /** Removes a device: its sysfs directory vanishes and its open fds hang up. */
   removeDevice(dev: FakeDevice): void {
     for (const f of [...this.files.keys()]) if (f.startsWith(`${dev.sysfsPath}/`)) this.files.delete(f);

@@ -71,32 +71,8 @@ describe('triggers (fake backend)', () => {
   const k = useFakeKernel();
   const root = '/sys/bus/iio/devices';
 
-  /** The kernel side: add_trigger/remove_trigger and configfs mkdir/rmdir make trigger directories. */
-  function triggerSupport(fake: FakeBackend): void {
-    fake.setFile(`${root}/iio_sysfs_trigger/add_trigger`, '');
-    fake.setFile(`${root}/iio_sysfs_trigger/remove_trigger`, '');
-    fake.mkdirp('/sys/kernel/config/iio/triggers/hrtimer');
-    let n = 0;
-    const add = (name: string) => {
-      fake.setFile(`${root}/trigger${n}/name`, `${name}\n`);
-      fake.setFile(`${root}/trigger${n}/sampling_frequency`, '100\n');
-      fake.setFile(`${root}/trigger${n++}/trigger_now`, '');
-    };
-    const remove = (name: string) => {
-      const t = new IioContext(root).findTrigger(name);
-      if (t) for (const f of [...fake.files.keys()]) if (f.startsWith(`${t.sysfsPath}/`)) fake.files.delete(f);
-      if (t) fake.dirs.delete(t.sysfsPath);
-    };
-    fake.onWrite = (file, text) => {
-      if (file.endsWith('/add_trigger')) add(`sysfstrig${text}`);
-      if (file.endsWith('/remove_trigger')) remove(`sysfstrig${text}`);
-      if (file.startsWith('/sys/kernel/config/') && text === 'mkdir') add(file.split('/').pop()!);
-      if (file.startsWith('/sys/kernel/config/') && text === 'rmdir') remove(file.split('/').pop()!);
-    };
-  }
-
   it('creates a sysfs trigger through add_trigger and finds it; removes it through remove_trigger', () => {
-    triggerSupport(k.fake);
+    k.fake.addTriggerSupport();
     const ctx = new IioContext(root);
     const t = createSysfsTrigger(7, ctx);
     assert.deepEqual(t, { id: 'trigger0', name: 'sysfstrig7', sysfsPath: `${root}/trigger0` });
@@ -111,7 +87,7 @@ describe('triggers (fake backend)', () => {
   });
 
   it('creates and removes an hrtimer trigger through configfs, and sets its frequency', () => {
-    triggerSupport(k.fake);
+    k.fake.addTriggerSupport();
     const t = createHrtimerTrigger('tick', new IioContext(root));
     assert.equal(t.name, 'tick');
     setTriggerFrequency(t, 250);
@@ -138,7 +114,7 @@ describe('triggers (fake backend)', () => {
   });
 
   it('refuses a trigger that already drives as many running devices as the kernel allows (EBUSY naming them)', () => {
-    triggerSupport(k.fake);
+    k.fake.addTriggerSupport();
     createSysfsTrigger(1, new IioContext(root));
     const devs = [0, 1, 2].map((i) => adc(k.fake, { name: `adc${i}`, triggerable: true }));
     for (const d of devs) k.fake.setFile(`${d.sysfsPath}/trigger/current_trigger`, 'sysfstrig1\n');

@@ -7,7 +7,8 @@ import { DeviceHandle } from '../../src/device';
 import { encodeEventCode, IIO_EV_DIR, IIO_EV_TYPE, IIO_CHAN_TYPE } from '../../src/uapi';
 import { FakeBackend, adc, until, u16 } from '../lib/fake-backend';
 
-import { helper, allNodes, collect, statusesOf as statuses } from '../lib/node-red';
+import { helper, allNodes, collect, statusesOf } from '../lib/node-red';
+
 
 const nodes = () => allNodes;
 
@@ -48,7 +49,7 @@ describe('nodes on the fake backend', function () {
     assert.deepEqual([...got[0].payload.voltage0], [6, 11, 16]);
     assert.deepEqual([got[0].topic, got[0].scans, got[0].sequence, got[0].transport, got[0].overrun], ['main/buffer0', 3, 1, 'read', false]);
     assert.deepEqual(got[0].device, { name: 'fake-adc', label: 'main', id: 'iio:device0' });
-    const st = statuses('in');
+    const st = statusesOf('in');
     helper.getNode('in').receive({ payload: 'stop' });
     await until(() => st.some((s) => s.text === 'stopped'), 'stopped');
     assert.equal(fake.enabled(dev), false);
@@ -62,8 +63,8 @@ describe('nodes on the fake backend', function () {
       { id: 'da', type: 'iio-device', deviceName: 'dma' }, { id: 'db', type: 'iio-device', deviceName: 'kfifo' },
       { id: 'in-a', type: 'iio-in', device: 'da', samples: 4, autoStart: false }, { id: 'in-b', type: 'iio-in', device: 'db', samples: 4, autoStart: false },
     ]);
-    const sa = statuses('in-a');
-    const sb = statuses('in-b');
+    const sa = statusesOf('in-a');
+    const sb = statusesOf('in-b');
     helper.getNode('in-a').receive({ payload: 'start' });
     helper.getNode('in-b').receive({ payload: 'start' });
     await until(() => fake.enabled(a) && fake.enabled(b), 'both running');
@@ -98,7 +99,7 @@ describe('nodes on the fake backend', function () {
   it('iio-dmabuf-out streams per-channel arrays to the DAC over write() when the buffer has no DMABUF', async () => {
     const dac = fake.addDevice({ name: 'fake-adc', buffers: [{ elements: [] }, { direction: 'out', elements: [{ name: 'voltage0', index: 0, type: 'le:u16/16>>0' }] }] });
     await helper.load(nodes(), [device, { id: 'o', type: 'iio-dmabuf-out', device: 'dev', buffer: 1, blockSize: 2, blocks: 2 }]);
-    const st = statuses('o');
+    const st = statusesOf('o');
     await until(() => fake.enabled(dac, 1), 'running');
     helper.getNode('o').receive({ payload: { voltage0: [1, 2, 3, 4, 5] } });
     await until(() => Buffer.concat(dac.buffers[1].data).length === 10, 'all written');
@@ -131,7 +132,7 @@ describe('nodes on the fake backend', function () {
   it('iio-device pushes disconnected and connected to every user, iio-attr included, and the replugged device is found again', async () => {
     const dev = adc(fake, { files: { in_voltage0_raw: '5' } });
     await helper.load(nodes(), [device, { id: 'a', type: 'iio-attr', device: 'dev', target: 'channel', channel: 'voltage0', attribute: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }]);
-    const st = statuses('a');
+    const st = statusesOf('a');
     const got = collect('out');
     fake.removeDevice(dev);
     await until(() => st.some((x) => x.text === 'disconnected'), 'disconnected', 6000);
@@ -142,5 +143,34 @@ describe('nodes on the fake backend', function () {
     helper.getNode('a').receive({});
     await until(() => got.length === 1, 'a read');
     assert.deepEqual([got[0].payload, got[0].device.id], [7, 'iio:device1']);
+  });
+
+  it('iio-trigger creates a sysfs trigger on deploy, fires it per message, and removes it on close; iio-in attaches and detaches it', async () => {
+    fake.addTriggerSupport();
+    const dev = adc(fake, { triggerable: true });
+    const fires: string[] = [];
+    const previous = fake.onWrite;
+    fake.onWrite = (file, text) => {
+      previous?.(file, text);
+      if (file.endsWith('/trigger_now')) fires.push(text);
+    };
+    await helper.load(nodes(), [
+      device,
+      { id: 't', type: 'iio-trigger', kind: 'sysfs', sysfsId: 3 },
+      { id: 'in', type: 'iio-in', device: 'dev', samples: 1, trigger: 'sysfstrig3', autoStart: false },
+    ]);
+    assert.equal(fake.text('/sys/bus/iio/devices/trigger0/name'), 'sysfstrig3');
+    helper.getNode('in').receive({ payload: 'start' });
+    await until(() => fake.enabled(dev), 'running');
+    assert.equal(fake.text(`${dev.sysfsPath}/trigger/current_trigger`), 'sysfstrig3');
+    helper.getNode('t').receive({ payload: 3 });
+    await until(() => fires.length === 3, 'three fires');
+    const st = statusesOf('in');
+    helper.getNode('in').receive({ payload: 'stop' });
+    await until(() => st.some((x) => x.text === 'stopped'), 'stopped');
+    assert.equal(fake.text(`${dev.sysfsPath}/trigger/current_trigger`), '', 'detached on stop');
+    await helper.unload();
+    assert.equal(fake.exists('/sys/bus/iio/devices/trigger0'), false, 'removed on close');
+    assert.deepEqual(fake.writes.filter((w) => w.includes('iio_sysfs_trigger')), ['/sys/bus/iio/devices/iio_sysfs_trigger/add_trigger=3', '/sys/bus/iio/devices/iio_sysfs_trigger/remove_trigger=3']);
   });
 });
