@@ -7,6 +7,8 @@ import type { Backend } from './backend';
 
 /** Zero-timeout polls on the main thread after a dispatch, before waiting on the thread pool again. */
 const SYNC_ROUNDS = 8;
+/** While those find nothing, they are tried once every SYNC_PROBE wake-ups. */
+const SYNC_PROBE = 8;
 /**
  * When the loop itself fails (EMFILE for its eventfd, ENOMEM or EINVAL from poll) it retries after
  * RETRY_FIRST_MS, doubling up to RETRY_MAX_MS, so the event loop keeps running meanwhile. After
@@ -41,6 +43,9 @@ export class Reactor {
   private slots = new Map<number, number>();
   private readonly wakeWord = encodeU64(1);
   private readonly drainWord = Buffer.alloc(8);
+  /** Ready fds found by the last zero-timeout polls, and wake-ups since they were last tried. */
+  private syncHits = 1;
+  private syncSkipped = 0;
   /** Loop failures in a row, and the pending retry after the last one. */
   private failures = 0;
   private retry: NodeJS.Timeout | null = null;
@@ -176,13 +181,21 @@ export class Reactor {
         this.failures = 0;
         if (decodePollRevents(this.pollfds, 0) !== 0) this.k.read(this.wakeFd, this.drainWord, 8);
         this.dispatch();
-        // Busy streams are usually ready again by now: a zero-timeout poll on this thread is far
-        // cheaper than another round trip through the thread pool. Bounded, to keep the loop fair.
-        for (let i = 0; i < SYNC_ROUNDS && this.watches.size > 0; i++) {
-          this.preparePollSet();
-          if (this.k.pollNow(this.pollfds, this.polled.length + 1) === 0) break;
-          if (decodePollRevents(this.pollfds, 0) !== 0) this.k.read(this.wakeFd, this.drainWord, 8);
-          this.dispatch();
+        // Busy streams are often ready again by now: a zero-timeout poll on this thread is
+        // cheaper than another round trip through the thread pool. Bounded, to keep the loop
+        // fair; and skipped while it keeps finding nothing (then it is a wasted call per wake-up),
+        // tried again every SYNC_PROBE wake-ups.
+        if (this.syncHits > 0 || ++this.syncSkipped >= SYNC_PROBE) {
+          this.syncSkipped = 0;
+          let hits = 0;
+          for (let i = 0; i < SYNC_ROUNDS && this.watches.size > 0; i++) {
+            this.preparePollSet();
+            if (this.k.pollNow(this.pollfds, this.polled.length + 1) === 0) break;
+            hits++;
+            if (decodePollRevents(this.pollfds, 0) !== 0) this.k.read(this.wakeFd, this.drainWord, 8);
+            this.dispatch();
+          }
+          this.syncHits = hits;
         }
       }
     } finally {
