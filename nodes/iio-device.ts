@@ -3,6 +3,7 @@
 // owns the device's one event fd, and watches for the device disappearing and coming back.
 import { DeviceInfo, DeviceSelector } from '../src/context';
 import { EventStream, IioEvent } from '../src/events';
+import { DeviceHandle } from '../src/device';
 import { IioError, toIioError } from '../src/errors';
 import { registerAdminEndpoints } from './lib/admin';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
@@ -15,6 +16,8 @@ export interface DeviceUser {
   /** The device vanished: stop using it (its fds are dead), keep the flow running. */
   deviceDisconnected?(err: IioError): void | Promise<void>;
   status(status: NodeStatus): void;
+  /** The user runs buffers on the chardev: the config node keeps it open while such a user is registered. */
+  usesChardev?: boolean;
 }
 
 export type EventListener = (events: IioEvent[]) => void;
@@ -60,8 +63,34 @@ export default function (RED: NodeAPI) {
     node.resolve = () => {
       const d = context.findDevice(node.selector);
       present = d;
+      holdHandle();
       return d;
     };
+
+    /**
+     * The device's chardev, held while a stream user is registered and the device is present: the
+     * kernel admits one opener, and this node is the one for its users (streams share the handle).
+     * A failure to open it (EBUSY: another process has it) is shown to every user.
+     */
+    let handle: DeviceHandle | null = null;
+    function holdHandle(): void {
+      if (handle || closed || !present || ![...users].some((u) => u.usesChardev)) return;
+      try {
+        handle = DeviceHandle.acquire(present);
+      } catch (err) {
+        const e = toIioError(err);
+        for (const u of users) u.status({ fill: 'red', shape: 'ring', text: `error: ${e.code}` });
+      }
+    }
+    function dropHandle(): void {
+      const h = handle;
+      handle = null;
+      try {
+        h?.release();
+      } catch (err) {
+        node.warn(err); // close(2) released the fd anyway
+      }
+    }
     node.device = () => present ?? node.resolve();
     Object.defineProperty(node, 'connected', { get: () => present !== null });
 
@@ -74,6 +103,7 @@ export default function (RED: NodeAPI) {
 
     const disconnect = async (why: IioError) => {
       present = null;
+      dropHandle(); // the device is gone: its fd is dead
       await stopEvents();
       for (const u of users) {
         u.status({ fill: 'red', shape: 'ring', text: 'disconnected' });
@@ -88,6 +118,7 @@ export default function (RED: NodeAPI) {
     const connect = (d: DeviceInfo) => {
       present = d;
       lookupError = '';
+      holdHandle();
       if (listeners.size > 0) startEvents();
       // Every user hears it; a stream node then shows its own running status over this one.
       for (const u of users) {
@@ -120,9 +151,11 @@ export default function (RED: NodeAPI) {
 
     node.register = (user) => {
       users.add(user);
+      holdHandle();
     };
     node.deregister = (user) => {
       users.delete(user);
+      if (![...users].some((u) => u.usesChardev)) dropHandle();
     };
 
     const dispatch = (batch: IioEvent[]) => {
@@ -170,6 +203,7 @@ export default function (RED: NodeAPI) {
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       clearInterval(watch);
+      dropHandle();
       listeners.clear();
       stopEvents()
         .catch((err) => node.warn(err))

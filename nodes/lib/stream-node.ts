@@ -35,6 +35,7 @@ export class StreamController<S extends Stream> {
     private readonly spec: StreamNodeSpec<S>,
   ) {
     const user: DeviceUser = {
+      usesChardev: true,
       status: (st) => node.status(st),
       deviceConnected: () => {
         this.ops.run(() => this.open()).catch((err) => reportError(node, err));

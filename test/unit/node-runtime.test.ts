@@ -3,6 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { useBackend } from '../../src/local-backend';
 import { reactor } from '../../src/reactor';
+import { IioError } from '../../src/errors';
 import { DeviceHandle } from '../../src/device';
 import { encodeEventCode, IIO_EV_DIR, IIO_EV_TYPE, IIO_CHAN_TYPE } from '../../src/uapi';
 import { FakeBackend, adc, until, u16 } from '../lib/fake-backend';
@@ -53,7 +54,7 @@ describe('nodes on the fake backend', function () {
     helper.getNode('in').receive({ payload: 'stop' });
     await until(() => st.some((s) => s.text === 'stopped'), 'stopped');
     assert.equal(fake.enabled(dev), false);
-    assert.equal(fake.openFds(), 0);
+    assert.deepEqual([fake.openFds('buffer'), fake.openFds('chardev')], [0, 1], 'the buffer closed; the chardev kept by the config node');
   });
 
   it('iio-in names its transport in the status: DMABUF, or read() with the reason it fell back', async () => {
@@ -81,7 +82,7 @@ describe('nodes on the fake backend', function () {
     fake.removeDevice(dev);
     await until(() => caught.length >= 1, 'the error');
     assert.equal(caught[0].error.code, 'ENODEV');
-    await until(() => fake.openFds() === 0, 'fds closed');
+    await until(() => fake.openFds() === 0, 'fds closed (the chardev once the config node sees the removal)', 6000);
   });
 
   it('iio-in: a bad command is EINVAL at Catch and leaves the capture running', async () => {
@@ -172,5 +173,40 @@ describe('nodes on the fake backend', function () {
     await helper.unload();
     assert.equal(fake.exists('/sys/bus/iio/devices/trigger0'), false, 'removed on close');
     assert.deepEqual(fake.writes.filter((w) => w.includes('iio_sysfs_trigger')), ['/sys/bus/iio/devices/iio_sysfs_trigger/add_trigger=3', '/sys/bus/iio/devices/iio_sysfs_trigger/remove_trigger=3']);
+  });
+
+  it('the config node holds the chardev while a stream node is registered (across stop/start), not for attribute-only flows', async () => {
+    const dev = adc(fake, { files: { in_voltage0_raw: '5' } });
+    await helper.load(nodes(), [device, { id: 'a', type: 'iio-attr', device: 'dev', target: 'channel', channel: 'voltage0', wires: [['out']] }, { id: 'out', type: 'helper' }]);
+    const got = collect('out');
+    helper.getNode('a').receive({});
+    await until(() => got.length === 1, 'a read');
+    assert.equal(fake.openFds('chardev'), 0, 'an attribute-only flow leaves the chardev to others');
+    await helper.unload();
+    await helper.load(nodes(), [device, { id: 'in', type: 'iio-in', device: 'dev', samples: 2 }]);
+    await until(() => fake.enabled(dev), 'running');
+    const st = statusesOf('in');
+    helper.getNode('in').receive({ payload: 'stop' });
+    await until(() => st.some((x) => x.text === 'stopped'), 'stopped');
+    assert.equal(fake.openFds('buffer'), 0);
+    assert.equal(fake.openFds('chardev'), 1, 'held by the config node for its stream user');
+    await helper.unload();
+    assert.equal(fake.openFds('chardev'), 0, 'released with the last user');
+  });
+
+  it('a chardev another process holds (EBUSY) is shown on every user and reaches Catch when a stream starts', async () => {
+    adc(fake);
+    const open = fake.open.bind(fake);
+    fake.open = (file, flags, site) => {
+      if (file === '/dev/iio:device0') throw new IioError({ code: 'EBUSY', errno: 16, syscall: 'open', path: file });
+      return open(file, flags, site);
+    };
+    await helper.load(nodes(), [device, { id: 'in', type: 'iio-in', device: 'dev', samples: 2, autoStart: false }, ...catchAll]);
+    const st = statusesOf('in');
+    const caught = collect('caught');
+    helper.getNode('in').receive({ payload: 'start' });
+    await until(() => caught.length === 1, 'the error');
+    assert.equal(caught[0].error.code, 'EBUSY');
+    assert.ok(st.some((x) => x.text === 'error: EBUSY'), JSON.stringify(st));
   });
 });
