@@ -187,20 +187,11 @@ async function output(dac: DeviceInfo, kind: 'write()' | 'DMABUF'): Promise<Rate
   const data = Buffer.alloc(scansPerBlock * 4);
   for (let i = 0; i < data.length; i += 2) data.writeInt16LE(((i * 7) % 65536) - 32768, i);
   const onError = (e: Error) => console.error(`output ${kind}: ${e.message}`);
-  if (kind === 'DMABUF') {
-    const s: DmabufOutput = new DmabufOutput(dac, { index: 1, scansPerBlock, blocks: 4, onError, onDrain: () => fill() });
-    const fill = () => {
-      while (s.running && s.write(data));
-    };
-    s.start();
-    fill();
-    try {
-      return await window(() => s.written);
-    } finally {
-      await s.stop();
-    }
-  }
-  const s: OutputStream = new OutputStream(dac, { index: 0, scansPerBlock, length: 4 * scansPerBlock, queueLimit: 2, onError, onDrain: () => fill() });
+  const onDrain = () => fill();
+  const s: DmabufOutput | OutputStream =
+    kind === 'DMABUF'
+      ? new DmabufOutput(dac, { index: 1, scansPerBlock, blocks: 4, onError, onDrain })
+      : new OutputStream(dac, { index: 0, scansPerBlock, length: 4 * scansPerBlock, queueLimit: 2, onError, onDrain });
   const fill = () => {
     while (s.running && s.write(data));
   };
