@@ -13,11 +13,13 @@
 // Memory rule as for DMABUF (src/dmabuf.ts): no JS-reachable view ever points at unmapped memory.
 // A block whose view escaped (zero-copy payload) has its mapping replaced by anonymous memory at
 // stop, unmapped only once the GC has collected every view.
-import { createExternalBuffer } from 'ffi-rs';
 import { IioError, isIioError } from './errors';
-import { closeFd, ioctl, mapSharedAt, openFile, replaceWithAnonymous, unmap, Mapping, O_CLOEXEC, O_NONBLOCK, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, PROT_READ, PROT_WRITE } from './libc';
+import { kernel } from './local-backend';
+import type { Backend, MappedRegion } from './backend';
 import { reactor } from './reactor';
+import { BlockDelivery, PayloadMode } from './delivery';
 import {
+  O_CLOEXEC, O_NONBLOCK, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, PROT_READ, PROT_WRITE,
   IIO_BUFFER_BLOCK_ALLOC_IOCTL, IIO_BUFFER_BLOCK_DEQUEUE_IOCTL, IIO_BUFFER_BLOCK_ENQUEUE_IOCTL, IIO_BUFFER_BLOCK_FLAG_CYCLIC,
   IIO_BUFFER_BLOCK_FREE_IOCTL, IIO_BUFFER_BLOCK_QUERY_IOCTL, IIO_BLOCK_SIZE, decodeBlockAllocReq, decodeBufferBlock,
   encodeBlockAllocReq, encodeBufferBlockInto,
@@ -63,10 +65,10 @@ export function isBlockUnsupported(err: unknown): boolean {
 }
 
 let placeholderCount = 0;
-const placeholders = new FinalizationRegistry<Mapping>((m) => {
+const placeholders = new FinalizationRegistry<{ k: Backend; region: MappedRegion }>(({ k, region }) => {
   placeholderCount--;
   try {
-    unmap(m);
+    k.munmap(region);
   } catch {
     /* nothing useful to do in a finalizer */
   }
@@ -79,7 +81,8 @@ export function pendingBlockPlaceholders(): number {
 
 /** One kernel-allocated block, mapped once. */
 class MmapBlock {
-  private mapping: Mapping | null;
+  private readonly k = kernel();
+  private mapping: MappedRegion | null;
   view: Buffer | null;
   escaped = false;
 
@@ -90,8 +93,8 @@ class MmapBlock {
     offset: number,
     site: { path: string; device: string },
   ) {
-    this.mapping = mapSharedAt(fd, roundToPage(size), PROT_READ | PROT_WRITE, offset, { ...site, what: `block ${id}` });
-    this.view = createExternalBuffer(this.mapping.pointer, size);
+    this.mapping = this.k.mmap(fd, roundToPage(size), PROT_READ | PROT_WRITE, { ...site, what: `block ${id}` }, offset);
+    this.view = this.mapping.view.subarray(0, size);
   }
 
   release(): void {
@@ -101,11 +104,11 @@ class MmapBlock {
     this.view = null;
     if (!m || !view) return;
     if (this.escaped) {
-      replaceWithAnonymous(m);
-      placeholders.register(view.buffer, m);
+      this.k.detachToAnonymous(m);
+      placeholders.register(view.buffer, { k: this.k, region: m });
       placeholderCount++;
     } else {
-      unmap(m);
+      this.k.munmap(m);
     }
   }
 }
@@ -128,6 +131,7 @@ export interface BlockOptions {
  * fd polled for finished blocks, everything unmapped and freed after the buffer is disabled.
  */
 abstract class BlockStream extends BufferStream {
+  protected readonly k = kernel();
   protected blocks: MmapBlock[] = [];
   protected readonly blockBytes: number;
   protected readonly poolSize: number;
@@ -145,10 +149,6 @@ abstract class BlockStream extends BufferStream {
     this.chardev = blockChardevFor(device, this.buffer.index);
   }
 
-  protected watermark(): number {
-    return Math.min(this.scansPerBlock, this.length);
-  }
-
   protected pollEvents(): number {
     return 0;
   }
@@ -164,7 +164,7 @@ abstract class BlockStream extends BufferStream {
 
   protected override attachBlocks(bfd: number): void {
     if (this.chardev) {
-      this.ctl = openFile(this.chardev, O_RDWR | O_CLOEXEC | O_NONBLOCK, { path: this.chardev, device: this.device.name });
+      this.ctl = this.k.open(this.chardev, O_RDWR | O_CLOEXEC | O_NONBLOCK, { path: this.chardev, device: this.device.name });
       this.ownsCtl = true;
     } else {
       this.ctl = bfd;
@@ -172,20 +172,20 @@ abstract class BlockStream extends BufferStream {
     try {
       // The probe, and a clean slate: blocks someone left behind would make ALLOC append.
       try {
-        ioctl(this.ctl, IIO_BUFFER_BLOCK_FREE_IOCTL, Buffer.alloc(4), { ...this.site, what: 'IIO_BUFFER_BLOCK_FREE_IOCTL' });
+        this.k.ioctl(this.ctl, IIO_BUFFER_BLOCK_FREE_IOCTL, Buffer.alloc(4), { ...this.site, what: 'IIO_BUFFER_BLOCK_FREE_IOCTL' });
       } catch (err) {
         if (isIioError(err, 'ENOTTY') || isIioError(err, 'EINVAL')) throw new BlockApiUnsupportedError(err as IioError, this.site);
         throw err;
       }
       const req = encodeBlockAllocReq({ size: this.blockBytes, count: this.poolSize });
-      ioctl(this.ctl, IIO_BUFFER_BLOCK_ALLOC_IOCTL, req, { ...this.site, what: 'IIO_BUFFER_BLOCK_ALLOC_IOCTL' });
+      this.k.ioctl(this.ctl, IIO_BUFFER_BLOCK_ALLOC_IOCTL, req, { ...this.site, what: 'IIO_BUFFER_BLOCK_ALLOC_IOCTL' });
       const got = decodeBlockAllocReq(req);
       if (got.count !== this.poolSize) {
         throw new IioError({ code: 'ENOMEM', errno: 12, syscall: 'ioctl', ...this.site, detail: `IIO_BUFFER_BLOCK_ALLOC_IOCTL gave ${got.count} of ${this.poolSize} blocks of ${this.blockBytes} bytes` });
       }
       for (let i = 0; i < this.poolSize; i++) {
         encodeBufferBlockInto(this.arg, { id: got.id + i });
-        ioctl(this.ctl, IIO_BUFFER_BLOCK_QUERY_IOCTL, this.arg, { ...this.site, what: 'IIO_BUFFER_BLOCK_QUERY_IOCTL' });
+        this.k.ioctl(this.ctl, IIO_BUFFER_BLOCK_QUERY_IOCTL, this.arg, { ...this.site, what: 'IIO_BUFFER_BLOCK_QUERY_IOCTL' });
         const q = decodeBufferBlock(this.arg);
         this.blocks.push(new MmapBlock(q.id, this.blockBytes, this.ctl, q.offset, this.site));
       }
@@ -223,11 +223,11 @@ abstract class BlockStream extends BufferStream {
     this.blocks = [];
     if (this.ctl >= 0) {
       try {
-        ioctl(this.ctl, IIO_BUFFER_BLOCK_FREE_IOCTL, Buffer.alloc(4), { ...this.site, what: 'IIO_BUFFER_BLOCK_FREE_IOCTL' });
+        this.k.ioctl(this.ctl, IIO_BUFFER_BLOCK_FREE_IOCTL, Buffer.alloc(4), { ...this.site, what: 'IIO_BUFFER_BLOCK_FREE_IOCTL' });
       } catch {
         /* the device is gone, or the API never was: closing frees the blocks */
       }
-      if (this.ownsCtl) closeFd(this.ctl, this.site);
+      if (this.ownsCtl) this.k.close(this.ctl, this.site);
     }
     this.ctl = -1;
     this.ownsCtl = false;
@@ -236,14 +236,14 @@ abstract class BlockStream extends BufferStream {
 
   protected enqueue(b: MmapBlock, bytesUsed: number, flags = 0): void {
     encodeBufferBlockInto(this.arg, { id: b.id, bytesUsed, flags });
-    ioctl(this.ctl, IIO_BUFFER_BLOCK_ENQUEUE_IOCTL, this.arg, { ...this.site, what: 'IIO_BUFFER_BLOCK_ENQUEUE_IOCTL' });
+    this.k.ioctl(this.ctl, IIO_BUFFER_BLOCK_ENQUEUE_IOCTL, this.arg, { ...this.site, what: 'IIO_BUFFER_BLOCK_ENQUEUE_IOCTL' });
   }
 
   /** DEQUEUE without blocking: the finished block and its bytes_used, or null when none waits. */
   protected dequeue(): { block: MmapBlock; bytesUsed: number } | null {
     encodeBufferBlockInto(this.arg, { id: 0 });
     try {
-      ioctl(this.ctl, IIO_BUFFER_BLOCK_DEQUEUE_IOCTL, this.arg, { ...this.site, what: 'IIO_BUFFER_BLOCK_DEQUEUE_IOCTL' });
+      this.k.ioctl(this.ctl, IIO_BUFFER_BLOCK_DEQUEUE_IOCTL, this.arg, { ...this.site, what: 'IIO_BUFFER_BLOCK_DEQUEUE_IOCTL' });
     } catch (err) {
       if (isIioError(err, 'EAGAIN')) return null;
       throw err;
@@ -257,7 +257,7 @@ abstract class BlockStream extends BufferStream {
 
 export interface BlockCaptureOptions extends CaptureOptions, BlockOptions {
   /** As for DMABUF: `copy` (default), `borrow` (valid until onBlock returns), `zerocopy` (valid for blocks / 2 further blocks). */
-  payload?: 'copy' | 'borrow' | 'zerocopy';
+  payload?: PayloadMode;
 }
 
 /** Finished blocks taken per wake-up, so one busy device cannot starve the event loop. */
@@ -270,17 +270,23 @@ const MAX_DEQUEUE_PER_WAKE = 64;
  */
 export class BlockCapture extends BlockStream {
   private inKernel = 0;
-  private held: MmapBlock[] = [];
-  private sequence = 0;
-  private gapPending = false;
-  private afterGap = new Set<MmapBlock>();
-  overruns = 0;
-  cancelled = 0;
   readonly gaps: TimestampGaps;
+  private readonly delivery: BlockDelivery<MmapBlock>;
 
-  constructor(device: DeviceInfo, private readonly opts: BlockCaptureOptions) {
+  constructor(device: DeviceInfo, opts: BlockCaptureOptions) {
     super(device, opts, 'in');
     this.gaps = new TimestampGaps(this.layout);
+    this.delivery = new BlockDelivery({ scansPerBlock: this.scansPerBlock, blockBytes: this.blockBytes, poolSize: this.poolSize, gaps: this.gaps, payload: opts.payload, onBlock: opts.onBlock, requeue: (b) => this.requeue(b), running: () => this.running });
+  }
+
+  /** Blocks delivered right after scans were lost. */
+  get overruns(): number {
+    return this.delivery.overruns;
+  }
+
+  /** Blocks the kernel handed back cut short (cancelled) and were dropped. */
+  get cancelled(): number {
+    return this.delivery.cancelled;
   }
 
   protected readyEvents(): number {
@@ -300,18 +306,14 @@ export class BlockCapture extends BlockStream {
 
   protected override detachBlocks(bfd: number): void {
     this.inKernel = 0;
-    this.held = [];
-    this.afterGap.clear();
+    this.delivery.reset();
     super.detachBlocks(bfd);
   }
 
   private requeue(b: MmapBlock): void {
     this.enqueue(b, this.blockBytes);
     this.inKernel++;
-    if (this.gapPending) {
-      this.afterGap.add(b);
-      this.gapPending = false;
-    }
+    this.delivery.queued(b);
   }
 
   protected onFinished(): void {
@@ -320,38 +322,9 @@ export class BlockCapture extends BlockStream {
       if (!got) return;
       this.inKernel--;
       // Every block was finished: the device has had nowhere to write since.
-      if (this.inKernel === 0) this.gapPending = true;
-      this.deliver(got.block, got.bytesUsed);
-    }
-  }
-
-  private deliver(b: MmapBlock, bytesUsed: number): void {
-    const gapBefore = this.afterGap.delete(b);
-    if (bytesUsed < this.blockBytes) {
-      this.cancelled++;
-      this.gapPending = true;
-      this.requeue(b);
-      return;
-    }
-    const view = b.view!.subarray(0, this.blockBytes);
-    const lost = this.gaps.observe(view, this.scansPerBlock, gapBefore ? 0 : null);
-    const overrun = gapBefore && lost !== 0;
-    if (overrun) this.overruns++;
-    const mode = this.opts.payload ?? 'copy';
-    const block: CapturedBlock = { data: mode === 'copy' ? Buffer.from(view) : view, scans: this.scansPerBlock, sequence: ++this.sequence, overrun, ...(overrun && lost !== undefined && { lost }) };
-    if (mode === 'zerocopy') {
-      b.escaped = true;
-      this.held.push(b);
-      const keep = Math.max(1, Math.floor(this.poolSize / 2));
-      while (this.held.length > keep) this.requeue(this.held.shift()!);
-      this.opts.onBlock(block);
-      return;
-    }
-    if (mode === 'copy') this.requeue(b);
-    try {
-      this.opts.onBlock(block);
-    } finally {
-      if (mode === 'borrow' && this.running) this.requeue(b);
+      if (this.inKernel === 0) this.delivery.gap();
+      if (got.bytesUsed < this.blockBytes) this.delivery.drop(got.block);
+      else this.delivery.deliver(got.block);
     }
   }
 }

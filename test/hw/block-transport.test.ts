@@ -8,10 +8,10 @@ import { execFileSync } from 'child_process';
 import * as zlib from 'zlib';
 import { CapturedBlock } from '../../src/buffer';
 import { BLOCK_CHARDEV_ENV } from '../../src/block';
-import { startCapture, StartedCapture } from '../../src/dmabuf';
 import { DeviceHandle } from '../../src/device';
 import { IioError } from '../../src/errors';
 import { reactor } from '../../src/reactor';
+import { openInput, Input } from '../../src/transport';
 import { emuAdcRaw } from '../lib/emu-pattern';
 import { checkPattern, emu, kernelHasIioDmabuf, readSys, waitFor, withTrigger } from '../lib/hw';
 import { allNodes, collect, helper, statusesOf } from '../lib/node-red';
@@ -43,13 +43,13 @@ describe('transport choice with the mmap block API (core)', function () {
     delete process.env[BLOCK_CHARDEV_ENV];
   });
 
-  async function capture(index: number, transport: 'auto' | 'block', heap?: string): Promise<{ started: StartedCapture; blocks: CapturedBlock[] }> {
+  async function capture(index: number, transport: 'auto' | 'block', heap?: string): Promise<{ started: Input; blocks: CapturedBlock[] }> {
     const adc = emu('emu-adc');
     const blocks: CapturedBlock[] = [];
     const errors: IioError[] = [];
-    let started!: StartedCapture;
+    let started!: Input;
     await withTrigger(adc, `blk-t${index}${transport}`, 1000, async () => {
-      started = startCapture(adc, { index, channels: ['voltage1'], scansPerBlock: 20, heap, onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) }, transport);
+      started = openInput(adc, { index, channels: ['voltage1'], scansPerBlock: 20, heap, onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) }, transport);
       try {
         await waitFor(() => blocks.length >= 3, '3 blocks', 60000);
       } finally {
@@ -79,7 +79,7 @@ describe('transport choice with the mmap block API (core)', function () {
   it('block on a buffer without the API: the probe error, no fallback, nothing left open', () => {
     const adc = emu('emu-adc');
     assert.throws(
-      () => startCapture(adc, { index: 0, scansPerBlock: 10, onBlock: () => undefined, onError: () => undefined }, 'block'),
+      () => openInput(adc, { index: 0, scansPerBlock: 10, onBlock: () => undefined, onError: () => undefined }, 'block'),
       (e: IioError) => e.code === 'EINVAL' && /IIO_BUFFER_BLOCK_FREE_IOCTL/.test(e.message),
     );
     assert.equal(DeviceHandle.openCount(), 0);

@@ -4,12 +4,12 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as zlib from 'zlib';
-import { createExternalBuffer } from 'ffi-rs';
 import { CapturedBlock } from '../../src/buffer';
 import { BlockApiUnsupportedError, BlockCapture, BlockOutput, BLOCK_CHARDEV_ENV, blockChardevFor, isBlockUnsupported, pendingBlockPlaceholders } from '../../src/block';
 import { DeviceHandle } from '../../src/device';
 import { IioError } from '../../src/errors';
-import { closeFd, ioctl, mapSharedAt, openFile, unmap, O_CLOEXEC, O_NONBLOCK, O_RDWR, PROT_READ, PROT_WRITE } from '../../src/libc';
+import { kernel } from '../../src/local-backend';
+import { closeFd, ioctl, openFile, O_CLOEXEC, O_NONBLOCK, O_RDWR, PROT_READ, PROT_WRITE } from '../../src/libc';
 import { reactor } from '../../src/reactor';
 import { encodeScans } from '../../src/scan';
 import { createSysfsTrigger, fireTrigger, removeSysfsTrigger, setCurrentTrigger } from '../../src/trigger';
@@ -81,8 +81,8 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
       });
       assert.deepEqual(q.map((b) => [b.id, b.size, b.offset, b.bytesUsed, b.flags]), [[0, 4000, 0, 0, 0], [1, 4000, 4096, 0, 0], [2, 4000, 8192, 0, 0], [3, 100, 12288, 0, 0]]);
       assert.equal(errnoOf(() => ioctl(fd, IIO_BUFFER_BLOCK_QUERY_IOCTL, encodeBufferBlock({ id: 4 }))), 'EINVAL');
-      assert.equal(errnoOf(() => mapSharedAt(fd, 4096, PROT_READ, 4096 * 7)), 'EINVAL', 'no block at that offset');
-      assert.equal(errnoOf(() => mapSharedAt(fd, 8192, PROT_READ, 0)), 'EINVAL', 'longer than the block');
+      assert.equal(errnoOf(() => kernel().mmap(fd, 4096, PROT_READ, {}, 4096 * 7)), 'EINVAL', 'no block at that offset');
+      assert.equal(errnoOf(() => kernel().mmap(fd, 8192, PROT_READ, {}, 0)), 'EINVAL', 'longer than the block');
       assert.equal(errnoOf(() => ioctl(fd, IIO_BUFFER_BLOCK_DEQUEUE_IOCTL, encodeBufferBlock({ id: 0 }))), 'EAGAIN', 'nothing finished, non-blocking');
       assert.equal(ioctl(fd, IIO_BUFFER_BLOCK_ENQUEUE_IOCTL, encodeBufferBlock({ id: 0, bytesUsed: 4000 })), 0);
       assert.equal(errnoOf(() => ioctl(fd, IIO_BUFFER_BLOCK_ENQUEUE_IOCTL, encodeBufferBlock({ id: 0, bytesUsed: 4000 }))), 'EBUSY', 'the kernel owns it');
@@ -128,13 +128,13 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
     const trig = createSysfsTrigger(31);
     setCurrentTrigger(adc, trig.name);
     const fd = openFile(ADC_BLOCKS, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-    let m: ReturnType<typeof mapSharedAt> | null = null;
+    let m: ReturnType<ReturnType<typeof kernel>['mmap']> | null = null;
     try {
       for (const el of cap.buffer.scanElements) writeSys(adc, el.enableAttr, 1);
       // Blocks of one scan (+10 bytes that never hold one).
       const req = encodeBlockAllocReq({ size: scan + 10, count: 3 });
       ioctl(fd, IIO_BUFFER_BLOCK_ALLOC_IOCTL, req);
-      m = mapSharedAt(fd, 4096, PROT_READ | PROT_WRITE, 0);
+      m = kernel().mmap(fd, 4096, PROT_READ | PROT_WRITE, {}, 0);
       for (const id of [0, 1, 2]) ioctl(fd, IIO_BUFFER_BLOCK_ENQUEUE_IOCTL, encodeBufferBlock({ id, bytesUsed: 1 }));
       writeSys(adc, 'buffer1/enable', 1);
       assert.equal(errnoOf(() => ioctl(fd, IIO_BUFFER_BLOCK_ALLOC_IOCTL, encodeBlockAllocReq({ size: 100, count: 1 }))), 'EBUSY', 'ALLOC while enabled');
@@ -152,7 +152,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
       const d = decodeBufferBlock(b);
       assert.deepEqual([d.id, d.size, d.bytesUsed, d.offset, d.flags & IIO_BUFFER_BLOCK_FLAG_TIMESTAMP_VALID], [0, scan + 10, scan, 0, 1], 'input: bytes_used = whole scans, whatever was enqueued');
       assert.ok(d.timestamp > 0n);
-      const view = createExternalBuffer(m.pointer, scan);
+      const view = m.view.subarray(0, scan);
       checkPattern(cap, [{ data: Buffer.from(view), scans: 1, sequence: 1, overrun: false }], 1);
       writeSys(adc, 'buffer1/enable', 0);
       // Blocks 1 and 2 were still queued: handed back by the disable, empty (unless a late fire filled one).
@@ -168,7 +168,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
       ioctl(fd, IIO_BUFFER_BLOCK_FREE_IOCTL, noArg());
       assert.equal(view.readUInt16LE(2), emuAdcRaw(1, 0, 16, true) & 0xffff);
     } finally {
-      if (m) unmap(m);
+      if (m) kernel().munmap(m);
       closeFd(fd);
       setCurrentTrigger(adc, '');
       removeSysfsTrigger(31);
