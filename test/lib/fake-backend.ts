@@ -14,7 +14,20 @@ import {
   IIO_BUFFER_GET_FD_IOCTL, IIO_GET_EVENT_FD_IOCTL, IIO_EVENT_DATA_SIZE, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, O_NONBLOCK,
   decodeDmabuf, decodeDmaBufSync, decodeDmaHeapAllocLen, decodeInt, decodePollfd, encodeDmaHeapAllocFdInto, encodeEventDataInto,
   encodeIntInto, encodePollReventsInto,
+  IIO_BUFFER_BLOCK_ALLOC_IOCTL, IIO_BUFFER_BLOCK_DEQUEUE_IOCTL, IIO_BUFFER_BLOCK_ENQUEUE_IOCTL, IIO_BUFFER_BLOCK_FLAG_CYCLIC,
+  IIO_BUFFER_BLOCK_FREE_IOCTL, IIO_BUFFER_BLOCK_QUERY_IOCTL, decodeBlockAllocReq, decodeBufferBlock, encodeBlockAllocReq, encodeBufferBlockInto,
 } from '../../src/uapi';
+
+/** One block of ADI's mmap block API: kernel memory at `offset` of the buffer fd. */
+export interface FakeMmapBlock {
+  id: number;
+  offset: number;
+  size: number;
+  data: Buffer;
+  bytesUsed: number;
+  flags: number;
+  state: 'user' | 'queued' | 'done';
+}
 
 export interface FakeBuffer {
   index: number;
@@ -30,6 +43,13 @@ export interface FakeBuffer {
   /** DMABUFs enqueued, in order, with their bytes_used and flags. */
   queue: Array<{ fd: number; bytesUsed: number; flags: number }>;
   hup: boolean;
+  /** Whether the buffer fd answers ADI's mmap block ioctls (else ENOTTY, as a mainline one does). */
+  blockApi: boolean;
+  /** mmap blocks allocated (ALLOC … FREE). */
+  mmapBlocks: FakeMmapBlock[];
+  /** Ids of the enqueued mmap blocks, in order; then those the device finished, for DEQUEUE. */
+  blockQueue: number[];
+  blockDone: number[];
 }
 
 export interface FakeDevice {
@@ -76,7 +96,7 @@ export interface DeviceSpec {
   label?: string;
   /** Extra sysfs files (relative path → text). */
   files?: Record<string, string>;
-  buffers?: Array<{ direction?: 'in' | 'out'; dmabuf?: boolean; elements: ScanElementSpec[]; watermark?: boolean }>;
+  buffers?: Array<{ direction?: 'in' | 'out'; dmabuf?: boolean; blockApi?: boolean; elements: ScanElementSpec[]; watermark?: boolean }>;
   triggerable?: boolean;
   hasEvents?: boolean;
 }
@@ -143,7 +163,7 @@ export class FakeBackend implements Backend {
         files[`${dir}/${dirn}_${el.name}_type`] = el.type;
         if (el.name !== 'timestamp') files[`${dirn}_${el.name}_raw`] ??= '0';
       }
-      buffers.push({ index, direction: b.direction ?? 'in', dmabuf: b.dmabuf ?? false, data: [], room: 1 << 20, fd: null, attached: new Set(), queue: [], hup: false });
+      buffers.push({ index, direction: b.direction ?? 'in', dmabuf: b.dmabuf ?? false, data: [], room: 1 << 20, fd: null, attached: new Set(), queue: [], hup: false, blockApi: b.blockApi ?? false, mmapBlocks: [], blockQueue: [], blockDone: [] });
     });
     for (const [rel, text] of Object.entries(files)) this.setFile(path.join(sysfsPath, rel), `${text}\n`);
     this.mkdirp(sysfsPath);
@@ -235,6 +255,30 @@ export class FakeBackend implements Backend {
     st.signalled = true;
     this.notify();
     return q.fd;
+  }
+
+  /**
+   * The device finishes the first enqueued mmap block of buffer `index`: input, fills it with
+   * `fill` (default 0xa5) and sets bytes_used to that length (a `fill` shorter than the block is a
+   * block cut short, as a disable leaves it; an empty one a cancelled block); output, takes its
+   * bytes_used bytes into `data`. The fd polls ready until DEQUEUE takes it. Returns its id.
+   */
+  finishMmapBlock(dev: FakeDevice, index = 0, fill?: Buffer): number {
+    const b = dev.buffers[index];
+    const id = b.blockQueue.shift();
+    if (id === undefined) throw new Error('fake: no mmap block enqueued');
+    const blk = b.mmapBlocks[id];
+    if (b.direction === 'in') {
+      const bytes = fill ?? Buffer.alloc(blk.size, 0xa5);
+      bytes.copy(blk.data, 0, 0, Math.min(bytes.length, blk.size));
+      blk.bytesUsed = Math.min(bytes.length, blk.size);
+    } else {
+      b.data.push(Buffer.from(blk.data.subarray(0, blk.bytesUsed)));
+    }
+    blk.state = 'done';
+    b.blockDone.push(id);
+    this.notify();
+    return id;
   }
 
   /** The fence of DMABUF `fd` fails: poll reports POLLERR on it. */
@@ -374,6 +418,10 @@ export class FakeBackend implements Backend {
       s.buf.fd = null;
       s.buf.attached.clear();
       s.buf.queue = [];
+      // Closing the buffer fd frees its mmap blocks too (mappings keep their memory).
+      s.buf.mmapBlocks = [];
+      s.buf.blockQueue = [];
+      s.buf.blockDone = [];
     }
     if (s.kind === 'events') s.dev.eventFd = null;
     this.notify();
@@ -423,6 +471,7 @@ export class FakeBackend implements Backend {
         b.queue = b.queue.filter((q) => q.fd !== decodeInt(arg));
         return 0;
       }
+      if (b.blockApi && BLOCK_IOCTLS.has(request)) return this.blockIoctl(s.dev, b, request, arg, fail);
       if (request === IIO_BUFFER_DMABUF_ENQUEUE_IOCTL) {
         const d = decodeDmabuf(arg);
         const st = this.fds.get(d.fd);
@@ -445,6 +494,53 @@ export class FakeBackend implements Backend {
       return 0;
     }
     throw fail('ENOTTY');
+  }
+
+  /** ADI's mmap block API on a buffer fd: ALLOC appends, FREE drops all, ENQUEUE/DEQUEUE move ownership. */
+  private blockIoctl(dev: FakeDevice, b: FakeBuffer, request: number, arg: Buffer, fail: (code: string) => IioError): number {
+    if (request === IIO_BUFFER_BLOCK_FREE_IOCTL) {
+      b.mmapBlocks = [];
+      b.blockQueue = [];
+      b.blockDone = [];
+      return 0;
+    }
+    if (request === IIO_BUFFER_BLOCK_ALLOC_IOCTL) {
+      if (this.enabled(dev, b.index)) throw fail('EBUSY');
+      const req = decodeBlockAllocReq(arg);
+      if (req.size < 1 || req.count < 1) throw fail('EINVAL');
+      const first = b.mmapBlocks.length;
+      for (let i = 0; i < req.count; i++) {
+        const last = b.mmapBlocks[b.mmapBlocks.length - 1];
+        const offset = last ? last.offset + Math.ceil(last.size / 4096) * 4096 : 0;
+        b.mmapBlocks.push({ id: first + i, offset, size: req.size, data: Buffer.alloc(Math.ceil(req.size / 4096) * 4096), bytesUsed: 0, flags: 0, state: 'user' });
+      }
+      encodeBlockAllocReq({ ...req, id: first }).copy(arg);
+      return 0;
+    }
+    const d = decodeBufferBlock(arg);
+    if (request === IIO_BUFFER_BLOCK_DEQUEUE_IOCTL) {
+      const id = b.blockDone.shift();
+      if (id === undefined) throw fail('EAGAIN');
+      const blk = b.mmapBlocks[id];
+      blk.state = 'user';
+      encodeBufferBlockInto(arg, { id, size: blk.size, bytesUsed: blk.bytesUsed, flags: blk.flags, offset: blk.offset });
+      return 0;
+    }
+    const blk = b.mmapBlocks[d.id];
+    if (!blk) throw fail('EINVAL');
+    if (request === IIO_BUFFER_BLOCK_QUERY_IOCTL) {
+      encodeBufferBlockInto(arg, { id: blk.id, size: blk.size, bytesUsed: blk.bytesUsed, flags: blk.flags, offset: blk.offset });
+      return 0;
+    }
+    // ENQUEUE
+    if (blk.state !== 'user') throw fail('EBUSY');
+    if (b.direction === 'in' && d.flags & IIO_BUFFER_BLOCK_FLAG_CYCLIC) throw fail('EINVAL');
+    if (b.direction === 'out' && (d.bytesUsed < 1 || d.bytesUsed > blk.size)) throw fail('EINVAL');
+    blk.bytesUsed = b.direction === 'out' ? d.bytesUsed : 0;
+    blk.flags = d.flags;
+    blk.state = 'queued';
+    b.blockQueue.push(blk.id);
+    return 0;
   }
 
   read(fd: number, buf: Buffer, length: number, site?: CallSite): number | null {
@@ -519,6 +615,7 @@ export class FakeBackend implements Backend {
         return POLLOUT | (s.count > 0n ? POLLIN : 0);
       case 'buffer':
         if (s.buf.hup) return POLLHUP | POLLERR | (s.buf.data.length > 0 ? POLLIN : 0);
+        if (s.buf.mmapBlocks.length > 0) return s.buf.blockDone.length === 0 ? 0 : s.buf.direction === 'in' ? POLLIN : POLLOUT;
         return s.buf.direction === 'in' ? (s.buf.data.length > 0 ? POLLIN : 0) : s.buf.room > 0 ? POLLOUT : 0;
       case 'events':
         return this.hangUpEvents.includes(fd) ? POLLHUP : s.dev.events.length > 0 ? POLLIN : 0;
@@ -592,12 +689,15 @@ export class FakeBackend implements Backend {
 
   // ---------------------------------------------------------------- memory
 
-  mmap(fd: number, length: number, _prot: number, site?: CallSite): MappedRegion {
+  mmap(fd: number, length: number, _prot: number, site?: CallSite, offset = 0): MappedRegion {
     const s = this.state(fd, 'mmap', site);
     this.fdFail('mmap', 'mmap', fd, site);
-    if (s.kind !== 'dmabuf' || length > s.data.length) throw this.sysError('EINVAL', 'mmap', site);
+    if (!Number.isInteger(offset) || offset < 0 || offset % 4096 !== 0) throw this.sysError('EINVAL', 'mmap', site);
+    // A buffer fd maps the mmap block at that offset (whole, or its first pages), a DMABUF itself from 0.
+    const data = s.kind === 'dmabuf' && offset === 0 ? s.data : s.kind === 'buffer' ? s.buf.mmapBlocks.find((b) => b.offset === offset)?.data : undefined;
+    if (!data || length > data.length) throw this.sysError('EINVAL', 'mmap', site);
     this.mapped++;
-    return { length, view: s.data.subarray(0, length) };
+    return { length, view: data.subarray(0, length) };
   }
   munmap(_region: MappedRegion): void {
     this.mapped--;
@@ -619,7 +719,14 @@ const IOCTL_NAMES = new Map<number, string>([
   [IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, 'ENQUEUE'],
   [DMA_HEAP_IOCTL_ALLOC, 'DMA_HEAP_IOCTL_ALLOC'],
   [DMA_BUF_IOCTL_SYNC, 'DMA_BUF_IOCTL_SYNC'],
+  [IIO_BUFFER_BLOCK_ALLOC_IOCTL, 'BLOCK_ALLOC'],
+  [IIO_BUFFER_BLOCK_FREE_IOCTL, 'BLOCK_FREE'],
+  [IIO_BUFFER_BLOCK_QUERY_IOCTL, 'BLOCK_QUERY'],
+  [IIO_BUFFER_BLOCK_ENQUEUE_IOCTL, 'BLOCK_ENQUEUE'],
+  [IIO_BUFFER_BLOCK_DEQUEUE_IOCTL, 'BLOCK_DEQUEUE'],
 ]);
+
+const BLOCK_IOCTLS = new Set([IIO_BUFFER_BLOCK_ALLOC_IOCTL, IIO_BUFFER_BLOCK_FREE_IOCTL, IIO_BUFFER_BLOCK_QUERY_IOCTL, IIO_BUFFER_BLOCK_ENQUEUE_IOCTL, IIO_BUFFER_BLOCK_DEQUEUE_IOCTL]);
 
 function ioctlName(request: number): string {
   return IOCTL_NAMES.get(request) ?? `0x${request.toString(16)}`;
@@ -650,7 +757,7 @@ export function useFakeKernel(): { fake: FakeBackend } {
 }
 
 /** A device with one input buffer of `elements` (default: voltage0 as le:u16/16>>0). */
-export function adc(fake: FakeBackend, opts: Partial<DeviceSpec> & { dmabuf?: boolean; elements?: ScanElementSpec[] } = {}): FakeDevice {
+export function adc(fake: FakeBackend, opts: Partial<DeviceSpec> & { dmabuf?: boolean; blockApi?: boolean; elements?: ScanElementSpec[] } = {}): FakeDevice {
   return fake.addDevice({
     id: opts.id,
     name: opts.name ?? 'fake-adc',
@@ -658,7 +765,7 @@ export function adc(fake: FakeBackend, opts: Partial<DeviceSpec> & { dmabuf?: bo
     triggerable: opts.triggerable,
     hasEvents: opts.hasEvents,
     files: opts.files,
-    buffers: opts.buffers ?? [{ dmabuf: opts.dmabuf, elements: opts.elements ?? [{ name: 'voltage0', index: 0, type: 'le:u16/16>>0' }] }],
+    buffers: opts.buffers ?? [{ dmabuf: opts.dmabuf, blockApi: opts.blockApi, elements: opts.elements ?? [{ name: 'voltage0', index: 0, type: 'le:u16/16>>0' }] }],
   });
 }
 
