@@ -3,7 +3,7 @@
 // short, zero-copy holding, output with drain, and where `auto` puts the block API.
 import { strict as assert } from 'node:assert';
 import { BlockApiUnsupportedError, BlockCapture } from '../../src/block';
-import { openInput, openOutput } from '../../src/transport';
+import { openInput, openOutput, transportChoice, transportLabel } from '../../src/transport';
 import { CapturedBlock } from '../../src/buffer';
 import { IioError } from '../../src/errors';
 import { IIO_BUFFER_BLOCK_FLAG_CYCLIC } from '../../src/uapi';
@@ -148,5 +148,12 @@ describe('transports with the mmap block API (fake backend)', () => {
     assert.deepEqual([...Buffer.concat(d.buffers[0].data)], [...u16(1, 2, 3, 5, 6)]);
     await out.stop();
     assert.equal(k.fake.mapped, 0);
+  });
+});
+
+describe('transport names with the mmap block API', () => {
+  it('block is a choice of its own, labelled "mmap blocks"; anything unknown is auto', () => {
+    assert.deepEqual(['auto', 'read', 'write', 'dmabuf', 'block', 'blocks', '', 7].map(transportChoice), ['auto', 'read', 'write', 'dmabuf', 'block', 'auto', 'auto', 'auto']);
+    assert.deepEqual((['dmabuf', 'block', 'read', 'write'] as const).map(transportLabel), ['DMABUF', 'mmap blocks', 'read()', 'write()']);
   });
 });
