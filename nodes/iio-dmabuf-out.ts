@@ -1,5 +1,5 @@
 // iio-dmabuf-out: a sink that sends samples to an output (DAC) buffer through DMABUF blocks,
-// streaming or cyclic, with write() as the fallback. Maps messages onto an Output (src/transport.ts).
+// streaming or cyclic, with ADI's mmap blocks, then write(), as fallbacks. Maps messages onto an Output (src/transport.ts).
 import { IioError } from '../src/errors';
 import { encodePayload } from '../src/scan';
 import { openOutput, Output, transportChoice, transportLabel, TransportChoice } from '../src/transport';
