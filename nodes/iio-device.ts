@@ -60,8 +60,13 @@ export default function (RED: NodeAPI) {
     let events: EventStream | null = null;
     let present: DeviceInfo | null = null;
 
+    /** Set by a disconnect, cleared by the connect that tells the users. */
+    let lost = false;
     node.resolve = () => {
       const d = context.findDevice(node.selector);
+      // Found again by a user's own lookup before the watcher saw it come back: still tell every
+      // user (else the watcher, finding it present, never would and nothing would restart).
+      if (lost) connect(d);
       present = d;
       holdHandle();
       return d;
@@ -103,6 +108,7 @@ export default function (RED: NodeAPI) {
 
     const disconnect = async (why: IioError) => {
       present = null;
+      lost = true;
       dropHandle(); // the device is gone: its fd is dead
       await stopEvents();
       for (const u of users) {
@@ -117,6 +123,7 @@ export default function (RED: NodeAPI) {
 
     const connect = (d: DeviceInfo) => {
       present = d;
+      lost = false;
       lookupError = '';
       holdHandle();
       if (listeners.size > 0) startEvents();

@@ -8,7 +8,7 @@ import { DeviceHandle } from '../../src/device';
 import { encodeEventCode, IIO_EV_DIR, IIO_EV_TYPE, IIO_CHAN_TYPE } from '../../src/uapi';
 import { FakeBackend, adc, until, u16 } from '../lib/fake-backend';
 
-import { helper, allNodes, collect, statusesOf } from '../lib/node-red';
+import { helper, allNodes, collect, statusesOf, Msg } from '../lib/node-red';
 
 
 const nodes = () => allNodes;
@@ -208,5 +208,21 @@ describe('nodes on the fake backend', function () {
     await until(() => caught.length === 1, 'the error');
     assert.equal(caught[0].error.code, 'EBUSY');
     assert.ok(st.some((x) => x.text === 'error: EBUSY'), JSON.stringify(st));
+  });
+
+  it('a device found again by a user\'s own lookup still tells every user it is back (no missed restart)', async () => {
+    const dev = adc(fake);
+    await helper.load(nodes(), [device]);
+    const config = helper.getNode('dev');
+    const seen: string[] = [];
+    const user = { status: (st: Msg) => seen.push(String(st.text)), deviceConnected: () => seen.push('deviceConnected') };
+    config.register(user);
+    config.resolve();
+    fake.removeDevice(dev);
+    await until(() => seen.includes('disconnected'), 'disconnected', 6000);
+    adc(fake, { id: 'iio:device3' });
+    config.resolve(); // e.g. a stream detaching its trigger right after the replug
+    assert.deepEqual(seen, ['disconnected', 'connected', 'deviceConnected']);
+    config.deregister(user);
   });
 });
