@@ -1,6 +1,8 @@
 // iio-event: one message per IIO event of its device that passes the channel/type/direction
 // filter; optionally configures that event's enable, value, hysteresis and period.
-import { AttributeDir, parseBoolAttr } from '../src/attr';
+import { parseBoolAttr } from '../src/attr';
+import { attributesOf } from '../src/channel';
+import { eventChannelId } from '../src/events';
 import { IioError } from '../src/errors';
 import type { DeviceInfo, EventInfo } from '../src/context';
 import type { IioEvent } from '../src/events';
@@ -34,7 +36,7 @@ function findEvent(device: DeviceInfo, cfg: EventConfig): EventInfo {
 
 /** Writes the given settings (value/hysteresis/period first, enable last) to the event's attributes. */
 async function configure(device: DeviceInfo, ev: EventInfo, s: EventConfig['settings']): Promise<void> {
-  const attrs = new AttributeDir(device.sysfsPath, device.name);
+  const attrs = attributesOf(device);
   for (const key of ['value', 'hysteresis', 'period'] as const) {
     if (s[key] === undefined) continue;
     const attr = ev.attributes[key];
@@ -107,7 +109,7 @@ export default function (RED: NodeAPI) {
       if (cfg.configure && exact) {
         const ev = findEvent(device, cfg);
         if (ev.attributes.en && !enabledFrom) {
-          enabledFrom = { device, attr: ev.attributes.en, was: await new AttributeDir(device.sysfsPath, device.name).readString(ev.attributes.en) };
+          enabledFrom = { device, attr: ev.attributes.en, was: await attributesOf(device).readString(ev.attributes.en) };
         }
         if (closed) return;
         await configure(device, ev, cfg.settings);
@@ -164,7 +166,7 @@ export default function (RED: NodeAPI) {
       closed = true;
       dev.deregister(user);
       // Leave the event as this node found it.
-      const restore = enabledFrom ? new AttributeDir(enabledFrom.device.sysfsPath, enabledFrom.device.name).write(enabledFrom.attr, enabledFrom.was) : Promise.resolve();
+      const restore = enabledFrom ? attributesOf(enabledFrom.device).write(enabledFrom.attr, enabledFrom.was) : Promise.resolve();
       restore
         .catch(() => undefined)
         .then(() => dev.removeEventListener(listener))
@@ -187,23 +189,4 @@ export function enableValue(v: unknown): boolean {
   } catch {
     throw new IioError({ code: 'EINVAL', detail: `iio-event: msg.payload.enable must be true/false, 1/0, on/off or y/n, not ${describeValue(v)}` });
   }
-}
-
-/**
- * The sysfs channel id of an event's channel (`temp`, `voltage0`, `accel_x`, `voltage0-voltage1`),
- * looked up among the device's channels: the event code does not say whether a channel is indexed.
- */
-export function eventChannelId(e: IioEvent, device: DeviceInfo): string {
-  const mod = e.modifierName || undefined;
-  const found = device.channels.find(
-    (c) =>
-      c.direction === 'in' &&
-      c.type === e.channelTypeName &&
-      c.modifier === mod &&
-      (e.differential ? c.index === e.channel && c.index2 === e.channel2 : c.index === e.channel || (c.index === undefined && (mod !== undefined || e.channel === 0))),
-  );
-  if (found) return found.id;
-  const t = e.channelTypeName;
-  if (e.differential) return `${t}${e.channel}-${t}${e.channel2}`;
-  return mod ? `${t}_${mod}` : `${t}${e.channel}`;
 }

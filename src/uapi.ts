@@ -133,7 +133,9 @@ export const DMA_BUF_SYNC_RW = 3;
 export const DMA_BUF_SYNC_START = 0;
 export const DMA_BUF_SYNC_END = 4;
 
-/** open(2) access mode; the same on every Linux architecture. */
+/** open(2) access modes; the same on every Linux architecture. */
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
 export const O_RDWR = 2;
 /**
  * open(2) close-on-exec: 0o2000000 on every architecture Node ships for
@@ -188,6 +190,18 @@ export function cAbiFor(arch: string): CAbi {
 
 /** The running process's C ABI. */
 export const C_ABI: CAbi = cAbiFor(process.arch);
+export const O_NONBLOCK = C_ABI.O_NONBLOCK;
+
+/** poll(2) events, the same on every Linux architecture. */
+export const POLLIN = 0x001;
+export const POLLPRI = 0x002;
+export const POLLOUT = 0x004;
+export const POLLERR = 0x008;
+export const POLLHUP = 0x010;
+export const POLLNVAL = 0x020;
+/** mmap(2) protection. */
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
 
 /** udmabuf_create.flags: make the returned fd close-on-exec. */
 export const UDMABUF_FLAGS_CLOEXEC = 1;
@@ -276,6 +290,19 @@ export function decodePollRevents(buf: Buffer, index: number): number {
   return NATIVE_LE ? buf.readUInt16LE(off) : buf.readUInt16BE(off);
 }
 
+/** Record `index` of a poll set as poll(2) reads it (for backends that answer polls themselves). */
+export function decodePollfd(buf: Buffer, index: number): { fd: number; events: number } {
+  const off = checkPollIndex(buf, index);
+  return NATIVE_LE ? { fd: buf.readInt32LE(off), events: buf.readUInt16LE(off + 4) } : { fd: buf.readInt32BE(off), events: buf.readUInt16BE(off + 4) };
+}
+
+/** Sets record `index`'s revents, as poll(2) does. */
+export function encodePollReventsInto(buf: Buffer, index: number, revents: number): void {
+  const off = checkPollIndex(buf, index) + 6;
+  if (NATIVE_LE) buf.writeUInt16LE(revents, off);
+  else buf.writeUInt16BE(revents, off);
+}
+
 /** Clears every record's revents, so a set can be polled again without rebuilding it. */
 export function clearPollRevents(buf: Buffer): void {
   // revents is zero in either byte order.
@@ -353,6 +380,17 @@ export function encodeDmaBufSyncInto(buf: Uint8Array, flags: number): Uint8Array
   return buf;
 }
 
+/** struct iio_dmabuf as the kernel reads it (for backends that answer ioctls themselves). */
+export function decodeDmabuf(buf: Uint8Array): { fd: number; flags: number; bytesUsed: number } {
+  const view = viewOf(buf, 0, IIO_DMABUF_SIZE, 'iio_dmabuf');
+  return { fd: view.getUint32(0, NATIVE_LE), flags: view.getUint32(4, NATIVE_LE), bytesUsed: Number(view.getBigUint64(8, NATIVE_LE)) };
+}
+
+/** struct dma_buf_sync's flags as the kernel reads them. */
+export function decodeDmaBufSync(buf: Uint8Array): number {
+  return Number(viewOf(buf, 0, DMA_BUF_SYNC_SIZE, 'dma_buf_sync').getBigUint64(0, NATIVE_LE));
+}
+
 /** A new Buffer holding struct dma_buf_sync. */
 export function encodeDmaBufSync(flags: number): Buffer {
   return encodeDmaBufSyncInto(Buffer.alloc(DMA_BUF_SYNC_SIZE), flags) as Buffer;
@@ -378,6 +416,14 @@ export function encodeDmaHeapAlloc(len: number | bigint, fdFlags = DMA_HEAP_FD_F
 /** The DMABUF fd the kernel wrote into struct dma_heap_allocation_data. */
 export function decodeDmaHeapAllocFd(buf: Uint8Array): number {
   return viewOf(buf, 0, DMA_HEAP_ALLOCATION_DATA_SIZE, 'dma_heap_allocation_data').getUint32(8, NATIVE_LE);
+}
+
+/** The length asked for in struct dma_heap_allocation_data, and the kernel's answer (the fd) written back. */
+export function decodeDmaHeapAllocLen(buf: Uint8Array): number {
+  return Number(viewOf(buf, 0, DMA_HEAP_ALLOCATION_DATA_SIZE, 'dma_heap_allocation_data').getBigUint64(0, NATIVE_LE));
+}
+export function encodeDmaHeapAllocFdInto(buf: Uint8Array, fd: number): void {
+  viewOf(buf, 0, DMA_HEAP_ALLOCATION_DATA_SIZE, 'dma_heap_allocation_data').setUint32(8, checkU32(fd, 'dma_heap_allocation_data.fd'), NATIVE_LE);
 }
 
 /** Fields of struct udmabuf_create. */
@@ -621,4 +667,127 @@ export function encodeEventCode(f: IioEventCodeFields): bigint {
     0;
   const lo = ((checkS16(f.channel2 ?? 0, 'channel2') << 16) | checkS16(f.channel, 'channel')) >>> 0;
   return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+// ---------------------------------------------------------------------------
+// ADI's mmap block API (Analog Devices kernels only; never merged upstream)
+//
+// Numbers and layouts as ADI's include/linux/iio/buffer_impl.h and libiio's local backend use
+// them: 'i' 0xa0..0xa4. (The v4 mailing-list series numbered them 0x92..0x95, which mainline
+// later gave to DMABUF: those numbers were never shipped for this API.) The ioctls act on the
+// buffer fd, and each block is mmap()ed from that fd at the offset QUERY reports.
+
+/** struct iio_buffer_block_alloc_req {u32 type; u32 size; u32 count; u32 id} */
+export const IIO_BLOCK_ALLOC_REQ_SIZE = 16;
+
+/**
+ * Where struct iio_buffer_block {u32 id, size, bytes_used, type, flags; union {u32 offset} data;
+ * u64 timestamp} puts its u64 on one architecture: at 24 whether u64 aligns to 4 (i386) or 8
+ * (every other ABI), so the struct is 32 bytes everywhere and one request number fits all.
+ */
+export function blockStructLayout(arch: string): { size: number; timestampOffset: number } {
+  const u64Align = arch === 'ia32' || arch === 'x86' ? 4 : 8;
+  const timestampOffset = Math.ceil(24 / u64Align) * u64Align;
+  const size = Math.ceil((timestampOffset + 8) / Math.max(4, u64Align)) * Math.max(4, u64Align);
+  return { size, timestampOffset };
+}
+
+export const IIO_BLOCK_SIZE = blockStructLayout(process.arch).size;
+
+/** The block API's request numbers for one encoding. */
+export function blockIoctlNumbers(enc: IocEncoding = IOC_NATIVE) {
+  return {
+    IIO_BUFFER_BLOCK_ALLOC_IOCTL: _IOWR('i', 0xa0, IIO_BLOCK_ALLOC_REQ_SIZE, enc),
+    IIO_BUFFER_BLOCK_FREE_IOCTL: _IO('i', 0xa1, enc),
+    IIO_BUFFER_BLOCK_QUERY_IOCTL: _IOWR('i', 0xa2, IIO_BLOCK_SIZE, enc),
+    IIO_BUFFER_BLOCK_ENQUEUE_IOCTL: _IOWR('i', 0xa3, IIO_BLOCK_SIZE, enc),
+    IIO_BUFFER_BLOCK_DEQUEUE_IOCTL: _IOWR('i', 0xa4, IIO_BLOCK_SIZE, enc),
+  } as const;
+}
+
+const BLOCK_IOCTLS = blockIoctlNumbers();
+/** Allocates blocks (arg: alloc_req; `id` out = first new block id, `count` out = how many). 0xC01069A0. */
+export const IIO_BUFFER_BLOCK_ALLOC_IOCTL = BLOCK_IOCTLS.IIO_BUFFER_BLOCK_ALLOC_IOCTL;
+/** Frees every block (no arg; succeeds with none allocated, so it doubles as the probe). 0x000069A1. */
+export const IIO_BUFFER_BLOCK_FREE_IOCTL = BLOCK_IOCTLS.IIO_BUFFER_BLOCK_FREE_IOCTL;
+/** Fills in a block by id (arg: iio_buffer_block). 0xC02069A2. */
+export const IIO_BUFFER_BLOCK_QUERY_IOCTL = BLOCK_IOCTLS.IIO_BUFFER_BLOCK_QUERY_IOCTL;
+/** Gives a block to the kernel (arg: iio_buffer_block with id, bytes_used, flags). 0xC02069A3. */
+export const IIO_BUFFER_BLOCK_ENQUEUE_IOCTL = BLOCK_IOCTLS.IIO_BUFFER_BLOCK_ENQUEUE_IOCTL;
+/** Takes the oldest finished block back (arg: iio_buffer_block, all fields out). 0xC02069A4. */
+export const IIO_BUFFER_BLOCK_DEQUEUE_IOCTL = BLOCK_IOCTLS.IIO_BUFFER_BLOCK_DEQUEUE_IOCTL;
+
+/** iio_buffer_block.flags: the kernel filled in `timestamp`. */
+export const IIO_BUFFER_BLOCK_FLAG_TIMESTAMP_VALID = 1;
+/** iio_buffer_block.flags: repeat the block until another is enqueued (output only). */
+export const IIO_BUFFER_BLOCK_FLAG_CYCLIC = 2;
+
+/** Fields of struct iio_buffer_block_alloc_req. */
+export interface IioBlockAllocReq {
+  type?: number;
+  size: number;
+  count: number;
+  id?: number;
+}
+
+/** Encodes struct iio_buffer_block_alloc_req. */
+export function encodeBlockAllocReq(r: IioBlockAllocReq): Buffer {
+  const buf = Buffer.alloc(IIO_BLOCK_ALLOC_REQ_SIZE);
+  const view = viewOf(buf, 0, IIO_BLOCK_ALLOC_REQ_SIZE, 'iio_buffer_block_alloc_req');
+  view.setUint32(0, checkU32(r.type ?? 0, 'alloc_req.type'), NATIVE_LE);
+  view.setUint32(4, checkU32(r.size, 'alloc_req.size'), NATIVE_LE);
+  view.setUint32(8, checkU32(r.count, 'alloc_req.count'), NATIVE_LE);
+  view.setUint32(12, checkU32(r.id ?? 0, 'alloc_req.id'), NATIVE_LE);
+  return buf;
+}
+
+/** Decodes struct iio_buffer_block_alloc_req (after ALLOC: `id` first new block, `count` allocated). */
+export function decodeBlockAllocReq(buf: Uint8Array): Required<IioBlockAllocReq> {
+  const view = viewOf(buf, 0, IIO_BLOCK_ALLOC_REQ_SIZE, 'iio_buffer_block_alloc_req');
+  return { type: view.getUint32(0, NATIVE_LE), size: view.getUint32(4, NATIVE_LE), count: view.getUint32(8, NATIVE_LE), id: view.getUint32(12, NATIVE_LE) };
+}
+
+/** Fields of struct iio_buffer_block. */
+export interface IioBufferBlock {
+  id: number;
+  size: number;
+  bytesUsed: number;
+  type: number;
+  flags: number;
+  /** data.offset: where to mmap() the block. */
+  offset: number;
+  timestamp: bigint;
+}
+
+/** Encodes struct iio_buffer_block into a caller-owned buffer (reuse it per ioctl). */
+export function encodeBufferBlockInto(buf: Uint8Array, b: Partial<IioBufferBlock> & { id: number }): Uint8Array {
+  const view = viewOf(buf, 0, IIO_BLOCK_SIZE, 'iio_buffer_block');
+  view.setUint32(0, checkU32(b.id, 'iio_buffer_block.id'), NATIVE_LE);
+  view.setUint32(4, checkU32(b.size ?? 0, 'iio_buffer_block.size'), NATIVE_LE);
+  view.setUint32(8, checkU32(b.bytesUsed ?? 0, 'iio_buffer_block.bytes_used'), NATIVE_LE);
+  view.setUint32(12, checkU32(b.type ?? 0, 'iio_buffer_block.type'), NATIVE_LE);
+  view.setUint32(16, checkU32(b.flags ?? 0, 'iio_buffer_block.flags'), NATIVE_LE);
+  view.setUint32(20, checkU32(b.offset ?? 0, 'iio_buffer_block.data.offset'), NATIVE_LE);
+  view.setBigUint64(24, toU64(b.timestamp ?? 0n, 'iio_buffer_block.timestamp'), NATIVE_LE);
+  for (let i = 32; i < IIO_BLOCK_SIZE; i++) buf[i] = 0;
+  return buf;
+}
+
+/** A new Buffer holding struct iio_buffer_block. */
+export function encodeBufferBlock(b: Partial<IioBufferBlock> & { id: number }): Buffer {
+  return encodeBufferBlockInto(Buffer.alloc(IIO_BLOCK_SIZE), b) as Buffer;
+}
+
+/** Decodes struct iio_buffer_block (what QUERY and DEQUEUE wrote back). */
+export function decodeBufferBlock(buf: Uint8Array): IioBufferBlock {
+  const view = viewOf(buf, 0, IIO_BLOCK_SIZE, 'iio_buffer_block');
+  return {
+    id: view.getUint32(0, NATIVE_LE),
+    size: view.getUint32(4, NATIVE_LE),
+    bytesUsed: view.getUint32(8, NATIVE_LE),
+    type: view.getUint32(12, NATIVE_LE),
+    flags: view.getUint32(16, NATIVE_LE),
+    offset: view.getUint32(20, NATIVE_LE),
+    timestamp: view.getBigUint64(24, NATIVE_LE),
+  };
 }

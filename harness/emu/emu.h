@@ -10,6 +10,7 @@
 #include <linux/version.h>
 #include <linux/iio/buffer.h>
 #include <linux/iio/iio.h>
+#include <linux/wait.h>
 
 /*
  * Kernels before 6.11 (Debian bookworm's 6.1 on arm64/armhf) have no IIO DMABUF
@@ -77,6 +78,30 @@ void emu_dmabuf_count_wrap(struct emu_dmabuf *eb);
  * to stop, or @timeout_ns passes. */
 u64 emu_dmabuf_enq_seq(struct emu_dmabuf *eb);
 void emu_dmabuf_wait(struct emu_dmabuf *eb, u64 seq, u64 timeout_ns);
+
+/*
+ * An mmap block (emu_block.c) queued on an emu_dmabuf like a DMABUF: filled or
+ * consumed by the same paths, completed through @done instead of a fence.
+ * @done runs in process context without our locks, once per enqueue, with the
+ * bytes filled (input) and 0 or a negative errno (-ECANCELED on disable,
+ * -ENODEV on removal, -EINVAL smaller than a scan); it may free the block.
+ */
+struct emu_xblock {
+	void *vaddr;
+	void (*done)(struct emu_xblock *xb, size_t bytes, int err);
+	void *priv;		/* emu_dmabuf.c's */
+};
+int emu_dmabuf_xblock_init(struct emu_dmabuf *eb, struct emu_xblock *xb);
+void emu_dmabuf_xblock_fini(struct emu_xblock *xb);	/* not while queued */
+int emu_dmabuf_xblock_enqueue(struct emu_xblock *xb, size_t bytes_used, bool cyclic);
+void emu_dmabuf_get(struct emu_dmabuf *eb);
+void emu_dmabuf_put_ref(struct emu_dmabuf *eb);
+bool emu_dmabuf_dead(struct emu_dmabuf *eb);
+/* Woken on every enqueue and on removal: block sessions wait here too. */
+wait_queue_head_t *emu_dmabuf_waitq(struct emu_dmabuf *eb);
+
+/* The block-API chardev /dev/<name>-blocks for buffer1 (emu_block.c). */
+int emu_block_chardev_add(struct device *dev, struct emu_dmabuf *eb, const char *name);
 
 /* True while @buffer is enabled (on the device's list of active buffers). Only
  * stable when called from the trigger handler, a free-running thread (started

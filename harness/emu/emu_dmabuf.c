@@ -75,8 +75,9 @@
 
 struct emu_block {
 	struct emu_dmabuf *eb;
-	struct dma_buf_attachment *attach;
+	struct dma_buf_attachment *attach;	/* NULL for an mmap block */
 	struct iosys_map map;
+	struct emu_xblock *x;			/* the mmap block (emu_block.c), or NULL */
 
 	/* Below: P: eb->lock */
 	struct list_head entry;
@@ -143,6 +144,19 @@ static struct dma_fence *emu_block_unqueue(struct emu_block *blk)
 	return fence;
 }
 
+/*
+ * Completes a block taken off the queue: a DMABUF's fence, or an mmap block's
+ * callback (which may free the block: @blk is not touched afterwards).
+ */
+static void emu_block_signal(struct emu_block *blk, struct dma_fence *fence,
+			     int err)
+{
+	if (blk->x)
+		blk->x->done(blk->x, blk->offset, err);
+	else
+		iio_buffer_signal_dmabuf_done(fence, err);
+}
+
 static void emu_dmabuf_cancel_all(struct emu_dmabuf *eb, int err)
 {
 	struct emu_block *blk, *tmp;
@@ -162,7 +176,7 @@ static void emu_dmabuf_cancel_all(struct emu_dmabuf *eb, int err)
 		spin_lock(&eb->lock);
 		fence = emu_block_unqueue(blk);
 		spin_unlock(&eb->lock);
-		iio_buffer_signal_dmabuf_done(fence, err);
+		emu_block_signal(blk, fence, err);
 	}
 }
 
@@ -195,7 +209,7 @@ static int emu_dmabuf_store_to(struct iio_buffer *buffer, const void *data)
 		if (blk->bytes_used < bpd) {
 			fence = emu_block_unqueue(blk);
 			spin_unlock(&eb->lock);
-			iio_buffer_signal_dmabuf_done(fence, -EINVAL);
+			emu_block_signal(blk, fence, -EINVAL);
 			continue;
 		}
 
@@ -208,14 +222,15 @@ static int emu_dmabuf_store_to(struct iio_buffer *buffer, const void *data)
 		}
 
 		/* Block full: complete it. */
-		dev = blk->attach->dev;
+		dev = blk->attach ? blk->attach->dev : NULL;
 		sgt = blk->sgt;
 		fence = emu_block_unqueue(blk);
 		spin_unlock(&eb->lock);
 
 		/* Our CPU writes must reach memory before userspace's SYNC_START. */
-		dma_sync_sgtable_for_device(dev, sgt, DMA_FROM_DEVICE);
-		iio_buffer_signal_dmabuf_done(fence, 0);
+		if (dev)
+			dma_sync_sgtable_for_device(dev, sgt, DMA_FROM_DEVICE);
+		emu_block_signal(blk, fence, 0);
 		return 0;
 	}
 }
@@ -226,6 +241,7 @@ static int emu_dmabuf_remove_from(struct iio_buffer *buffer, void *data)
 	size_t bpd = buffer->bytes_per_datum;
 	struct dma_fence *fence = NULL;
 	struct emu_block *blk;
+	bool done = false;
 
 	if (!bpd)
 		return -EINVAL;
@@ -241,7 +257,7 @@ static int emu_dmabuf_remove_from(struct iio_buffer *buffer, void *data)
 		if (blk->bytes_used < bpd) {
 			fence = emu_block_unqueue(blk);
 			spin_unlock(&eb->lock);
-			iio_buffer_signal_dmabuf_done(fence, -EINVAL);
+			emu_block_signal(blk, fence, -EINVAL);
 			continue;
 		}
 
@@ -254,12 +270,13 @@ static int emu_dmabuf_remove_from(struct iio_buffer *buffer, void *data)
 				eb->wraps++;
 			} else {
 				fence = emu_block_unqueue(blk);
+				done = true;
 			}
 		}
 		spin_unlock(&eb->lock);
 
-		if (fence)
-			iio_buffer_signal_dmabuf_done(fence, 0);
+		if (done)
+			emu_block_signal(blk, fence, 0);
 		return 0;
 	}
 }
@@ -436,6 +453,8 @@ static void emu_dmabuf_teardown(void *data)
 	spin_unlock(&eb->lock);
 	/* Blocks queued on a buffer that was never enabled, or after disable. */
 	emu_dmabuf_cancel_all(eb, -ENODEV);
+	/* mmap block sessions sleeping in DEQUEUE or poll() see the removal. */
+	wake_up_all(&eb->wq);
 	/* Our creation reference; the IIO device keeps its own until released. */
 	iio_buffer_put(&eb->buffer);
 }
@@ -470,6 +489,11 @@ struct emu_dmabuf *emu_dmabuf_attach_new(struct device *dev,
 	}
 
 	ret = devm_add_action_or_reset(dev, emu_dmabuf_teardown, eb);
+	if (ret)
+		return ERR_PTR(ret);
+
+	/* Torn down before emu_dmabuf_teardown (devm runs in reverse). */
+	ret = emu_block_chardev_add(dev, eb, indio_dev->name);
 	if (ret)
 		return ERR_PTR(ret);
 
@@ -558,7 +582,7 @@ bool emu_dmabuf_head(struct emu_dmabuf *eb, struct emu_dmabuf_blk *out)
 			/* Smaller than one scan: as in store_to/remove_from. */
 			fence = emu_block_unqueue(blk);
 			spin_unlock(&eb->lock);
-			iio_buffer_signal_dmabuf_done(fence, -EINVAL);
+			emu_block_signal(blk, fence, -EINVAL);
 			continue;
 		}
 		out->id = blk;
@@ -611,15 +635,98 @@ void emu_dmabuf_head_done(struct emu_dmabuf *eb, int err)
 		return;
 	}
 	blk->offset = blk->bytes_used;
-	dev = blk->attach->dev;
+	dev = blk->attach ? blk->attach->dev : NULL;
 	sgt = blk->sgt;
 	fence = emu_block_unqueue(blk);
 	spin_unlock(&eb->lock);
 
 	/* Input: our CPU writes must reach memory before userspace's SYNC_START. */
-	if (eb->buffer.direction == IIO_BUFFER_DIRECTION_IN && !err)
+	if (dev && eb->buffer.direction == IIO_BUFFER_DIRECTION_IN && !err)
 		dma_sync_sgtable_for_device(dev, sgt, DMA_FROM_DEVICE);
-	iio_buffer_signal_dmabuf_done(fence, err);
+	emu_block_signal(blk, fence, err);
+}
+
+/* ------------------------------------------------ mmap blocks (emu_block.c) */
+
+void emu_dmabuf_get(struct emu_dmabuf *eb)
+{
+	kref_get(&eb->ref);
+}
+
+void emu_dmabuf_put_ref(struct emu_dmabuf *eb)
+{
+	emu_dmabuf_put(eb);
+}
+
+bool emu_dmabuf_dead(struct emu_dmabuf *eb)
+{
+	bool v;
+
+	spin_lock(&eb->lock);
+	v = eb->dead;
+	spin_unlock(&eb->lock);
+	return v;
+}
+
+wait_queue_head_t *emu_dmabuf_waitq(struct emu_dmabuf *eb)
+{
+	return &eb->wq;
+}
+
+int emu_dmabuf_xblock_init(struct emu_dmabuf *eb, struct emu_xblock *xb)
+{
+	struct emu_block *blk = kzalloc(sizeof(*blk), GFP_KERNEL);
+
+	if (!blk)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&blk->entry);
+	iosys_map_set_vaddr(&blk->map, xb->vaddr);
+	blk->x = xb;
+	blk->eb = eb;
+	kref_get(&eb->ref);
+	xb->priv = blk;
+	return 0;
+}
+
+void emu_dmabuf_xblock_fini(struct emu_xblock *xb)
+{
+	struct emu_block *blk = xb->priv;
+	struct emu_dmabuf *eb = blk->eb;
+
+	/* The caller holds a reference for as long as the block is queued. */
+	WARN_ON_ONCE(blk->queued);
+	kfree(blk);
+	xb->priv = NULL;
+	emu_dmabuf_put(eb);
+}
+
+int emu_dmabuf_xblock_enqueue(struct emu_xblock *xb, size_t bytes_used,
+			      bool cyclic)
+{
+	struct emu_block *blk = xb->priv;
+	struct emu_dmabuf *eb = blk->eb;
+	int ret = 0;
+
+	if (cyclic && eb->buffer.direction != IIO_BUFFER_DIRECTION_OUT)
+		return -EINVAL;
+
+	spin_lock(&eb->lock);
+	if (eb->dead) {
+		ret = -ENODEV;
+	} else if (blk->queued) {
+		ret = -EBUSY;
+	} else {
+		blk->bytes_used = bytes_used;
+		blk->offset = 0;
+		blk->cyclic = cyclic;
+		blk->queued = true;
+		list_add_tail(&blk->entry, &eb->queue);
+		eb->enq_seq++;
+	}
+	spin_unlock(&eb->lock);
+	if (!ret)
+		wake_up(&eb->wq);
+	return ret;
 }
 
 #else /* !EMU_HAVE_DMABUF: buffer1 is a kfifo, the block interface is empty. */

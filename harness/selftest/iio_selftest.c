@@ -2550,6 +2550,111 @@ static int cmd_fastunbind(void)
 
 /* ----------------------------------------------------------------- main */
 
+/* ------------------------------------------------ ADI mmap block API chardev */
+
+struct emu_blk_alloc_req {
+	uint32_t type, size, count, id;
+};
+
+struct emu_blk {
+	uint32_t id, size, bytes_used, type, flags, offset;
+	uint64_t timestamp;
+};
+
+#define EMU_BLOCK_ALLOC_IOCTL	_IOWR('i', 0xa0, struct emu_blk_alloc_req)
+#define EMU_BLOCK_FREE_IOCTL	_IO('i', 0xa1)
+#define EMU_BLOCK_QUERY_IOCTL	_IOWR('i', 0xa2, struct emu_blk)
+#define EMU_BLOCK_ENQUEUE_IOCTL	_IOWR('i', 0xa3, struct emu_blk)
+#define EMU_BLOCK_DEQUEUE_IOCTL	_IOWR('i', 0xa4, struct emu_blk)
+
+/* A blocking DEQUEUE in a child: exit status = 0 or the errno (255: killed by the timeout). */
+static pid_t blk_dequeue_child(int fd, int timeout_s)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct emu_blk b = { 0 };
+
+		alarm(timeout_s);
+		_exit(ioctl(fd, EMU_BLOCK_DEQUEUE_IOCTL, &b) ? errno : 0);
+	}
+	return pid;
+}
+
+static int blk_child_status(pid_t pid)
+{
+	int st = 0;
+
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
+}
+
+/*
+ * The block chardev's blocking paths, which the TS suite cannot take (a blocking
+ * ioctl on Node's main thread): blocking DEQUEUE woken by a finished block and
+ * by device removal, a mapping that outlives the device, and the module kept
+ * while the chardev is open.
+ */
+static int cmd_blocks(void)
+{
+	struct emu_blk_alloc_req req = { .size = 4096, .count = 2 };
+	struct emu_blk b = { 0 };
+	struct iiodev adc;
+	struct layout l;
+	uint8_t *m0 = MAP_FAILED;
+	int fd = -1, st;
+	pid_t child;
+
+	if (!find_dev("emu-adc", &adc) || access("/dev/emu-adc-blocks", F_OK)) {
+		CHECK(false, "blocks: emu-adc and /dev/emu-adc-blocks present");
+		return 1;
+	}
+	wrf("0", "%s/buffer0/enable", adc.path);
+	CHECK(adc_buffer_setup(&adc, 1, ADC_ALL, true, 64) && adc_layout(&adc, 1, ADC_ALL, true, &l),
+	      "blocks: buffer1 with every channel");
+	CHECK(wrf("2", "%s/emu_free_running", adc.path) == 0, "blocks: free-running mode 2");
+	fd = open("/dev/emu-adc-blocks", O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0 && ioctl(fd, EMU_BLOCK_FREE_IOCTL) == 0 &&
+	      ioctl(fd, EMU_BLOCK_ALLOC_IOCTL, &req) == 0 && req.id == 0 && req.count == 2,
+	      "blocks: open, FREE, ALLOC 2 x 4096");
+	m0 = fd >= 0 ? mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+	CHECK(m0 != MAP_FAILED, "blocks: mmap block 0");
+
+	/* Blocking DEQUEUE sleeps until a block is finished. */
+	child = blk_dequeue_child(fd, 20);
+	sleep_ms(300);
+	CHECK(waitpid(child, &st, WNOHANG) == 0, "blocks: blocking DEQUEUE sleeps while nothing is finished");
+	b.id = 0;
+	CHECK(ioctl(fd, EMU_BLOCK_ENQUEUE_IOCTL, &b) == 0 &&
+	      wrf("1", "%s/buffer1/enable", adc.path) == 0,
+	      "blocks: ENQUEUE block 0, enable buffer1");
+	CHECK(blk_child_status(child) == 0, "blocks: the sleeping DEQUEUE returns once the block is filled");
+	CHECK(m0 != MAP_FAILED && verify_scans(&l, m0, 4096 / l.size, 0, "blocks") == 0,
+	      "blocks: block 0 holds scans n = 0..%d, exact", 4096 / l.size - 1);
+	wrf("0", "%s/buffer1/enable", adc.path);
+
+	/* Removal wakes a sleeping DEQUEUE with ENODEV; the mapping stays readable. */
+	child = blk_dequeue_child(fd, 20);
+	sleep_ms(300);
+	CHECK(wr(PLATFORM_DRV "/unbind", "iio-emu") == 0 && wait_devices(false, 5000),
+	      "blocks: unbind with the chardev open, a block mapped and a DEQUEUE asleep");
+	CHECK(blk_child_status(child) == ENODEV, "blocks: the sleeping DEQUEUE ends with ENODEV");
+	CHECK(ioctl(fd, EMU_BLOCK_ALLOC_IOCTL, &req) < 0 && errno == ENODEV, "blocks: ALLOC after removal: ENODEV");
+	CHECK(m0 != MAP_FAILED && verify_scans(&l, m0, 1, 0, "blocks after unbind") == 0,
+	      "blocks: the mapping still reads the data after removal");
+	if (m0 != MAP_FAILED)
+		munmap(m0, 4096);
+	if (fd >= 0)
+		close(fd);
+	CHECK(wr(PLATFORM_DRV "/bind", "iio-emu") == 0 && wait_devices(true, 5000) &&
+	      access("/dev/emu-adc-blocks", F_OK) == 0,
+	      "blocks: bind again, the chardev is back");
+	if (find_dev("emu-adc", &adc))
+		wrf("0", "%s/emu_free_running", adc.path);
+	return n_fail ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -2584,6 +2689,8 @@ int main(int argc, char **argv)
 		return cmd_nodmabuf();
 	if (!strcmp(argv[1], "unbind"))
 		return cmd_unbind();
+	if (!strcmp(argv[1], "blocks"))
+		return cmd_blocks();
 	if (!strcmp(argv[1], "stress"))
 		return cmd_stress(argc > 2 ? atoi(argv[2]) : 6);
 	if (!strcmp(argv[1], "rmmod") && argc > 2)
@@ -2597,7 +2704,7 @@ int main(int argc, char **argv)
 		return -ret;
 	}
 usage:
-	fprintf(stderr, "usage: %s capture [N [HZ]] | freerun [N [HZ]] | fast [N [BLOCKS]] | dacfast | fastunbind | bench [S] | sysfstrig | events | dmabuf | nodmabuf | dac | unbind | stress [N] | rmmod KO | write PATH VALUE\n",
+	fprintf(stderr, "usage: %s capture [N [HZ]] | freerun [N [HZ]] | fast [N [BLOCKS]] | dacfast | fastunbind | bench [S] | sysfstrig | events | dmabuf | nodmabuf | dac | unbind | blocks | stress [N] | rmmod KO | write PATH VALUE\n",
 		argv[0]);
 	return 2;
 }

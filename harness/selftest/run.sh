@@ -8,7 +8,7 @@
 #   IIO_EMU_KO=path     the module for the rmmod/insmod check (default: ../emu/iio_emu.ko)
 #   IIO_SELFTEST_BIN=path  the iio_selftest binary (default: ./iio_selftest; ARM guests: cross-built)
 #   IIO_SELFTEST_SKIP="rmmod unbind ..."   skip these parts (capture sysfstrig events dmabuf nodmabuf dac
-#                       freerun mux fast dacfast fastunbind unbind stress rmmod)
+#                       freerun mux fast dacfast fastunbind unbind blocks stress rmmod)
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bin=${IIO_SELFTEST_BIN:-$here/iio_selftest}
@@ -55,8 +55,8 @@ run_c() { # run_c PART ARGS... : one C part, its PASS/FAIL lines counted here
 # DMABUF parts give way to nodmabuf, which checks the read()/write() fallback.
 kver=$(uname -r); kmaj=${kver%%.*}; kmin=${kver#*.}; kmin=${kmin%%[!0-9]*}
 if [ "$kmaj" -lt 6 ] || { [ "$kmaj" = 6 ] && [ "$kmin" -lt 11 ]; }; then
-  echo "# kernel $kver has no IIO DMABUF (6.11+): skipping dmabuf fast dacfast fastunbind, checking the read()/write() fallback"
-  skip="$skip dmabuf fast dacfast fastunbind "
+  echo "# kernel $kver has no IIO DMABUF (6.11+): skipping dmabuf fast dacfast fastunbind blocks, checking the read()/write() fallback"
+  skip="$skip dmabuf fast dacfast fastunbind blocks "
 else
   skip="$skip nodmabuf "
 fi
@@ -281,6 +281,7 @@ esac
 
 # ---- (h) removal while in use
 run_c unbind
+run_c blocks
 run_c stress 6
 if [ -f "$ko" ]; then
   run_c rmmod "$ko"

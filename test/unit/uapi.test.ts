@@ -180,6 +180,50 @@ describe('uapi', () => {
     });
   });
 
+  describe('ADI mmap block API', () => {
+    it('request numbers as in ADI buffer_impl.h / libiio (0xa0..0xa4), generic and ppc encodings', () => {
+      const n = u.blockIoctlNumbers(u.IOC_GENERIC);
+      assert.deepEqual(Object.values(n).map(hex), ['0xC01069A0', '0x000069A1', '0xC02069A2', '0xC02069A3', '0xC02069A4']);
+      const p = u.blockIoctlNumbers(u.IOC_PPC_MIPS_SPARC);
+      assert.equal(hex(p.IIO_BUFFER_BLOCK_FREE_IOCTL), '0x200069A1');
+      assert.equal(hex(p.IIO_BUFFER_BLOCK_DEQUEUE_IOCTL), '0xC02069A4');
+    });
+
+    it('struct iio_buffer_block is 32 bytes with the u64 at 24 on 64- and 32-bit ABIs', () => {
+      for (const arch of ['x64', 'arm64', 'arm', 'ia32', 'riscv64']) {
+        assert.deepEqual(u.blockStructLayout(arch), { size: 32, timestampOffset: 24 }, arch);
+      }
+      assert.equal(u.IIO_BLOCK_SIZE, 32);
+      assert.equal(u.IIO_BLOCK_ALLOC_REQ_SIZE, 16);
+    });
+
+    it('alloc_req: type, size, count, id in that order', () => {
+      const b = u.encodeBlockAllocReq({ size: 65536, count: 4 });
+      assert.deepEqual([b.readUInt32LE(0), b.readUInt32LE(4), b.readUInt32LE(8), b.readUInt32LE(12)], [0, 65536, 4, 0]);
+      b.writeUInt32LE(3, 8);
+      b.writeUInt32LE(5, 12);
+      assert.deepEqual(u.decodeBlockAllocReq(b), { type: 0, size: 65536, count: 3, id: 5 });
+      assert.throws(() => u.encodeBlockAllocReq({ size: -1, count: 1 }), IioError);
+      assert.throws(() => u.encodeBlockAllocReq({ size: 2 ** 32, count: 1 }), IioError);
+    });
+
+    it('iio_buffer_block: id, size, bytes_used, type, flags, offset, u64 timestamp', () => {
+      const b = u.encodeBufferBlock({ id: 2, bytesUsed: 4000, flags: u.IIO_BUFFER_BLOCK_FLAG_CYCLIC, offset: 0x3000, timestamp: 2n ** 40n + 1n });
+      assert.equal(b.length, 32);
+      assert.deepEqual([0, 4, 8, 12, 16, 20].map((o) => b.readUInt32LE(o)), [2, 0, 4000, 0, 2, 0x3000]);
+      assert.equal(b.readBigUInt64LE(24), 2n ** 40n + 1n);
+      b.writeUInt32LE(8192, 4);
+      b.writeUInt32LE(1, 16);
+      assert.deepEqual(u.decodeBufferBlock(b), { id: 2, size: 8192, bytesUsed: 4000, type: 0, flags: 1, offset: 0x3000, timestamp: 2n ** 40n + 1n });
+      const reused = Buffer.alloc(32, 0xff);
+      u.encodeBufferBlockInto(reused, { id: 7 });
+      assert.deepEqual(u.decodeBufferBlock(reused), { id: 7, size: 0, bytesUsed: 0, type: 0, flags: 0, offset: 0, timestamp: 0n });
+      assert.throws(() => u.encodeBufferBlock({ id: 1.5 }), IioError);
+      assert.throws(() => u.encodeBufferBlockInto(Buffer.alloc(24), { id: 1 }), IioError);
+      assert.equal(u.IIO_BUFFER_BLOCK_FLAG_TIMESTAMP_VALID, 1);
+    });
+  });
+
   describe('name tables', () => {
     it('channel types follow enum iio_chan_type and the kernel sysfs names', () => {
       assert.equal(u.CHANNEL_TYPE_NAMES.length, 39);
