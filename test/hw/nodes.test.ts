@@ -3,6 +3,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import { nodeRedEntry, coreNode } from '../lib/node-red-runtime';
 import { isDeepStrictEqual } from 'util';
 import { spawn, ChildProcess } from 'child_process';
 import * as zlib from 'zlib';
@@ -13,13 +14,11 @@ import { DeviceHandle } from '../../src/device';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
+helper.init(nodeRedEntry());
 
 const root = path.join(__dirname, '../../..');
 const ours = ['iio-device', 'iio-in', 'iio-trigger', 'iio-event', 'iio-attr', 'iio-dmabuf-out'].map((n) => require(path.join(root, 'dist/nodes', n)).default);
-const core = ['common/20-inject', 'common/21-debug', 'common/25-catch', 'common/90-comment', 'function/15-change', 'function/10-function', 'function/10-switch'].map((f) =>
-  require(path.join(root, 'node_modules/@node-red/nodes/core', f)),
-);
+const core = ['common/20-inject', 'common/21-debug', 'common/25-catch', 'common/90-comment', 'function/15-change', 'function/10-function', 'function/10-switch'].map(coreNode);
 const allNodes = [...ours, ...core];
 
 type Msg = Record<string, any>;
