@@ -519,6 +519,7 @@ describe('package: editor files, icons, catalogs and examples', () => {
 
     it('ships the LICENSE, the examples and every node\'s js, html, catalogs and icon, and no source maps or tests', function () {
       if (!fs.existsSync(path.join(ROOT, 'dist', 'nodes'))) this.skip();
+      this.timeout(60000); // npm itself starts in ≈ 1 s, more on a loaded host
       const files = packed();
       assert.ok(files.includes('LICENSE'));
       assert.match(fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0/);
