@@ -3,7 +3,8 @@
 import { AttributeDir, parseFloatAttr, validateAttributeName } from '../src/attr';
 import { DeviceInfo, ChannelInfo } from '../src/context';
 import { IioError } from '../src/errors';
-import { deviceNode, reportError, asError, deviceRef, nodeContext, textOf, configText } from './lib/common';
+import { deviceNode, reportError, asError, deviceRef, nodeContext, textOf, configText, shortStatus } from './lib/common';
+import { t, useCatalogs } from './lib/i18n';
 import type { DeviceUser } from './iio-device';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
 
@@ -48,6 +49,7 @@ function findChannel(device: DeviceInfo, id: string): ChannelInfo {
 }
 
 export default function (RED: NodeAPI) {
+  useCatalogs(RED);
   const context = nodeContext();
 
   function IioAttr(this: Node, def: NodeDef) {
@@ -115,7 +117,7 @@ export default function (RED: NodeAPI) {
           done();
         },
         (err) => {
-          node.status({ fill: 'red', shape: 'ring', text: asError(err).code });
+          node.status({ fill: 'red', shape: 'ring', text: shortStatus(asError(err)) });
           done(asError(err));
         },
       );
@@ -125,7 +127,7 @@ export default function (RED: NodeAPI) {
     // and the status shows it; every access resolves the device afresh through current().
     const user: DeviceUser = {
       status: (st) => node.status(st),
-      deviceConnected: () => node.status({ fill: 'green', shape: 'ring', text: 'connected' }),
+      deviceConnected: () => node.status({ fill: 'green', shape: 'ring', text: t('iio-device', 'status.connected') }),
     };
     if (dev && cfg.target !== 'trigger') {
       dev.register(user);

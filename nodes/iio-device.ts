@@ -7,6 +7,7 @@ import { IioError } from '../src/errors';
 import { registerAdminEndpoints } from './lib/admin';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
 import { nodeContext, configText } from './lib/common';
+import { t, useCatalogs } from './lib/i18n';
 
 /** What a node using the device implements. */
 export interface DeviceUser {
@@ -42,6 +43,7 @@ export interface IioDeviceNode extends Node {
 const WATCH_INTERVAL_MS = 2000;
 
 export default function (RED: NodeAPI) {
+  useCatalogs(RED);
   const context = nodeContext();
 
   function IioDevice(this: IioDeviceNode, def: NodeDef) {
@@ -76,7 +78,7 @@ export default function (RED: NodeAPI) {
       present = null;
       await stopEvents();
       for (const u of users) {
-        u.status({ fill: 'red', shape: 'ring', text: 'disconnected' });
+        u.status({ fill: 'red', shape: 'ring', text: t('iio-device', 'status.disconnected') });
         try {
           await u.deviceDisconnected?.(why);
         } catch (err) {

@@ -6,7 +6,8 @@ import { DmabufOutput, fallsBackToReadWrite } from '../src/dmabuf';
 import { IioError } from '../src/errors';
 import { encodeScans, ScanLayout } from '../src/scan';
 import { attachTrigger, detachTrigger } from './lib/attach-trigger';
-import { asError, deviceNode, intConfig, reportError, OpQueue, manageStream, nodeContext } from './lib/common';
+import { asError, deviceNode, intConfig, reportError, OpQueue, manageStream, nodeContext, shortStatus } from './lib/common';
+import { t, useCatalogs } from './lib/i18n';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 
 type Mode = 'streaming' | 'cyclic';
@@ -80,6 +81,7 @@ export function encodePayload(layout: ScanLayout, payload: unknown, maxScans = I
 }
 
 export default function (RED: NodeAPI) {
+  useCatalogs(RED);
   const context = nodeContext();
 
   function IioDmabufOut(this: Node, def: NodeDef) {
@@ -111,7 +113,7 @@ export default function (RED: NodeAPI) {
     let nextCyclic: Buffer | null = null;
 
     if (!dev) {
-      node.status({ fill: 'red', shape: 'ring', text: 'no device configured' });
+      node.status({ fill: 'red', shape: 'ring', text: t('iio-device', 'status.noDevice') });
       node.on('input', (_m, _s, done) => done(new Error('iio-dmabuf-out: no iio-device configured')));
       return;
     }
@@ -119,12 +121,12 @@ export default function (RED: NodeAPI) {
     const stillWanted = () => wanted && !closed;
     /** The code of the last message refused while the output kept running (shown after the mode). */
     let lastRefused = '';
-    const showStatus = () =>
-      node.status({
-        fill: drops || lastRefused ? 'yellow' : 'green',
-        shape: 'dot',
-        text: `${cfg.mode} (${kind}), queue ${pending.length}${drops ? `, ${drops} dropped` : ''}${lastRefused ? `, last message: ${lastRefused}` : ''}`,
-      });
+    const showStatus = () => {
+      let text = t('iio-dmabuf-out', 'status.running', { mode: t('iio-dmabuf-out', `status.mode.${cfg.mode}`), transport: kind, queue: pending.length });
+      if (drops) text = t('iio-dmabuf-out', 'status.dropped', { text, count: drops });
+      if (lastRefused) text = t('iio-dmabuf-out', 'status.refused', { text, code: lastRefused });
+      node.status({ fill: drops || lastRefused ? 'yellow' : 'green', shape: 'dot', text });
+    };
 
     /** Sends what fits now: pending blocks (streaming) or the repeated block (cyclic). */
     function flush(): void {
@@ -259,7 +261,7 @@ export default function (RED: NodeAPI) {
       if (msg.payload === 'stop') {
         wanted = false;
         ops.run(doStop).then(() => {
-          if (!wanted) node.status({ fill: 'yellow', shape: 'ring', text: 'stopped' });
+          if (!wanted) node.status({ fill: 'yellow', shape: 'ring', text: t('iio-device', 'status.stopped') });
           done();
         }, (err) => done(asError(err)));
         return;
@@ -284,7 +286,7 @@ export default function (RED: NodeAPI) {
             lastRefused = asError(err).code;
             showStatus();
           } else {
-            node.status({ fill: 'red', shape: 'ring', text: asError(err).code });
+            node.status({ fill: 'red', shape: 'ring', text: shortStatus(asError(err)) });
           }
           done(asError(err));
         });

@@ -6,7 +6,8 @@ import { AttributeDir } from '../src/attr';
 import { IioError } from '../src/errors';
 import { DeviceInfo } from '../src/context';
 import { attachTrigger, detachTrigger } from './lib/attach-trigger';
-import { deviceNode, reportError, deviceRef, intConfig, asError, describeValue, OpQueue, manageStream, nodeContext } from './lib/common';
+import { deviceNode, reportError, deviceRef, intConfig, asError, describeValue, OpQueue, manageStream, nodeContext, shortStatus } from './lib/common';
+import { t, useCatalogs } from './lib/i18n';
 import { toArrays, toObjects, OutputShape } from './lib/payload';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
 
@@ -65,6 +66,7 @@ function scalesFor(device: DeviceInfo, channels: string[]): Record<string, Chann
 }
 
 export default function (RED: NodeAPI) {
+  useCatalogs(RED);
   const context = nodeContext();
   function IioIn(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
@@ -76,13 +78,13 @@ export default function (RED: NodeAPI) {
     let wanted = false;
     let closed = false;
     let messages = 0;
-    let transportText = '';
+    let runningText = '';
     let transportKind: 'read' | 'dmabuf' = 'read';
     /** start/stop/reconnect run one at a time, in order. */
     const ops = new OpQueue();
 
     if (!dev) {
-      node.status({ fill: 'red', shape: 'ring', text: 'no device configured' });
+      node.status({ fill: 'red', shape: 'ring', text: t('iio-device', 'status.noDevice') });
       node.on('input', (_msg, _send, done) => done(new Error('iio-in: no iio-device configured')));
       return;
     }
@@ -125,8 +127,10 @@ export default function (RED: NodeAPI) {
       repeats = Object.fromEntries(started.stream.layout.elements.map((e) => [e.name, e.type.repeat]));
       stream = started.stream;
       transportKind = started.transport;
-      transportText = started.transport === 'dmabuf' ? 'DMABUF' : started.fallback ? `read(), no DMABUF: ${started.fallback}` : 'read()';
-      node.status({ fill: 'green', shape: 'dot', text: `running (${transportText})` });
+      // The status says what the user chose or lost; the kernel's reason goes to the log.
+      runningText = t('iio-in', started.transport === 'dmabuf' ? 'status.runningDmabuf' : started.fallback ? 'status.runningFallback' : 'status.running');
+      if (started.fallback) node.log(t('iio-in', 'status.fallbackLog', { code: started.fallback }));
+      node.status({ fill: 'green', shape: 'dot', text: runningText });
     }
 
     function deliver(device: DeviceInfo, s: StartedCapture['stream'], decoder: ScanDecoder, repeats: Record<string, number>, b: CapturedBlock): void {
@@ -142,8 +146,9 @@ export default function (RED: NodeAPI) {
       node.send(msg);
       messages++;
       if (b.overrun || messages === 1) {
-        const lost = s.gaps.lost > 0 ? `, ${s.gaps.lost} scans lost` : '';
-        node.status({ fill: s.overruns ? 'yellow' : 'green', shape: 'dot', text: s.overruns ? `running (${transportText}), ${s.overruns} overruns${lost}` : `running (${transportText})` });
+        const over = t('iio-in', 'status.overruns', { running: runningText, count: s.overruns });
+        const text = s.gaps.lost > 0 ? t('iio-in', 'status.lost', { text: over, count: s.gaps.lost }) : over;
+        node.status({ fill: s.overruns ? 'yellow' : 'green', shape: 'dot', text: s.overruns ? text : runningText });
       }
     }
 
@@ -188,19 +193,19 @@ export default function (RED: NodeAPI) {
       return ops.run(doStart);
     };
     if (cfg.autoStart) startWanted().catch((err) => reportError(node, err));
-    else node.status({ fill: 'yellow', shape: 'ring', text: 'stopped' });
+    else node.status({ fill: 'yellow', shape: 'ring', text: t('iio-device', 'status.stopped') });
 
     node.on('input', (msg, _send, done) => {
       const command = typeof msg.payload === 'string' ? msg.payload.trim().toLowerCase() : '';
       if (command === 'start') {
         startWanted().then(() => done(), (err) => {
-          node.status({ fill: 'red', shape: 'ring', text: asError(err).code });
+          node.status({ fill: 'red', shape: 'ring', text: shortStatus(asError(err)) });
           done(asError(err));
         });
       } else if (command === 'stop') {
         wanted = false;
         ops.run(doStop).then(() => {
-          if (!wanted) node.status({ fill: 'yellow', shape: 'ring', text: 'stopped' });
+          if (!wanted) node.status({ fill: 'yellow', shape: 'ring', text: t('iio-device', 'status.stopped') });
           done();
         }, (err) => done(asError(err)));
       } else {
