@@ -529,6 +529,30 @@ describe('Node-RED nodes on the real kernel', function () {
     assert.deepEqual(trig.body, [{ id: ctx.findTrigger('nr-admin')!.id, name: 'nr-admin' }]);
   });
 
+  it('DAC waveform example: emu-dac plays exactly the sine/cosine block, repeated, until "stop"', async function () {
+    if (!kernelHasIioDmabuf()) this.skip(); // the example's buffer1 is a kfifo there: write() repeats it instead
+    const flow = JSON.parse(fs.readFileSync(path.join(root, 'examples/Generate a DAC waveform.json'), 'utf8')) as Msg[];
+    const dac = emu('emu-dac');
+    fs.writeFileSync(path.join(dac.sysfsPath, 'emu_reset'), '1');
+    await helper.load(allNodes, flow);
+    // The example's inject fires once after 1 s: one period, 256 scans of [sine, cosine] s16.
+    await waitFor(() => Number(readSys(dac, 'emu_cyclic_wraps')) >= 3, 'three repetitions', 60000);
+    const stop = flow.find((n) => n.type === 'inject' && n.payload === 'stop')!;
+    helper.getNode(stop.id).receive({ payload: 'stop' });
+    const out = flow.find((n) => n.type === 'iio-dmabuf-out')!;
+    await waitFor(() => readSys(dac, 'buffer1/enable') === '0', 'the output to stop');
+    const scans = Number(readSys(dac, 'emu_consumed_scans'));
+    const block = Buffer.alloc(256 * 4);
+    for (let i = 0; i < 256; i++) {
+      block.writeInt16LE(Math.round(10000 * Math.sin((2 * Math.PI * i) / 256)), i * 4);
+      block.writeInt16LE(Math.round(10000 * Math.cos((2 * Math.PI * i) / 256)), i * 4 + 2);
+    }
+    const played = Buffer.concat(Array.from({ length: Math.ceil(scans / 256) }, () => block)).subarray(0, scans * 4);
+    assert.ok(scans >= 3 * 256, `${scans} scans consumed`);
+    assert.equal(readSys(dac, 'emu_consumed_crc32'), `0x${zlib.crc32(played).toString(16).padStart(8, '0')}`);
+    assert.ok(helper.getNode(out.id), 'the output node is still there');
+  });
+
   it('every example flow loads', async () => {
     for (const file of fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json'))) {
       const flow = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8'));
