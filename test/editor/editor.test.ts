@@ -110,6 +110,12 @@ describe('the editor in Chromium, against Node-RED in the VM', function () {
     await page.waitForSelector('#node-dialog-ok', { state: 'detached' });
   }
 
+  /** IIO_EDITOR_SCREENSHOTS=DIR saves the README's pictures there. */
+  async function picture(name: string): Promise<void> {
+    const dir = process.env.IIO_EDITOR_SCREENSHOTS;
+    if (dir) await page.screenshot({ path: path.join(dir, `${name}.png`) });
+  }
+
   async function optionTexts(selector: string): Promise<string[]> {
     return page.$$eval(`${selector} option`, (os: any[]) => os.map((o) => o.textContent ?? ''));
   }
@@ -128,6 +134,7 @@ describe('the editor in Chromium, against Node-RED in the VM', function () {
     const texts = await optionTexts('#iio-device-discovered');
     for (const name of ['emu-thermo', 'emu-adc', 'emu-dac', 'emu-mux']) assert.ok(texts.some((t) => t.includes(name)), `${name} in ${JSON.stringify(texts)}`);
     await page.waitForFunction(() => /emu-adc/.test($('#iio-device-match').text()));
+    await picture('1-iio-device');
     await page.click('#node-config-dialog-cancel');
     await page.waitForSelector('#node-config-dialog-ok', { state: 'detached' });
   });
@@ -145,6 +152,7 @@ describe('the editor in Chromium, against Node-RED in the VM', function () {
     assert.ok((await optionTexts('.red-ui-tray select')).some((t) => t.includes('editor-trigger')), 'the workspace trigger is offered');
     // Pick it the way a user would: the trigger field takes the name.
     await page.evaluate(() => { $('#node-input-trigger').val('editor-trigger').trigger('change'); });
+    await picture('2-iio-in');
     await closeEditor(true);
     assert.equal(await page.evaluate(() => window.RED.nodes.node('ed00000000000in0').trigger), 'editor-trigger');
   });
@@ -161,6 +169,7 @@ describe('the editor in Chromium, against Node-RED in the VM', function () {
     await page.fill('#node-input-hysteresis', '1000');
     assert.equal((await page.textContent('#iio-event-value-raw'))?.trim(), '= 560 raw');
     assert.equal((await page.textContent('#iio-event-hysteresis-raw'))?.trim(), '= 16 raw');
+    await picture('3-iio-event');
     await closeEditor(true);
   });
 
@@ -170,6 +179,7 @@ describe('the editor in Chromium, against Node-RED in the VM', function () {
     await page.waitForSelector('#iio-dmabuf-out-trigger-tip', { state: 'visible' });
     assert.match((await page.textContent('#iio-dmabuf-out-trigger-tip')) ?? '', /dac-main has no trigger attached/);
     await page.waitForFunction(() => $('#iio-dmabuf-out-channels input[type=checkbox]').length === 2);
+    await picture('4-iio-dmabuf-out');
     await closeEditor(false);
   });
 
@@ -196,6 +206,7 @@ describe('the editor in Chromium, against Node-RED in the VM', function () {
     assert.match((await status('ed00000000000in0')) ?? '', /^running/);
     assert.equal(await status('ed0000000000trig'), 'editor-trigger 50 Hz');
     await until('the dmabuf-out status', 60000, async () => ((await status('ed00000000dmabuf')) === 'needs a trigger (EINVAL)' ? true : null));
+    await picture('5-deployed');
   });
 
   it('no console error in the editor comes from our code', () => {
