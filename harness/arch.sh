@@ -18,6 +18,7 @@ case "$IIO_ARCH" in
     if [ "${IIO_EMU_NOLOAD:-0}" != 1 ]; then
       make -s -C "$here/emu" KDIR="$KDIR"
       make -s -C "$here/selftest"
+      make -s -C "$here/bench"   # the benchmark's C yardsticks
     fi
     ;;
   arm64|armhf)

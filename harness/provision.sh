@@ -11,6 +11,8 @@ command -v cpio >/dev/null || need+=(cpio)
 command -v xz >/dev/null || need+=(xz-utils)
 command -v make >/dev/null || need+=(make)
 command -v gcc >/dev/null || need+=(gcc)
+# iio_readdev: the reference the benchmark (npm run bench) measures the capture path against.
+command -v iio_readdev >/dev/null || need+=(libiio-utils)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -1,7 +1,7 @@
 // iio-attr: reads and writes device, channel, buffer, event and trigger attributes, on input or
 // on an interval; scaled channel reads as (raw + offset) × scale.
-import { AttributeDir, parseFloatAttr, validateAttributeName } from '../src/attr';
-import { DeviceInfo, ChannelInfo } from '../src/context';
+import { AttributeDir, validateAttributeName } from '../src/attr';
+import { Channel, attributesOf, triggerAttributesOf } from '../src/channel';
 import { IioError } from '../src/errors';
 import { deviceNode, reportError, asError, deviceRef, nodeContext, textOf, configText, shortStatus } from './lib/common';
 import { t, useCatalogs } from './lib/i18n';
@@ -42,12 +42,6 @@ function typed(s: string, valueType: AttrConfig['valueType']): string | number {
   return /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s) ? Number(s) : s;
 }
 
-function findChannel(device: DeviceInfo, id: string): ChannelInfo {
-  const ch = device.channels.find((c) => c.id === id && c.direction === 'in') ?? device.channels.find((c) => c.id === id);
-  if (!ch) throw new IioError({ code: 'ENOENT', errno: 2, device: device.name, detail: `${device.name} has no channel "${id}"` });
-  return ch;
-}
-
 export default function (RED: NodeAPI) {
   useCatalogs(RED);
   const context = nodeContext();
@@ -59,37 +53,31 @@ export default function (RED: NodeAPI) {
     const dev = deviceNode(RED, def.device);
 
     /** The directory, attribute file and label a request resolves to. */
-    function locate(msg: NodeMessage): { dir: AttributeDir; attribute: string; topic: string; channel?: { device: DeviceInfo; ch: ChannelInfo } } {
+    function locate(msg: NodeMessage): { dir: AttributeDir; attribute: string; topic: string; channel?: Channel; info?: string } {
       const attribute = textOf(msg.attribute ?? cfg.attribute, 'msg.attribute');
       if (cfg.target === 'trigger') {
         const name = textOf(msg.trigger ?? cfg.trigger, 'msg.trigger');
         const t = context.findTrigger(name);
         if (!t) throw new IioError({ code: 'ENOENT', errno: 2, detail: `no IIO trigger named "${name}"` });
         validateAttributeName(attribute, name);
-        return { dir: new AttributeDir(t.sysfsPath, name), attribute, topic: `${name}/${attribute}` };
+        return { dir: triggerAttributesOf(t), attribute, topic: `${name}/${attribute}` };
       }
       if (!dev) throw new IioError({ code: 'EINVAL', detail: 'iio-attr: no iio-device configured' });
       const device = dev.current();
-      const dir = new AttributeDir(device.sysfsPath, device.label ?? device.name);
+      const dir = attributesOf(device);
       if (cfg.target === 'channel') {
-        const ch = findChannel(device, textOf(msg.channel ?? cfg.channel, 'msg.channel'));
+        const channel = Channel.find(device, textOf(msg.channel ?? cfg.channel, 'msg.channel'));
         const info = attribute || 'raw';
-        const file = ch.attributes[info] ?? ch.available[info.replace(/_available$/, '')];
-        if (!file) throw new IioError({ code: 'ENOENT', errno: 2, device: device.name, detail: `channel ${ch.id} of ${device.name} has no "${info}" attribute` });
-        return { dir, attribute: file, topic: `${device.label ?? device.name}/${file}`, channel: { device, ch } };
+        const file = channel.file(info);
+        return { dir, attribute: file, topic: `${device.label ?? device.name}/${file}`, channel, info };
       }
       validateAttributeName(attribute, device.name);
       return { dir, attribute, topic: `${device.label ?? device.name}/${attribute}` };
     }
 
     async function readValue(loc: ReturnType<typeof locate>): Promise<unknown> {
-      const raw = await loc.dir.readString(loc.attribute);
-      if (!cfg.scaled || !loc.channel) return typed(raw, cfg.valueType);
-      const { ch } = loc.channel;
-      const scale = ch.attributes.scale ? await loc.dir.readFloat(ch.attributes.scale) : 1;
-      const offset = ch.attributes.offset ? await loc.dir.readFloat(ch.attributes.offset) : 0;
-      // Number('') would be 0: a driver's empty answer must not read as a plausible value.
-      return (parseFloatAttr(raw, loc.dir.context(loc.attribute)) + offset) * scale;
+      if (cfg.scaled && loc.channel) return loc.channel.readScaled(loc.info);
+      return typed(await loc.dir.readString(loc.attribute), cfg.valueType);
     }
 
     async function handle(msg: NodeMessage): Promise<NodeMessage> {
@@ -125,10 +113,7 @@ export default function (RED: NodeAPI) {
 
     // Registered, so the device node watches for a replug (it skips that while nobody uses it)
     // and the status shows it; every access resolves the device afresh through current().
-    const user: DeviceUser = {
-      status: (st) => node.status(st),
-      deviceConnected: () => node.status({ fill: 'green', shape: 'ring', text: t('iio-device', 'status.connected') }),
-    };
+    const user: DeviceUser = { status: (st) => node.status(st) };
     if (dev && cfg.target !== 'trigger') {
       dev.register(user);
       try {

@@ -3,10 +3,11 @@
 // owns the device's one event fd, and watches for the device disappearing and coming back.
 import { DeviceInfo, DeviceSelector } from '../src/context';
 import { EventStream, IioEvent } from '../src/events';
-import { IioError } from '../src/errors';
+import { DeviceHandle } from '../src/device';
+import { IioError, toIioError } from '../src/errors';
 import { registerAdminEndpoints } from './lib/admin';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
-import { nodeContext, configText } from './lib/common';
+import { nodeContext, configText, shortStatus } from './lib/common';
 import { t, useCatalogs } from './lib/i18n';
 
 /** What a node using the device implements. */
@@ -16,6 +17,8 @@ export interface DeviceUser {
   /** The device vanished: stop using it (its fds are dead), keep the flow running. */
   deviceDisconnected?(err: IioError): void | Promise<void>;
   status(status: NodeStatus): void;
+  /** The user runs buffers on the chardev: the config node keeps it open while such a user is registered. */
+  usesChardev?: boolean;
 }
 
 export type EventListener = (events: IioEvent[]) => void;
@@ -59,11 +62,43 @@ export default function (RED: NodeAPI) {
     let events: EventStream | null = null;
     let present: DeviceInfo | null = null;
 
+    /** Set by a disconnect, cleared by the connect that tells the users. */
+    let lost = false;
     node.resolve = () => {
       const d = context.findDevice(node.selector);
+      // Found again by a user's own lookup before the watcher saw it come back: still tell every
+      // user (else the watcher, finding it present, never would and nothing would restart).
+      if (lost) connect(d);
       present = d;
+      holdHandle();
       return d;
     };
+
+    /**
+     * The device's chardev, held while a stream user is registered and the device is present: the
+     * kernel admits one opener, and this node is the one for its users (streams share the handle).
+     * A failure to open it (EBUSY: another process has it) is shown to every user.
+     */
+    let handle: DeviceHandle | null = null;
+    function holdHandle(): void {
+      if (handle || closed || !present || ![...users].some((u) => u.usesChardev)) return;
+      try {
+        handle = DeviceHandle.acquire(present);
+      } catch (err) {
+        const e = toIioError(err);
+        node.warn(e.message); // the kernel detail goes to the log; the users show it in words
+        for (const u of users) u.status({ fill: 'red', shape: 'ring', text: shortStatus(e) });
+      }
+    }
+    function dropHandle(): void {
+      const h = handle;
+      handle = null;
+      try {
+        h?.release();
+      } catch (err) {
+        node.warn(err); // close(2) released the fd anyway
+      }
+    }
     node.device = () => present ?? node.resolve();
     Object.defineProperty(node, 'connected', { get: () => present !== null });
 
@@ -76,6 +111,8 @@ export default function (RED: NodeAPI) {
 
     const disconnect = async (why: IioError) => {
       present = null;
+      lost = true;
+      dropHandle(); // the device is gone: its fd is dead
       await stopEvents();
       for (const u of users) {
         u.status({ fill: 'red', shape: 'ring', text: t('iio-device', 'status.disconnected') });
@@ -89,9 +126,18 @@ export default function (RED: NodeAPI) {
 
     const connect = (d: DeviceInfo) => {
       present = d;
+      lost = false;
+      lookupError = '';
+      holdHandle();
       if (listeners.size > 0) startEvents();
-      for (const u of users) u.deviceConnected?.(d);
+      // Every user hears it; a stream node then shows its own running status over this one.
+      for (const u of users) {
+        u.status({ fill: 'green', shape: 'ring', text: t('iio-device', 'status.connected') });
+        u.deviceConnected?.(d);
+      }
     };
+    /** The last lookup failure other than absence (EACCES…), pushed to the users once. */
+    let lookupError = '';
 
     const watch = setInterval(() => {
       if (users.size === 0) return;
@@ -101,8 +147,14 @@ export default function (RED: NodeAPI) {
       } else if (!present) {
         try {
           connect(context.findDevice(node.selector));
-        } catch {
-          /* still absent */
+        } catch (err) {
+          // Absent is what the "disconnected" status already says; anything else is worth showing.
+          const e = toIioError(err);
+          if (e.code !== 'ENOENT' && e.code !== lookupError) {
+            lookupError = e.code;
+            node.warn(e.message);
+            for (const u of users) u.status({ fill: 'red', shape: 'ring', text: shortStatus(e) });
+          }
         }
       }
     }, WATCH_INTERVAL_MS);
@@ -110,9 +162,11 @@ export default function (RED: NodeAPI) {
 
     node.register = (user) => {
       users.add(user);
+      holdHandle();
     };
     node.deregister = (user) => {
       users.delete(user);
+      if (![...users].some((u) => u.usesChardev)) dropHandle();
     };
 
     const dispatch = (batch: IioEvent[]) => {
@@ -120,7 +174,7 @@ export default function (RED: NodeAPI) {
         try {
           l(batch);
         } catch (err) {
-          listeners.get(l)?.(err instanceof IioError ? err : new IioError({ code: 'EIO', detail: String(err) }));
+          listeners.get(l)?.(toIioError(err));
         }
       }
     };
@@ -160,6 +214,7 @@ export default function (RED: NodeAPI) {
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       clearInterval(watch);
+      dropHandle();
       listeners.clear();
       stopEvents()
         .catch((err) => node.warn(err))

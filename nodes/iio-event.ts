@@ -1,6 +1,8 @@
 // iio-event: one message per IIO event of its device that passes the channel/type/direction
 // filter; optionally configures that event's enable, value, hysteresis and period.
 import { AttributeDir, parseBoolAttr } from '../src/attr';
+import { attributesOf } from '../src/channel';
+import { eventChannelId } from '../src/events';
 import { IioError } from '../src/errors';
 import { toRawSetting, ChannelScaling } from '../src/event-units';
 import type { DeviceInfo, EventInfo } from '../src/context';
@@ -49,7 +51,7 @@ async function channelScaling(device: DeviceInfo, ev: EventInfo, attrs: Attribut
 
 /** Writes the given settings (value/hysteresis/period first, enable last) to the event's attributes. */
 async function configure(device: DeviceInfo, ev: EventInfo, s: EventConfig['settings'], units: EventConfig['units']): Promise<void> {
-  const attrs = new AttributeDir(device.sysfsPath, device.name);
+  const attrs = attributesOf(device);
   const scaling = units === 'scaled' ? await channelScaling(device, ev, attrs) : null;
   for (const key of ['value', 'hysteresis', 'period'] as const) {
     if (s[key] === undefined) continue;
@@ -126,7 +128,7 @@ export default function (RED: NodeAPI) {
       if (cfg.configure && exact) {
         const ev = findEvent(device, cfg);
         if (ev.attributes.en && !enabledFrom) {
-          enabledFrom = { device, attr: ev.attributes.en, was: await new AttributeDir(device.sysfsPath, device.name).readString(ev.attributes.en) };
+          enabledFrom = { device, attr: ev.attributes.en, was: await attributesOf(device).readString(ev.attributes.en) };
         }
         if (closed) return;
         await configure(device, ev, cfg.settings, cfg.units);
@@ -183,7 +185,7 @@ export default function (RED: NodeAPI) {
       closed = true;
       dev.deregister(user);
       // Leave the event as this node found it.
-      const restore = enabledFrom ? new AttributeDir(enabledFrom.device.sysfsPath, enabledFrom.device.name).write(enabledFrom.attr, enabledFrom.was) : Promise.resolve();
+      const restore = enabledFrom ? attributesOf(enabledFrom.device).write(enabledFrom.attr, enabledFrom.was) : Promise.resolve();
       restore
         .catch(() => undefined)
         .then(() => dev.removeEventListener(listener))
@@ -206,23 +208,4 @@ export function enableValue(v: unknown): boolean {
   } catch {
     throw new IioError({ code: 'EINVAL', detail: `iio-event: msg.payload.enable must be true/false, 1/0, on/off or y/n, not ${describeValue(v)}` });
   }
-}
-
-/**
- * The sysfs channel id of an event's channel (`temp`, `voltage0`, `accel_x`, `voltage0-voltage1`),
- * looked up among the device's channels: the event code does not say whether a channel is indexed.
- */
-export function eventChannelId(e: IioEvent, device: DeviceInfo): string {
-  const mod = e.modifierName || undefined;
-  const found = device.channels.find(
-    (c) =>
-      c.direction === 'in' &&
-      c.type === e.channelTypeName &&
-      c.modifier === mod &&
-      (e.differential ? c.index === e.channel && c.index2 === e.channel2 : c.index === e.channel || (c.index === undefined && (mod !== undefined || e.channel === 0))),
-  );
-  if (found) return found.id;
-  const t = e.channelTypeName;
-  if (e.differential) return `${t}${e.channel}-${t}${e.channel2}`;
-  return mod ? `${t}_${mod}` : `${t}${e.channel}`;
 }

@@ -1,13 +1,13 @@
 // iio-in: buffered capture. Maps its config onto a CaptureStream and each block onto a message.
 import { CapturedBlock } from '../src/buffer';
-import { startCapture, StartedCapture } from '../src/dmabuf';
+import { openInput, Input, transportChoice } from '../src/transport';
 import { ScanDecoder, ChannelScale, formatScanType } from '../src/scan';
-import { AttributeDir } from '../src/attr';
+import { Channel } from '../src/channel';
 import { IioError } from '../src/errors';
 import { DeviceInfo } from '../src/context';
-import { attachTrigger, detachTrigger } from './lib/attach-trigger';
-import { deviceNode, reportError, deviceRef, intConfig, asError, describeValue, OpQueue, manageStream, nodeContext, shortStatus } from './lib/common';
+import { deviceNode, reportError, deviceRef, intConfig, asError, describeValue, nodeContext, shortStatus } from './lib/common';
 import { t, useCatalogs } from './lib/i18n';
+import { StreamController } from './lib/stream-node';
 import { toArrays, toObjects, OutputShape } from './lib/payload';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
 
@@ -20,14 +20,13 @@ interface InConfig {
   scaled: boolean;
   timestamps: boolean;
   autoStart: boolean;
-  transport: 'auto' | 'read' | 'dmabuf';
+  transport: ReturnType<typeof transportChoice>;
   zeroCopy: boolean;
   bufferLength: number;
 }
 
 function readConfig(def: NodeDef): InConfig {
   const output = def.output === 'objects' || def.output === 'raw' ? def.output : 'arrays';
-  const transport = def.transport === 'read' || def.transport === 'dmabuf' ? def.transport : 'auto';
   return {
     channels: Array.isArray(def.channels) ? def.channels.filter((c): c is string => typeof c === 'string' && c !== '') : [],
     buffer: intConfig(def.buffer, 0),
@@ -37,7 +36,7 @@ function readConfig(def: NodeDef): InConfig {
     scaled: def.scaled === true,
     timestamps: def.timestamps !== false,
     autoStart: def.autoStart !== false,
-    transport,
+    transport: transportChoice(def.transport),
     zeroCopy: def.payloadMode === 'zerocopy',
     bufferLength: intConfig(def.bufferLength, 0),
   };
@@ -52,15 +51,9 @@ function channelsFor(device: DeviceInfo, cfg: InConfig): string[] {
 }
 
 function scalesFor(device: DeviceInfo, channels: string[]): Record<string, ChannelScale> {
-  const attrs = new AttributeDir(device.sysfsPath, device.name);
   const scales: Record<string, ChannelScale> = {};
-  for (const id of channels) {
-    const ch = device.channels.find((c) => c.direction === 'in' && c.id === id);
-    if (!ch || id === 'timestamp') continue;
-    scales[id] = {
-      scale: ch.attributes.scale ? attrs.readFloatSync(ch.attributes.scale) : 1,
-      offset: ch.attributes.offset ? attrs.readFloatSync(ch.attributes.offset) : 0,
-    };
+  for (const ch of device.channels) {
+    if (ch.direction === 'in' && ch.id !== 'timestamp' && channels.includes(ch.id)) scales[ch.id] = new Channel(device, ch).readScaleSync();
   }
   return scales;
 }
@@ -73,15 +66,7 @@ export default function (RED: NodeAPI) {
     const node = this;
     const cfg = readConfig(def);
     const dev = deviceNode(RED, def.device);
-    let stream: StartedCapture['stream'] | null = null;
-    let attachedTrigger: string | null = null;
-    let wanted = false;
-    let closed = false;
     let messages = 0;
-    let runningText = '';
-    let transportKind: 'read' | 'dmabuf' = 'read';
-    /** start/stop/reconnect run one at a time, in order. */
-    const ops = new OpQueue();
 
     if (!dev) {
       node.status({ fill: 'red', shape: 'ring', text: t('iio-device', 'status.noDevice') });
@@ -90,19 +75,15 @@ export default function (RED: NodeAPI) {
     }
 
     const topic = (d: DeviceInfo) => `${d.label ?? d.name}/buffer${cfg.buffer}`;
-    const stillWanted = () => wanted && !closed;
 
-    async function doStart(): Promise<void> {
-      if (stream || !stillWanted()) return;
-      const device = dev!.resolve();
-      attachedTrigger = (await attachTrigger(context, device, cfg.trigger, stillWanted)) ?? attachedTrigger;
-      if (!stillWanted()) return doStop(); // stopped while waiting for the trigger
-      const channels = channelsFor(device, cfg);
-      let decoder: ScanDecoder | null = null;
-      let repeats: Record<string, number> = {};
-      let started: StartedCapture;
-      try {
-        started = startCapture(
+    const ctl = new StreamController<Input['stream']>(node, dev, context, {
+      trigger: cfg.trigger,
+      open(device, fail) {
+        const channels = channelsFor(device, cfg);
+        let decoder: ScanDecoder | null = null;
+        let repeats: Record<string, number> = {};
+        let text = '';
+        const input: Input = openInput(
           device,
           {
             index: cfg.buffer,
@@ -111,30 +92,24 @@ export default function (RED: NodeAPI) {
             length: cfg.bufferLength || undefined,
             // Decoded outputs read the DMABUF in place; raw output copies unless zero-copy is asked for.
             payload: cfg.output !== 'raw' ? 'borrow' : cfg.zeroCopy ? 'zerocopy' : 'copy',
-            onBlock: (b) => deliver(device, started.stream, decoder!, repeats, b),
-            onError: (err) => {
-              reportError(node, err);
-              void ops.run(doStop);
-            },
+            onBlock: (b) => deliver(device, input, text, decoder!, repeats, b),
+            onError: fail,
           },
           cfg.transport,
         );
-      } catch (err) {
-        detachOurTrigger();
-        throw err;
-      }
-      decoder = new ScanDecoder(started.stream.layout, cfg.scaled ? { scales: scalesFor(device, channels) } : {});
-      repeats = Object.fromEntries(started.stream.layout.elements.map((e) => [e.name, e.type.repeat]));
-      stream = started.stream;
-      transportKind = started.transport;
-      // The status says what the user chose or lost; the kernel's reason goes to the log.
-      runningText = t('iio-in', started.transport === 'dmabuf' ? 'status.runningDmabuf' : started.fallback ? 'status.runningFallback' : 'status.running');
-      if (started.fallback) node.log(t('iio-in', 'status.fallbackLog', { code: started.fallback }));
-      node.status({ fill: 'green', shape: 'dot', text: runningText });
-    }
+        decoder = new ScanDecoder(input.stream.layout, cfg.scaled ? { scales: scalesFor(device, channels) } : {});
+        repeats = Object.fromEntries(input.stream.layout.elements.map((e) => [e.name, e.type.repeat]));
+        // The status says what the user chose or lost; the kernel's reason goes to the log.
+        text = t('iio-in', input.transport === 'dmabuf' ? 'status.runningDmabuf' : input.fallback ? 'status.runningFallback' : 'status.running');
+        if (input.fallback) node.log(t('iio-in', 'status.fallbackLog', { code: input.fallback }));
+        node.status({ fill: 'green', shape: 'dot', text });
+        return input.stream;
+      },
+    });
 
-    function deliver(device: DeviceInfo, s: StartedCapture['stream'], decoder: ScanDecoder, repeats: Record<string, number>, b: CapturedBlock): void {
-      const msg: NodeMessage = { topic: topic(device), transport: transportKind, scans: b.scans, sequence: b.sequence, overrun: b.overrun, overruns: s.overruns, device: deviceRef(device) };
+    function deliver(device: DeviceInfo, input: Input, runningText: string, decoder: ScanDecoder, repeats: Record<string, number>, b: CapturedBlock): void {
+      const s = input.stream;
+      const msg: NodeMessage = { topic: topic(device), transport: input.transport, scans: b.scans, sequence: b.sequence, overrun: b.overrun, overruns: s.overruns, device: deviceRef(device) };
       if (b.lost !== undefined) msg.lost = b.lost;
       if (cfg.output === 'raw') {
         msg.payload = b.data;
@@ -152,62 +127,18 @@ export default function (RED: NodeAPI) {
       }
     }
 
-    /** Detaches the trigger this node attached; a failure is reported, and the name kept to retry. */
-    function detachOurTrigger(): void {
-      if (!attachedTrigger) return;
-      try {
-        detachTrigger(() => dev!.resolve(), attachedTrigger);
-        attachedTrigger = null;
-      } catch (err) {
-        reportError(node, err);
-      }
-    }
-
-    async function doStop(): Promise<void> {
-      const s = stream;
-      stream = null;
-      try {
-        await s?.stop();
-      } finally {
-        detachOurTrigger();
-      }
-    }
-
-    manageStream(node, dev, ops, {
-      start: doStart,
-      stop: doStop,
-      drop: async () => {
-        const s = stream;
-        stream = null;
-        attachedTrigger = null; // it went with the device
-        await s?.stop().catch(() => undefined);
-      },
-      closing: () => {
-        wanted = false;
-        closed = true;
-      },
-    });
-
-    const startWanted = () => {
-      wanted = true;
-      return ops.run(doStart);
-    };
-    if (cfg.autoStart) startWanted().catch((err) => reportError(node, err));
+    if (cfg.autoStart) ctl.start().catch((err) => reportError(node, err));
     else node.status({ fill: 'yellow', shape: 'ring', text: t('iio-device', 'status.stopped') });
 
     node.on('input', (msg, _send, done) => {
       const command = typeof msg.payload === 'string' ? msg.payload.trim().toLowerCase() : '';
       if (command === 'start') {
-        startWanted().then(() => done(), (err) => {
+        ctl.start().then(() => done(), (err) => {
           node.status({ fill: 'red', shape: 'ring', text: shortStatus(asError(err)) });
           done(asError(err));
         });
       } else if (command === 'stop') {
-        wanted = false;
-        ops.run(doStop).then(() => {
-          if (!wanted) node.status({ fill: 'yellow', shape: 'ring', text: t('iio-device', 'status.stopped') });
-          done();
-        }, (err) => done(asError(err)));
+        ctl.stop().then(() => done(), (err) => done(asError(err)));
       } else {
         done(new IioError({ code: 'EINVAL', detail: `iio-in: msg.payload must be "start" or "stop", not ${describeValue(msg.payload)}` }));
       }

@@ -3,9 +3,9 @@
  * device's directory), value parsing and formatting in the kernel's text
  * conventions, and sync (discovery, setup) and async (runtime) I/O.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IioError, IioErrorContext, describeValue, fromNodeError, invalid } from './errors';
+import { kernel } from './local-backend';
 
 // ---------------------------------------------------------------------------
 // Names
@@ -185,14 +185,14 @@ export class AttributeDir {
 
   /** True when the attribute exists. */
   existsSync(name: string): boolean {
-    return fs.existsSync(this.pathOf(name));
+    return kernel().exists(this.pathOf(name));
   }
 
   /** Attribute text without its trailing newline. */
   readStringSync(name: string): string {
     const file = this.pathOf(name);
     try {
-      return stripNewline(fs.readFileSync(file, 'utf8'));
+      return stripNewline(kernel().readText(file));
     } catch (err) {
       throw fromNodeError(err as NodeJS.ErrnoException, { ...this.context(name), syscall: syscallOf(err, 'read') });
     }
@@ -222,36 +222,23 @@ export class AttributeDir {
   writeSync(name: string, value: AttributeValue): void {
     const file = this.pathOf(name);
     const text = formatValue(value, this.context(name));
-    let fd: number | undefined;
     try {
-      // No O_CREAT: a missing attribute must stay ENOENT. O_TRUNC as a shell's `>` does.
-      fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
-      const data = Buffer.from(text);
-      const written = fs.writeSync(fd, data, 0, data.length);
-      if (written !== data.length) throw shortWrite(written, data.length);
+      kernel().writeText(file, text);
     } catch (err) {
       throw fromNodeError(err as NodeJS.ErrnoException, { ...this.context(name), syscall: syscallOf(err, 'write') });
-    } finally {
-      if (fd !== undefined) fs.closeSync(fd);
     }
   }
 
   /** True when the attribute exists. */
   async exists(name: string): Promise<boolean> {
-    const file = this.pathOf(name);
-    try {
-      await fs.promises.access(file, fs.constants.F_OK);
-      return true;
-    } catch {
-      return false;
-    }
+    return kernel().existsAsync(this.pathOf(name));
   }
 
   /** Attribute text without its trailing newline. */
   async readString(name: string): Promise<string> {
     const file = this.pathOf(name);
     try {
-      return stripNewline(await fs.promises.readFile(file, 'utf8'));
+      return stripNewline(await kernel().readTextAsync(file));
     } catch (err) {
       throw fromNodeError(err as NodeJS.ErrnoException, { ...this.context(name), syscall: syscallOf(err, 'read') });
     }
@@ -281,16 +268,10 @@ export class AttributeDir {
   async write(name: string, value: AttributeValue): Promise<void> {
     const file = this.pathOf(name);
     const text = formatValue(value, this.context(name));
-    let handle: fs.promises.FileHandle | undefined;
     try {
-      handle = await fs.promises.open(file, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
-      const data = Buffer.from(text);
-      const { bytesWritten } = await handle.write(data, 0, data.length);
-      if (bytesWritten !== data.length) throw shortWrite(bytesWritten, data.length);
+      await kernel().writeTextAsync(file, text);
     } catch (err) {
       throw fromNodeError(err as NodeJS.ErrnoException, { ...this.context(name), syscall: syscallOf(err, 'write') });
-    } finally {
-      await handle?.close();
     }
   }
 }
@@ -301,10 +282,10 @@ export class AttributeDir {
  */
 function realPathOf(file: string): string | null {
   try {
-    return fs.realpathSync.native(file);
+    return kernel().realpath(file);
   } catch {
     try {
-      return path.join(fs.realpathSync.native(path.dirname(file)), path.basename(file));
+      return path.join(kernel().realpath(path.dirname(file)), path.basename(file));
     } catch {
       return null;
     }
@@ -315,8 +296,4 @@ function realPathOf(file: string): string | null {
 function syscallOf(err: unknown, fallback: string): string {
   const syscall = (err as NodeJS.ErrnoException | undefined)?.syscall;
   return typeof syscall === 'string' && syscall ? syscall : fallback;
-}
-
-function shortWrite(written: number, length: number): NodeJS.ErrnoException {
-  return Object.assign(new Error(`short write: ${written} of ${length} bytes`), { code: 'EIO', syscall: 'write' });
 }

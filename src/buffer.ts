@@ -1,13 +1,14 @@
 // Buffered capture and output through read()/write() on a buffer fd: configure the scan elements,
 // length and watermark in sysfs, enable last; read whole blocks when the reactor says the
 // watermark is reached (per-block syscalls, never per-sample); disable and release on stop.
-import { IioError, isIioError } from './errors';
-import { readInto, writeFrom, POLLERR, POLLHUP, POLLIN, POLLOUT } from './libc';
+import { IioError, isIioError, toIioError } from './errors';
+import { kernel } from './local-backend';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT } from './uapi';
 import { reactor } from './reactor';
 import { computeLayout, ScanLayout } from './scan';
-import { AttributeDir } from './attr';
+import type { AttributeDir } from './attr';
+import { attributesOf } from './channel';
 import { DeviceHandle, BufferFd } from './device';
-import { asIioError } from './events';
 import { checkTriggerBeforeEnable } from './trigger';
 import type { BufferInfo, DeviceInfo, ScanElementInfo } from './context';
 
@@ -133,7 +134,7 @@ export abstract class BufferStream {
     if (this.length < this.scansPerBlock) {
       throw new IioError({ code: 'EINVAL', device: device.name, detail: `buffer length ${this.length} is shorter than a block of ${this.scansPerBlock} scans` });
     }
-    this.attrs = new AttributeDir(device.sysfsPath, device.name);
+    this.attrs = attributesOf(device);
   }
 
   get running(): boolean {
@@ -246,7 +247,7 @@ export abstract class BufferStream {
   }
 
   protected asError(err: unknown): IioError {
-    return asIioError(err, this.device);
+    return toIioError(err, this.device.name);
   }
 
   /** The buffer fd went away (device removed): report once and stop. */
@@ -276,7 +277,11 @@ export abstract class BufferStream {
     }
   }
 
-  protected abstract watermark(): number;
+  /** Scans the kernel waits for before it wakes a reader (or has room for before a writer): one block. */
+  protected watermark(): number {
+    return Math.min(this.scansPerBlock, this.length);
+  }
+
   protected abstract pollEvents(): number;
   protected abstract onReadyData(): void;
 
@@ -382,6 +387,8 @@ export class TimestampGaps {
 
 /** Most bytes one read() asks for; larger kernel buffers are read in several calls. */
 const MAX_READ_BYTES = 16 << 20;
+/** Most blocks one readv() fills in place; with more (tiny blocks) reads go through a staging buffer. */
+const MAX_READV_BLOCKS = 64;
 
 /** Input: delivers blocks of exactly `scansPerBlock` scans. */
 export class CaptureStream extends BufferStream {
@@ -396,10 +403,16 @@ export class CaptureStream extends BufferStream {
   /** Scans lost in those gaps, where the timestamp channel lets us count them. */
   readonly gaps: TimestampGaps;
   private readonly blockBytes: number;
-  /** One read() takes everything the kernel buffer can hold, so a full read means a full buffer. */
-  private readonly staging: Buffer;
-  /** Whether a read() that fills `staging` proves the kernel buffer was full. */
+  /** What one read() asks for: everything the kernel buffer can hold, so a full read means a full buffer. */
+  private readonly readBytes: number;
+  /** Staging for reads when blocks are too small to be read into in place (see MAX_READV_BLOCKS). */
+  private readonly staging: Buffer | null;
+  /** Whether a read() that fills `readBytes` proves the kernel buffer was full. */
   private readonly detectsFull: boolean;
+  /** Blocks to fill next, in order, never handed out (readv() fills them in place). */
+  private spare: Buffer[] = [];
+  /** `borrow`: the receiver reads a block only during onBlock, so its memory is reused. */
+  private readonly borrow: boolean;
 
   constructor(device: DeviceInfo, private readonly opts: CaptureOptions) {
     super(device, opts, 'in', opts.onError);
@@ -409,11 +422,9 @@ export class CaptureStream extends BufferStream {
     // The kfifo behind a read() buffer holds `length` rounded up to a power of two.
     const capacity = 2 ** Math.ceil(Math.log2(this.length)) * this.layout.scanBytes;
     this.detectsFull = capacity <= MAX_READ_BYTES;
-    this.staging = Buffer.allocUnsafe(Math.min(capacity, MAX_READ_BYTES));
-  }
-
-  protected watermark(): number {
-    return Math.min(this.scansPerBlock, this.length);
+    this.readBytes = Math.min(capacity, MAX_READ_BYTES);
+    this.staging = Math.ceil(this.readBytes / this.blockBytes) + 1 > MAX_READV_BLOCKS ? Buffer.allocUnsafe(this.readBytes) : null;
+    this.borrow = (opts as { payload?: unknown }).payload === 'borrow';
   }
 
   protected pollEvents(): number {
@@ -424,11 +435,12 @@ export class CaptureStream extends BufferStream {
     const site = { path: this.device.devPath, device: this.device.name };
     // Drain what is there, bounded so one busy device cannot starve the event loop.
     for (let round = 0; round < 2; round++) {
-      const n = readInto(this.bfd!.fd, this.staging, this.staging.length, site);
+      const n = this.staging ? kernel().read(this.bfd!.fd, this.staging, this.readBytes, site) : kernel().readv(this.bfd!.fd, this.nextBlocks(), site);
       if (n === null || n === 0) return;
-      this.distribute(n);
+      if (this.staging) this.distribute(n);
+      else this.account(n);
       if (!this.bfd) return; // stopped by the consumer
-      if (n < this.staging.length) return; // drained
+      if (n < this.readBytes) return; // drained
       // The whole kernel buffer at once: it was full, and the kernel dropped scans that came
       // meanwhile. Not a guess from timing: a buffer with room left gives a shorter read.
       if (this.detectsFull && !this.overrunPending) {
@@ -438,12 +450,39 @@ export class CaptureStream extends BufferStream {
     }
   }
 
+  /** The rest of the current block, then spare blocks: `readBytes` in all, for one readv(). */
+  private nextBlocks(): Buffer[] {
+    const iov = [this.filled === 0 ? this.block : this.block.subarray(this.filled)];
+    let room = this.blockBytes - this.filled;
+    for (let i = 0; room < this.readBytes; i++, room += this.blockBytes) {
+      if (i === this.spare.length) this.spare.push(Buffer.allocUnsafe(this.blockBytes));
+      iov.push(this.spare[i]);
+    }
+    const last = iov.length - 1;
+    if (room > this.readBytes) iov[last] = iov[last].subarray(0, iov[last].length - (room - this.readBytes));
+    return iov;
+  }
+
+  /** `n` bytes were read in place into the current block and the spare blocks after it. */
+  private account(n: number): void {
+    while (n > 0) {
+      const take = Math.min(this.blockBytes - this.filled, n);
+      this.filled += take;
+      n -= take;
+      if (this.filled === this.blockBytes) {
+        this.emit();
+        if (!this.bfd) return;
+      }
+    }
+  }
+
   /** Cuts the first `n` staged bytes into blocks. */
   private distribute(n: number): void {
+    const staging = this.staging!;
     let off = 0;
     while (off < n) {
       const take = Math.min(this.blockBytes - this.filled, n - off);
-      this.staging.copy(this.block, this.filled, off, off + take);
+      staging.copy(this.block, this.filled, off, off + take);
       this.filled += take;
       off += take;
       if (this.filled === this.blockBytes) {
@@ -455,7 +494,7 @@ export class CaptureStream extends BufferStream {
 
   private emit(): void {
     const data = this.block;
-    this.block = Buffer.allocUnsafe(this.blockBytes);
+    this.block = this.spare.shift() ?? Buffer.allocUnsafe(this.blockBytes);
     this.filled = 0;
     const lost = this.gaps.observe(data, this.scansPerBlock, this.overrunPending ? this.gapAt : null);
     // Read just as it filled up, the buffer lost nothing: the timestamps tell, where there are any.
@@ -463,6 +502,8 @@ export class CaptureStream extends BufferStream {
     if (overrun) this.overruns++;
     this.overrunPending = false;
     this.opts.onBlock({ data, scans: this.scansPerBlock, sequence: ++this.sequence, overrun, ...(overrun && lost !== undefined && { lost }) });
+    // Borrowed: the receiver is done with it. Filled again after the blocks already waiting.
+    if (this.borrow) this.spare.push(data);
   }
 }
 
@@ -484,10 +525,6 @@ export class OutputStream extends BufferStream {
 
   constructor(device: DeviceInfo, private readonly opts: OutputOptions) {
     super(device, opts, 'out', opts.onError);
-  }
-
-  protected watermark(): number {
-    return Math.min(this.scansPerBlock, this.length);
   }
 
   protected pollEvents(): number {
@@ -516,7 +553,7 @@ export class OutputStream extends BufferStream {
     const site = { path: this.device.devPath, device: this.device.name };
     while (this.queue.length > 0) {
       const head = this.queue[0];
-      const n = writeFrom(this.bfd!.fd, head.subarray(this.offset), head.length - this.offset, site);
+      const n = kernel().write(this.bfd!.fd, head.subarray(this.offset), head.length - this.offset, site);
       if (n === null || n === 0) break;
       this.written += n;
       this.offset += n;

@@ -1,11 +1,12 @@
 // Discovery: the IIO context (a sysfs root) → devices → channels, buffers, events; and triggers.
 // Reads sysfs only; nothing here opens a chardev.
-import * as fs from 'fs';
 import * as path from 'path';
 import { ChannelNameParser, ChannelId, AttrScope, ParsedEventAttr } from './channel-name';
 import { IioError, fromNodeError, invalid } from './errors';
 import { parseScanType, ScanType } from './scan';
 import { channelTypeNames, modifierNames } from './uapi';
+import { kernel } from './local-backend';
+import type { DirEntry } from './backend';
 
 export const SYSFS_IIO = '/sys/bus/iio/devices';
 
@@ -105,7 +106,7 @@ function isMissing(e: unknown): boolean {
 /** A sysfs file's text; undefined when it does not exist (or its device vanished). Other errors (EACCES…) throw. */
 function readText(file: string): string | undefined {
   try {
-    return fs.readFileSync(file, 'utf8').trim();
+    return kernel().readText(file).trim();
   } catch (e) {
     if (isMissing(e)) return undefined;
     throw fromNodeError(e as NodeJS.ErrnoException, { syscall: 'read', path: file });
@@ -113,16 +114,16 @@ function readText(file: string): string | undefined {
 }
 
 /** A directory's entries; empty when it does not exist. Other errors (EACCES…) throw. */
-function listDir(dir: string): fs.Dirent[] {
+function listDir(dir: string): DirEntry[] {
   try {
-    return fs.readdirSync(dir, { withFileTypes: true });
+    return kernel().list(dir);
   } catch (e) {
     if (isMissing(e)) return [];
     throw fromNodeError(e as NodeJS.ErrnoException, { syscall: 'scandir', path: dir });
   }
 }
 
-const isAttrFile = (e: fs.Dirent) => e.isFile() && !e.name.startsWith('.');
+const isAttrFile = (e: DirEntry) => e.kind === 'file' && !e.name.startsWith('.');
 
 /** A non-indexed channel's own attributes that a shared-by-type name never is (`in_temp_raw`). */
 const OWN_INFOS = new Set(['raw', 'input', 'en']);
@@ -340,7 +341,7 @@ export class IioContext {
       buffers,
       events: this.readEvents(sysfsPath),
       attributes: deviceAttrs.sort(),
-      triggerable: fs.existsSync(path.join(sysfsPath, 'trigger', 'current_trigger')),
+      triggerable: kernel().exists(path.join(sysfsPath, 'trigger', 'current_trigger')),
     };
   }
 
@@ -354,7 +355,7 @@ export class IioContext {
     (a.available ? ch.available : ch.attributes)[a.info] = file;
   }
 
-  private readBuffers(sysfsPath: string, entries: fs.Dirent[]): BufferInfo[] {
+  private readBuffers(sysfsPath: string, entries: DirEntry[]): BufferInfo[] {
     const dirs = entries
       .map((e) => /^buffer(\d+)$/.exec(e.name))
       .filter((m): m is RegExpExecArray => m !== null)

@@ -1,9 +1,9 @@
 // The device's character device. /dev/iio:deviceX admits one opener, so the process keeps one
 // handle per device, shared by every buffer and event user, and takes the anonymous buffer and
 // event fds from it by ioctl.
-import { closeFd, ioctl, openFile, setNonBlocking, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR } from './libc';
+import { kernel } from './local-backend';
 import { IioError } from './errors';
-import { IIO_BUFFER_GET_FD_IOCTL, IIO_GET_EVENT_FD_IOCTL, INT_SIZE, decodeInt, encodeInt } from './uapi';
+import { IIO_BUFFER_GET_FD_IOCTL, IIO_GET_EVENT_FD_IOCTL, INT_SIZE, decodeInt, encodeInt, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR } from './uapi';
 import type { DeviceInfo } from './context';
 
 const handles = new Map<string, DeviceHandle>();
@@ -45,7 +45,7 @@ export class DeviceHandle {
     if (this.users === 0) return;
     if (--this.users > 0) return;
     handles.delete(this.devPath);
-    closeFd(this.fd, { path: this.devPath, device: this.label });
+    kernel().close(this.fd, { path: this.devPath, device: this.label });
   }
 
   /** Opens buffer `index` (IIO_BUFFER_GET_FD_IOCTL); non-blocking. EBUSY if it is already open. */
@@ -55,38 +55,38 @@ export class DeviceHandle {
     }
     const arg = encodeInt(index);
     try {
-      ioctl(this.fd, IIO_BUFFER_GET_FD_IOCTL, arg, { path: this.devPath, device: this.label, what: 'IIO_BUFFER_GET_FD_IOCTL' });
+      kernel().ioctl(this.fd, IIO_BUFFER_GET_FD_IOCTL, arg, { path: this.devPath, device: this.label, what: 'IIO_BUFFER_GET_FD_IOCTL' });
     } catch (err) {
       // Kernels before 5.11 have no GET_FD: the chardev itself reads buffer0.
       if (index === 0 && err instanceof IioError && err.code === 'ENOTTY') return { fd: this.fd, owned: false };
       throw err;
     }
     const fd = decodeInt(arg);
-    setNonBlocking(fd, { path: this.devPath, device: this.label });
+    kernel().setNonBlocking(fd, { path: this.devPath, device: this.label });
     return { fd, owned: true };
   }
 
   /** Opens the device's event fd (IIO_GET_EVENT_FD_IOCTL); non-blocking. ENODEV: no events; EBUSY: taken. */
   openEvents(): number {
     const arg = Buffer.alloc(INT_SIZE);
-    ioctl(this.fd, IIO_GET_EVENT_FD_IOCTL, arg, { path: this.devPath, device: this.label, what: 'IIO_GET_EVENT_FD_IOCTL' });
+    kernel().ioctl(this.fd, IIO_GET_EVENT_FD_IOCTL, arg, { path: this.devPath, device: this.label, what: 'IIO_GET_EVENT_FD_IOCTL' });
     const fd = decodeInt(arg);
-    setNonBlocking(fd, { path: this.devPath, device: this.label });
+    kernel().setNonBlocking(fd, { path: this.devPath, device: this.label });
     return fd;
   }
 
   closeFd(fd: number): void {
-    if (fd !== this.fd) closeFd(fd, { path: this.devPath, device: this.label });
+    if (fd !== this.fd) kernel().close(fd, { path: this.devPath, device: this.label });
   }
 }
 
 function openChardev(devPath: string, label: string): number {
   const flags = O_NONBLOCK | O_CLOEXEC;
   try {
-    return openFile(devPath, O_RDWR | flags, { device: label });
+    return kernel().open(devPath, O_RDWR | flags, { device: label });
   } catch (err) {
     // Read-only permission still allows capture and events.
-    if (err instanceof IioError && (err.code === 'EACCES' || err.code === 'EPERM')) return openFile(devPath, O_RDONLY | flags, { device: label });
+    if (err instanceof IioError && (err.code === 'EACCES' || err.code === 'EPERM')) return kernel().open(devPath, O_RDONLY | flags, { device: label });
     throw err;
   }
 }

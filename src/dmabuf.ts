@@ -9,21 +9,18 @@
 // payloads) has its mapping replaced in place by anonymous memory (so stale views read zeros and the
 // DMABUF itself is freed), and that placeholder is unmapped only once the GC has collected every view.
 import * as os from 'os';
-import { createExternalBuffer } from 'ffi-rs';
-import { IioError } from './errors';
-import {
-  closeFd, ioctl, mapShared, openFile, replaceWithAnonymous, sealedMemfd, unmap, Mapping,
-  O_CLOEXEC, O_RDWR, POLLERR, POLLOUT, PROT_READ, PROT_WRITE, pollNow,
-} from './libc';
+import { IioError, toIioError } from './errors';
+import { kernel } from './local-backend';
+import type { Backend, MappedRegion } from './backend';
 import { reactor } from './reactor';
 import {
   DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, DMA_BUF_SYNC_WRITE,
   DMA_HEAP_IOCTL_ALLOC, IIO_BUFFER_DMABUF_ATTACH_IOCTL, IIO_BUFFER_DMABUF_CYCLIC, IIO_BUFFER_DMABUF_DETACH_IOCTL,
   IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, UDMABUF_CREATE, decodeDmaHeapAllocFd, encodeDmaBufSyncInto, encodeDmaHeapAlloc,
   encodeDmabufInto, encodeInt, encodeUdmabufCreate, IIO_DMABUF_SIZE, DMA_BUF_SYNC_SIZE, UDMABUF_FLAGS_CLOEXEC,
-  POLLFD_SIZE, encodePollfdInto, decodePollRevents,
+  POLLFD_SIZE, encodePollfdInto, decodePollRevents, O_CLOEXEC, O_RDWR, POLLERR, POLLOUT, PROT_READ, PROT_WRITE,
 } from './uapi';
-import { BufferSetup, BufferStream, CaptureOptions, CapturedBlock, CaptureStream, OutputOptions, TimestampGaps } from './buffer';
+import { BufferSetup, BufferStream, CaptureOptions, CapturedBlock, OutputOptions, TimestampGaps } from './buffer';
 import type { DeviceInfo } from './context';
 
 export const DEFAULT_HEAP = '/dev/dma_heap/system';
@@ -77,10 +74,6 @@ export class DmabufAllocationError extends IioError {
   }
 }
 
-function asAllocationFailure(err: unknown): IioError {
-  return err instanceof IioError ? err : new IioError({ code: 'EIO', detail: err instanceof Error ? err.message : String(err), cause: err });
-}
-
 /**
  * Allocates a DMABUF of `size` bytes: from the DMA heap, else /dev/udmabuf. When both fail, throws
  * DmabufAllocationError with the errno of the most telling failure (ENOMEM from the heap says more
@@ -93,32 +86,33 @@ export function allocateDmabuf(size: number, heap = DEFAULT_HEAP): number {
     throw new IioError({ code: 'ENOMEM', errno: 12, path: heap, detail: `a ${size}-byte DMABUF is more than half of this machine's ${os.totalmem()} bytes of memory` });
   }
   const failures: IioError[] = [];
+  const k = kernel();
   try {
-    const hfd = openFile(heap, O_RDWR | O_CLOEXEC);
+    const hfd = k.open(heap, O_RDWR | O_CLOEXEC);
     try {
       const arg = encodeDmaHeapAlloc(size);
-      ioctl(hfd, DMA_HEAP_IOCTL_ALLOC, arg, { path: heap, what: 'DMA_HEAP_IOCTL_ALLOC' });
+      k.ioctl(hfd, DMA_HEAP_IOCTL_ALLOC, arg, { path: heap, what: 'DMA_HEAP_IOCTL_ALLOC' });
       return decodeDmaHeapAllocFd(arg);
     } finally {
-      closeFd(hfd);
+      k.close(hfd);
     }
   } catch (err) {
-    failures.push(asAllocationFailure(err));
+    failures.push(toIioError(err));
   }
   try {
-    const memfd = sealedMemfd('iio-dmabuf', size);
+    const memfd = k.sealedMemfd('iio-dmabuf', size);
     try {
-      const ufd = openFile(UDMABUF_DEVICE, O_RDWR | O_CLOEXEC);
+      const ufd = k.open(UDMABUF_DEVICE, O_RDWR | O_CLOEXEC);
       try {
-        return ioctl(ufd, UDMABUF_CREATE, encodeUdmabufCreate({ memfd, flags: UDMABUF_FLAGS_CLOEXEC, offset: 0, size }), { path: UDMABUF_DEVICE, what: 'UDMABUF_CREATE' });
+        return k.ioctl(ufd, UDMABUF_CREATE, encodeUdmabufCreate({ memfd, flags: UDMABUF_FLAGS_CLOEXEC, offset: 0, size }), { path: UDMABUF_DEVICE, what: 'UDMABUF_CREATE' });
       } finally {
-        closeFd(ufd);
+        k.close(ufd);
       }
     } finally {
-      closeFd(memfd);
+      k.close(memfd);
     }
   } catch (err) {
-    failures.push(asAllocationFailure(err));
+    failures.push(toIioError(err));
   }
   throw new DmabufAllocationError(failures, size, heap);
 }
@@ -136,10 +130,10 @@ export function fallsBackToReadWrite(err: unknown): boolean {
 
 let placeholderCount = 0;
 /** Unmaps placeholders once no view of them is reachable. */
-const placeholders = new FinalizationRegistry<Mapping>((m) => {
+const placeholders = new FinalizationRegistry<{ k: Backend; region: MappedRegion }>(({ k, region }) => {
   placeholderCount--;
   try {
-    unmap(m);
+    k.munmap(region);
   } catch {
     /* nothing useful to do in a finalizer */
   }
@@ -152,7 +146,8 @@ export function pendingPlaceholders(): number {
 
 /** One DMABUF, mapped once for the CPU. */
 export class DmabufBlock {
-  private mapping: Mapping | null;
+  private readonly k = kernel();
+  private mapping: MappedRegion | null;
   private readonly syncArg = Buffer.alloc(DMA_BUF_SYNC_SIZE);
   /** The whole mapping; `null` once released. */
   view: Buffer | null;
@@ -163,13 +158,13 @@ export class DmabufBlock {
     readonly fd: number,
     readonly size: number,
   ) {
-    this.mapping = mapShared(fd, size, PROT_READ | PROT_WRITE, { what: 'DMABUF' });
-    this.view = createExternalBuffer(this.mapping.pointer, size);
+    this.mapping = this.k.mmap(fd, size, PROT_READ | PROT_WRITE, { what: 'DMABUF' });
+    this.view = this.mapping.view;
   }
 
   sync(flags: number): void {
     encodeDmaBufSyncInto(this.syncArg, flags);
-    ioctl(this.fd, DMA_BUF_IOCTL_SYNC, this.syncArg, { what: 'DMA_BUF_IOCTL_SYNC' });
+    this.k.ioctl(this.fd, DMA_BUF_IOCTL_SYNC, this.syncArg, { what: 'DMA_BUF_IOCTL_SYNC' });
   }
 
   /** Unmaps (or, if views escaped, swaps in anonymous memory) and closes the DMABUF fd. */
@@ -180,14 +175,14 @@ export class DmabufBlock {
     this.view = null;
     if (m && view) {
       if (this.escaped) {
-        replaceWithAnonymous(m);
-        placeholders.register(view.buffer, m);
+        this.k.detachToAnonymous(m);
+        placeholders.register(view.buffer, { k: this.k, region: m });
         placeholderCount++;
       } else {
-        unmap(m);
+        this.k.munmap(m);
       }
     }
-    closeFd(this.fd);
+    this.k.close(this.fd);
   }
 }
 
@@ -201,11 +196,11 @@ function attachPool(bfd: number, count: number, bytes: number, heap: string | un
       try {
         block = new DmabufBlock(fd, roundToPage(bytes));
       } catch (err) {
-        closeFd(fd);
+        kernel().close(fd);
         throw err;
       }
       blocks.push(block);
-      ioctl(bfd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, encodeInt(fd), { ...site, what: 'IIO_BUFFER_DMABUF_ATTACH_IOCTL' });
+      kernel().ioctl(bfd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, encodeInt(fd), { ...site, what: 'IIO_BUFFER_DMABUF_ATTACH_IOCTL' });
     }
     return blocks;
   } catch (err) {
@@ -217,7 +212,7 @@ function attachPool(bfd: number, count: number, bytes: number, heap: string | un
 function detachPool(bfd: number, blocks: DmabufBlock[], site: { path: string; device: string }): void {
   for (const b of blocks) {
     try {
-      ioctl(bfd, IIO_BUFFER_DMABUF_DETACH_IOCTL, encodeInt(b.fd), { ...site, what: 'IIO_BUFFER_DMABUF_DETACH_IOCTL' });
+      kernel().ioctl(bfd, IIO_BUFFER_DMABUF_DETACH_IOCTL, encodeInt(b.fd), { ...site, what: 'IIO_BUFFER_DMABUF_DETACH_IOCTL' });
     } catch {
       /* never attached, or the device is gone: the close below still frees it */
     }
@@ -252,10 +247,6 @@ abstract class DmabufStream extends BufferStream {
     this.heap = opts.heap;
     this.blockBytes = this.scansPerBlock * this.layout.scanBytes;
     this.poolSize = checkBlocks(opts.blocks);
-  }
-
-  protected watermark(): number {
-    return Math.min(this.scansPerBlock, this.length);
   }
 
   /** The buffer fd itself is never polled: completion shows on each DMABUF fd. */
@@ -294,7 +285,7 @@ abstract class DmabufStream extends BufferStream {
   /** IIO_BUFFER_DMABUF_ENQUEUE_IOCTL of `bytesUsed` bytes of `b`. */
   protected enqueueBlock(b: DmabufBlock, bytesUsed: number, flags = 0): void {
     encodeDmabufInto(this.enqueueArg, { fd: b.fd, flags, bytesUsed });
-    ioctl(this.fd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, this.enqueueArg, { ...this.site, what: 'IIO_BUFFER_DMABUF_ENQUEUE_IOCTL' });
+    kernel().ioctl(this.fd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, this.enqueueArg, { ...this.site, what: 'IIO_BUFFER_DMABUF_ENQUEUE_IOCTL' });
   }
 }
 
@@ -426,7 +417,7 @@ export class DmabufCapture extends DmabufStream {
     const tail = this.inKernel[this.inKernel.length - 1];
     if (this.completed.has(tail)) return true;
     encodePollfdInto(this.tailPoll, 0, tail.fd, POLLOUT);
-    return pollNow(this.tailPoll, 1) === 1 && (decodePollRevents(this.tailPoll, 0) & POLLOUT) !== 0;
+    return kernel().pollNow(this.tailPoll, 1) === 1 && (decodePollRevents(this.tailPoll, 0) & POLLOUT) !== 0;
   }
 
   private deliver(b: DmabufBlock): void {
@@ -543,35 +534,4 @@ export class DmabufOutput extends DmabufStream {
       this.opts.onDrain?.();
     }
   }
-}
-
-export type Transport = 'auto' | 'read' | 'dmabuf';
-
-export interface StartedCapture {
-  stream: BufferStream & { overruns: number; gaps: TimestampGaps };
-  transport: 'read' | 'dmabuf';
-  /** Why `auto` fell back to read(), if it did. */
-  fallback?: string;
-}
-
-/**
- * Starts capture with the requested transport. `auto` tries DMABUF and falls back to read() when
- * DMABUF is not to be had (see fallsBackToReadWrite); `dmabuf` never falls back.
- */
-export function startCapture(device: DeviceInfo, opts: DmabufCaptureOptions, transport: Transport): StartedCapture {
-  if (transport !== 'read') {
-    const s = new DmabufCapture(device, opts);
-    try {
-      s.start();
-      return { stream: s, transport: 'dmabuf' };
-    } catch (err) {
-      if (transport === 'dmabuf' || !fallsBackToReadWrite(err)) throw err;
-      const r = new CaptureStream(device, opts);
-      r.start();
-      return { stream: r, transport: 'read', fallback: (err as IioError).code };
-    }
-  }
-  const r = new CaptureStream(device, opts);
-  r.start();
-  return { stream: r, transport: 'read' };
 }

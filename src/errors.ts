@@ -144,6 +144,20 @@ export function fromNodeError(err: NodeJS.ErrnoException, ctx: IioErrorContext =
   });
 }
 
+/**
+ * Any thrown value as an IioError — the one normaliser. An IioError stays as it is; an fs/Node
+ * error keeps its errno; a TypeError or RangeError (from a value a message carried: bad input,
+ * not I/O) becomes EINVAL; anything else EIO. `device` names the device where the error does not.
+ */
+export function toIioError(err: unknown, device?: string): IioError {
+  if (err instanceof IioError) return err;
+  if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && /^E[A-Z0-9]+$/.test((err as NodeJS.ErrnoException).code!)) {
+    return fromNodeError(err as NodeJS.ErrnoException, { device });
+  }
+  const code = err instanceof TypeError || err instanceof RangeError ? 'EINVAL' : 'EIO';
+  return new IioError({ code, device, detail: err instanceof Error ? err.message : describeValue(err), cause: err });
+}
+
 /** A project-level validation error (errno 0) with a code such as 'EINVAL' or 'ERANGE'. */
 export function invalid(detail: string, ctx: IioErrorContext & { code?: string } = {}): IioError {
   return new IioError({ ...ctx, code: ctx.code ?? 'EINVAL', detail });

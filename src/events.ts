@@ -1,9 +1,9 @@
 // IIO events: the device's event fd (IIO_GET_EVENT_FD_IOCTL), read in batches of
 // struct iio_event_data when the reactor says it is readable.
-import { IioError } from './errors';
-import { readInto, POLLERR, POLLHUP, POLLIN } from './libc';
+import { IioError, toIioError } from './errors';
+import { kernel } from './local-backend';
 import { reactor } from './reactor';
-import { decodeEventBatch, decodeEventCode, IioEventCode, IIO_EVENT_DATA_SIZE } from './uapi';
+import { decodeEventBatch, decodeEventCode, IioEventCode, IIO_EVENT_DATA_SIZE, POLLERR, POLLHUP, POLLIN } from './uapi';
 import { DeviceHandle } from './device';
 import type { DeviceInfo } from './context';
 
@@ -46,7 +46,7 @@ export class EventStream {
       throw err;
     }
     this.handle = handle;
-    reactor.watch(this.fd, POLLIN, (revents) => this.onReady(revents), (err) => this.opts.onError(asIioError(err, this.device)));
+    reactor.watch(this.fd, POLLIN, (revents) => this.onReady(revents), (err) => this.opts.onError(toIioError(err, this.device.name)));
   }
 
   async stop(): Promise<void> {
@@ -66,14 +66,28 @@ export class EventStream {
       void this.stop();
       return;
     }
-    const n = readInto(this.fd, this.buf, this.buf.length, { path: this.device.devPath, device: this.device.name });
+    const n = kernel().read(this.fd, this.buf, this.buf.length, { path: this.device.devPath, device: this.device.name });
     if (!n) return;
     const events: IioEvent[] = decodeEventBatch(this.buf, n).map(({ id, timestamp }) => ({ ...decodeEventCode(id), id, timestamp }));
     this.opts.onEvents(events);
   }
 }
 
-export function asIioError(err: unknown, device: DeviceInfo): IioError {
-  if (err instanceof IioError) return err;
-  return new IioError({ code: 'EIO', device: device.name, detail: String(err instanceof Error ? err.message : err), cause: err });
+/**
+ * The sysfs channel id of an event's channel (`temp`, `voltage0`, `accel_x`, `voltage0-voltage1`),
+ * looked up among the device's channels: the event code does not say whether a channel is indexed.
+ */
+export function eventChannelId(e: IioEventCode, device: DeviceInfo): string {
+  const mod = e.modifierName || undefined;
+  const found = device.channels.find(
+    (c) =>
+      c.direction === 'in' &&
+      c.type === e.channelTypeName &&
+      c.modifier === mod &&
+      (e.differential ? c.index === e.channel && c.index2 === e.channel2 : c.index === e.channel || (c.index === undefined && (mod !== undefined || e.channel === 0))),
+  );
+  if (found) return found.id;
+  const t = e.channelTypeName;
+  if (e.differential) return `${t}${e.channel}-${t}${e.channel2}`;
+  return mod ? `${t}_${mod}` : `${t}${e.channel}`;
 }

@@ -8,14 +8,19 @@ export { parseScanType, formatScanType, computeLayout, ScanDecoder, encodeScans,
 export type { ScanType, ScanLayout, DecodedBlock, ScaledBlock, ChannelScale } from './scan';
 export { CaptureStream, OutputStream } from './buffer';
 export type { CapturedBlock, CaptureOptions, OutputOptions, BufferSetup } from './buffer';
-export { DmabufCapture, DmabufOutput, startCapture, allocateDmabuf, isDmabufUnsupported } from './dmabuf';
-export type { DmabufCaptureOptions, DmabufOutputOptions, Transport } from './dmabuf';
-export { EventStream } from './events';
+export { DmabufCapture, DmabufOutput, allocateDmabuf, isDmabufUnsupported } from './dmabuf';
+export type { DmabufCaptureOptions, DmabufOutputOptions } from './dmabuf';
+export { openInput, openOutput, transportLabel, transportChoice } from './transport';
+export type { Input, Output, TransportChoice, TransportKind } from './transport';
+export type { Backend } from './backend';
+export { localBackend, useBackend } from './local-backend';
+export { EventStream, eventChannelId } from './events';
+export { Channel, attributesOf, triggerAttributesOf } from './channel';
 export type { IioEvent } from './events';
 export { decodeEventCode, encodeEventCode } from './uapi';
 export {
   createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger, fireTrigger,
-  setTriggerFrequency, getTriggerFrequency, getCurrentTrigger, setCurrentTrigger,
+  setTriggerFrequency, getTriggerFrequency, getCurrentTrigger, setCurrentTrigger, waitForTrigger,
 } from './trigger';
 export { DeviceHandle } from './device';
 export { reactor } from './reactor';

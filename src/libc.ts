@@ -1,9 +1,12 @@
-// The few libc calls the core needs, through ffi-rs. ffi-rs aborts the whole process on an
-// argument of the wrong type, so every wrapper validates its arguments before the call, and every
-// failure becomes an IioError naming the syscall, the path or device, and the errno code.
-import { open as ffiOpen, load, DataType, createPointer, unwrapPointer, freePointer, PointerType, JsExternal } from 'ffi-rs';
+// The few libc calls the core needs: plain read()/write() through Node's fs, the rest through
+// ffi-rs. ffi-rs aborts the whole process on an argument of the wrong type, so every wrapper
+// validates its arguments before the call, and every failure becomes an IioError naming the
+// syscall, the path or device, and the errno code.
+import * as fs from 'fs';
+import { open as ffiOpen, load, DataType, createPointer, createExternalBuffer, unwrapPointer, freePointer, PointerType, JsExternal } from 'ffi-rs';
 import { IioError, describeValue, invalid } from './errors';
-import { POLLFD_SIZE, C_ABI, O_CLOEXEC as UAPI_O_CLOEXEC } from './uapi';
+import { POLLFD_SIZE, C_ABI, O_CLOEXEC, O_NONBLOCK, PROT_READ, PROT_WRITE, MFD_CLOEXEC, MFD_ALLOW_SEALING, F_ADD_SEALS, F_SEAL_SHRINK } from './uapi';
+import type { CallSite } from './backend';
 
 const LIB = 'libc';
 let opened = false;
@@ -23,29 +26,13 @@ const is64 = C_ABI.wordBits === 64;
 const SSIZE = is64 ? DataType.I64 : DataType.I32;
 const USIZE = is64 ? DataType.U64 : DataType.U32;
 
-export const O_RDONLY = 0;
-export const O_WRONLY = 1;
-export const O_RDWR = 2;
-export const O_NONBLOCK = C_ABI.O_NONBLOCK;
-export const O_CLOEXEC = UAPI_O_CLOEXEC;
-export const EFD_NONBLOCK = O_NONBLOCK;
-export const EFD_CLOEXEC = O_CLOEXEC;
-export const POLLIN = 0x001;
-export const POLLPRI = 0x002;
-export const POLLOUT = 0x004;
-export const POLLERR = 0x008;
-export const POLLHUP = 0x010;
-export const POLLNVAL = 0x020;
+export { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_CLOEXEC, POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, PROT_READ, PROT_WRITE } from './uapi';
+const EFD_NONBLOCK = O_NONBLOCK;
+const EFD_CLOEXEC = O_CLOEXEC;
 const EAGAIN = 11;
 const EINTR = 4;
 
-/** What a failure message names besides the syscall. */
-export interface CallSite {
-  path?: string;
-  device?: string;
-  /** For ioctl: the request's name, e.g. IIO_BUFFER_GET_FD_IOCTL. */
-  what?: string;
-}
+export type { CallSite };
 
 interface Result {
   value: number;
@@ -84,6 +71,20 @@ function call(funcName: string, retType: DataType, paramsType: DataType[], param
   return load({ library: lib(), funcName, retType, paramsType, paramsValue, errno: true }) as unknown as Result;
 }
 
+/**
+ * For the per-block calls (ioctl, poll), whose failure shows as a negative result and which are
+ * safe to repeat: called without errno, and only a failure is repeated with it. An `errno: true`
+ * call builds a result object and costs 1.5-3x a plain one under QEMU emulation. A repeat that
+ * succeeds (the cause was transient) counts as the success it is.
+ */
+function callRepeatable(funcName: string, retType: DataType, paramsType: DataType[], paramsValue: unknown[], before?: () => void): Result {
+  before?.();
+  const value = load({ library: lib(), funcName, retType, paramsType, paramsValue }) as unknown as number;
+  if (value >= 0) return { value, errnoCode: 0 };
+  before?.();
+  return call(funcName, retType, paramsType, paramsValue);
+}
+
 /** open(2). Returns the fd. */
 export function openFile(path: string, flags: number, site: CallSite = {}): number {
   if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) throw invalid(`path ${describeValue(path)}`);
@@ -101,27 +102,63 @@ export function closeFd(fd: number, site: CallSite = {}): void {
   if (r.value < 0 && r.errnoCode !== EINTR) throw fail('close', r.errnoCode, site);
 }
 
+/** errno of a failed fs call (Node reports it negative), or EIO when it has none. */
+function errnoOf(err: unknown): number {
+  const n = (err as { errno?: unknown } | null)?.errno;
+  return typeof n === 'number' && n !== 0 ? Math.abs(n) : 5;
+}
+
+// Plain read()/write() go through Node's fs, not ffi-rs: a synchronous fs call costs a fraction
+// of an ffi-rs call (which re-describes its arguments on every call). A thrown EAGAIN costs an
+// Error with a stack, so callers avoid reading a fd they know is empty.
+
 /** read(2) into buf[0..length). Returns the byte count, or null when a non-blocking fd has nothing (EAGAIN). */
 export function readInto(fd: number, buf: Buffer, length: number = buf.length, site: CallSite = {}): number | null {
   checkFd(fd);
   checkBuffer(buf, length);
   for (;;) {
-    const r = call('read', SSIZE, [DataType.I32, DataType.U8Array, USIZE], [fd, buf, length]);
-    if (r.value >= 0) return r.value;
-    if (r.errnoCode === EAGAIN) return null;
-    if (r.errnoCode !== EINTR) throw fail('read', r.errnoCode, site);
+    try {
+      return fs.readSync(fd, buf, 0, length, null);
+    } catch (err) {
+      const errno = errnoOf(err);
+      if (errno === EAGAIN) return null;
+      if (errno !== EINTR) throw fail('read', errno, site);
+    }
   }
 }
+
+/**
+ * readv(2) into `bufs` in order: one syscall fills several blocks in place (no staging copy).
+ * Returns the byte count, or null when a non-blocking fd has nothing (EAGAIN).
+ */
+export function readvInto(fd: number, bufs: Buffer[], site: CallSite = {}): number | null {
+  checkFd(fd);
+  if (!Array.isArray(bufs) || bufs.length === 0 || bufs.length > IOV_MAX || !bufs.every((b) => Buffer.isBuffer(b))) throw invalid('expected 1 to 1024 Buffers');
+  for (;;) {
+    try {
+      return fs.readvSync(fd, bufs, null as unknown as number);
+    } catch (err) {
+      const errno = errnoOf(err);
+      if (errno === EAGAIN) return null;
+      if (errno !== EINTR) throw fail('read', errno, site);
+    }
+  }
+}
+/** Most iovecs one readv(2) takes (UIO_MAXIOV). */
+export const IOV_MAX = 1024;
 
 /** write(2) of buf[0..length). Returns the byte count, or null when a non-blocking fd is full (EAGAIN). */
 export function writeFrom(fd: number, buf: Buffer, length: number = buf.length, site: CallSite = {}): number | null {
   checkFd(fd);
   checkBuffer(buf, length);
   for (;;) {
-    const r = call('write', SSIZE, [DataType.I32, DataType.U8Array, USIZE], [fd, buf, length]);
-    if (r.value >= 0) return r.value;
-    if (r.errnoCode === EAGAIN) return null;
-    if (r.errnoCode !== EINTR) throw fail('write', r.errnoCode, site);
+    try {
+      return fs.writeSync(fd, buf, 0, length, null);
+    } catch (err) {
+      const errno = errnoOf(err);
+      if (errno === EAGAIN) return null;
+      if (errno !== EINTR) throw fail('write', errno, site);
+    }
   }
 }
 
@@ -134,8 +171,16 @@ export function ioctl(fd: number, request: number, arg: Buffer, site: CallSite =
   checkInt(request, 0, 0xffffffff, 'ioctl request');
   checkBuffer(arg, arg.length);
   if (arg.length === 0) throw invalid('empty ioctl argument');
+  const s = syncScratch(arg.length);
   for (;;) {
-    const r = call('ioctl', DataType.I32, [DataType.I32, USIZE, DataType.U8Array], [fd, request, arg]);
+    let r: Result;
+    if (s) {
+      // By address: the argument is copied to native memory and back (bytes, not a call).
+      r = callRepeatable('ioctl', DataType.I32, [DataType.I32, USIZE, USIZE], [fd, request, s.address], () => arg.copy(s.view, 0));
+      s.view.copy(arg, 0, 0, arg.length);
+    } else {
+      r = call('ioctl', DataType.I32, [DataType.I32, USIZE, DataType.U8Array], [fd, request, arg]);
+    }
     if (r.value >= 0) return r.value;
     if (r.errnoCode !== EINTR) throw fail('ioctl', r.errnoCode, site);
   }
@@ -169,15 +214,31 @@ export async function pollAsync(fds: Buffer, count: number, timeoutMs: number): 
   checkBuffer(fds, count * POLLFD_SIZE);
   checkInt(count, 1, 1 << 20, 'poll fd count');
   checkInt(timeoutMs, -1, 0x7fffffff, 'poll timeout');
-  const r = (await load({
-    library: lib(),
-    funcName: 'poll',
-    retType: DataType.I32,
-    paramsType: [DataType.U8Array, USIZE, DataType.I32],
-    paramsValue: [fds, count, timeoutMs],
-    errno: true,
-    runInNewThread: true,
-  })) as unknown as Result;
+  const bytes = count * POLLFD_SIZE;
+  const s = asyncScratch(bytes);
+  let r: Result;
+  if (s) {
+    // The set goes by address (see Scratch); this region is this poll's alone until it returns.
+    s.busy = true;
+    try {
+      fds.copy(s.view, 0, 0, bytes);
+      // Without errno (see callRepeatable); a failure is asked again, with it, at once.
+      const value = (await load({
+        library: lib(), funcName: 'poll', retType: DataType.I32, paramsType: [USIZE, USIZE, DataType.I32],
+        paramsValue: [s.address, count, timeoutMs], runInNewThread: true,
+      })) as unknown as number;
+      if (value < 0) fds.copy(s.view, 0, 0, bytes);
+      r = value >= 0 ? { value, errnoCode: 0 } : call('poll', DataType.I32, [USIZE, USIZE, DataType.I32], [s.address, count, 0]);
+      s.view.copy(fds, 0, 0, bytes);
+    } finally {
+      s.busy = false;
+    }
+  } else {
+    r = (await load({
+      library: lib(), funcName: 'poll', retType: DataType.I32, paramsType: [DataType.U8Array, USIZE, DataType.I32],
+      paramsValue: [fds, count, timeoutMs], errno: true, runInNewThread: true,
+    })) as unknown as Result;
+  }
   if (r.value >= 0) return r.value;
   if (r.errnoCode === EINTR) return 0;
   throw fail('poll', r.errnoCode);
@@ -187,14 +248,66 @@ export async function pollAsync(fds: Buffer, count: number, timeoutMs: number): 
 export function pollNow(fds: Buffer, count: number): number {
   checkBuffer(fds, count * POLLFD_SIZE);
   checkInt(count, 1, 1 << 20, 'poll fd count');
-  const r = call('poll', DataType.I32, [DataType.U8Array, USIZE, DataType.I32], [fds, count, 0]);
+  const bytes = count * POLLFD_SIZE;
+  const s = syncScratch(bytes);
+  let r: Result;
+  if (s) {
+    r = callRepeatable('poll', DataType.I32, [USIZE, USIZE, DataType.I32], [s.address, count, 0], () => fds.copy(s.view, 0, 0, bytes));
+    s.view.copy(fds, 0, 0, bytes);
+  } else {
+    r = call('poll', DataType.I32, [DataType.U8Array, USIZE, DataType.I32], [fds, count, 0]);
+  }
   if (r.value >= 0) return r.value;
   if (r.errnoCode === EINTR) return 0;
   throw fail('poll', r.errnoCode);
 }
 
-export const PROT_READ = 1;
-export const PROT_WRITE = 2;
+/**
+ * Native memory for call arguments. ffi-rs takes a plain integer at half the cost of a Buffer
+ * argument (a U8Array is re-described on every call), so the small arguments of the per-block
+ * calls (ioctl structs, poll sets) are copied into anonymous memory and passed by address. Mapped
+ * once and never unmapped while anything may use it; no view of it ever leaves this module.
+ */
+interface Scratch {
+  address: number;
+  view: Buffer;
+  busy: boolean;
+}
+const SCRATCH_PAGE = 4096;
+/** Calls on this thread take turns: one region serves them all. */
+let syncRegion: Scratch | null = null;
+/** The thread-pool poll reads its set while JS runs on: a region of its own. */
+let asyncRegion: Scratch | null = null;
+/** Mapping scratch failed (ENOMEM…): Buffers are passed as before. */
+let noScratch = false;
+
+function mapScratch(bytes: number): Scratch | null {
+  if (noScratch) return null;
+  const length = Math.ceil(bytes / SCRATCH_PAGE) * SCRATCH_PAGE;
+  const r = call(MMAP, USIZE, [USIZE, USIZE, DataType.I32, DataType.I32, DataType.I32, OFF_T], [0, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0]);
+  if (mapFailed(r.value)) {
+    noScratch = true;
+    return null;
+  }
+  return { address: r.value, view: createExternalBuffer(pointerTo(r.value), length), busy: false };
+}
+
+function syncScratch(bytes: number): Scratch | null {
+  if (bytes > SCRATCH_PAGE) return null;
+  syncRegion ??= mapScratch(SCRATCH_PAGE);
+  return syncRegion;
+}
+
+function asyncScratch(bytes: number): Scratch | null {
+  if (asyncRegion?.busy) return null; // a second poll at once: it passes its Buffer
+  if (!asyncRegion || asyncRegion.view.length < bytes) {
+    // Too small: a region twice as large replaces it. The old one stays mapped (its view may
+    // never point at unmapped memory), so all of them together stay under twice the largest set.
+    asyncRegion = mapScratch(Math.max(bytes, 2 * (asyncRegion?.view.length ?? 0)));
+  }
+  return asyncRegion;
+}
+
 const MAP_SHARED = 0x01;
 const MAP_PRIVATE = 0x02;
 const MAP_FIXED = 0x10;
@@ -249,10 +362,6 @@ export function replaceWithAnonymous(m: Mapping): void {
   if (mapFailed(r.value)) throw fail('mmap', r.errnoCode);
 }
 
-const MFD_CLOEXEC = 1;
-const MFD_ALLOW_SEALING = 2;
-const F_ADD_SEALS = 1033;
-const F_SEAL_SHRINK = 2;
 
 /** A sealed memfd of `size` bytes (for /dev/udmabuf, which wants it unable to shrink). */
 export function sealedMemfd(name: string, size: number): number {

@@ -1,11 +1,14 @@
 // One poll loop for every fd the process waits on. A single poll(2) runs on libuv's thread pool
 // (never one blocked thread per node); an eventfd wakes it when the set of fds changes. Handlers
 // run on the main thread and must do non-blocking work only (drain the fd, then return).
-import { closeFd, eventFd, pollAsync, pollNow, readInto, writeFrom, POLLIN, POLLNVAL } from './libc';
-import { POLLFD_SIZE, clearPollRevents, decodePollRevents, encodePollfdInto, encodeU64 } from './uapi';
+import { POLLFD_SIZE, POLLIN, POLLNVAL, clearPollRevents, decodePollRevents, encodePollfdInto, encodeU64 } from './uapi';
+import { kernel } from './local-backend';
+import type { Backend } from './backend';
 
 /** Zero-timeout polls on the main thread after a dispatch, before waiting on the thread pool again. */
 const SYNC_ROUNDS = 8;
+/** While those find nothing, they are tried once every SYNC_PROBE wake-ups. */
+const SYNC_PROBE = 8;
 /**
  * When the loop itself fails (EMFILE for its eventfd, ENOMEM or EINVAL from poll) it retries after
  * RETRY_FIRST_MS, doubling up to RETRY_MAX_MS, so the event loop keeps running meanwhile. After
@@ -40,9 +43,17 @@ export class Reactor {
   private slots = new Map<number, number>();
   private readonly wakeWord = encodeU64(1);
   private readonly drainWord = Buffer.alloc(8);
+  /** Ready fds found by the last zero-timeout polls, and wake-ups since they were last tried. */
+  private syncHits = 1;
+  private syncSkipped = 0;
   /** Loop failures in a row, and the pending retry after the last one. */
   private failures = 0;
   private retry: NodeJS.Timeout | null = null;
+  /** The backend of the running loop (its wake fd and polls belong to it). */
+  private k: Backend = kernel();
+
+  /** @param backend the backend to poll through; by default the core's current one, taken as each loop starts. */
+  constructor(private readonly backend?: Backend) {}
 
   /**
    * Calls `onReady(revents)` whenever `fd` is ready for `events` (level-triggered, so the handler
@@ -82,6 +93,11 @@ export class Reactor {
     const settled = new Promise<void>((resolve) => this.afterPoll.push(resolve));
     this.wake();
     return settled;
+  }
+
+  /** Resolves once the loop has ended (nothing watched) and closed its wake fd. */
+  async whenIdle(): Promise<void> {
+    while (this.loop || this.retry) await (this.loop ?? new Promise((r) => setTimeout(r, RETRY_FIRST_MS)));
   }
 
   /** Number of fds being watched (for tests and status). */
@@ -124,7 +140,7 @@ export class Reactor {
 
   private wake(): void {
     try {
-      if (this.wakeFd >= 0) writeFrom(this.wakeFd, this.wakeWord, 8);
+      if (this.wakeFd >= 0) this.k.write(this.wakeFd, this.wakeWord, 8);
     } catch {
       /* only a closed eventfd fails here, and then the loop is ending and rebuilds its set anyway */
     }
@@ -151,26 +167,35 @@ export class Reactor {
 
   private async run(): Promise<void> {
     try {
-      this.wakeFd = eventFd();
+      this.k = this.backend ?? kernel();
+      this.wakeFd = this.k.eventFd();
       while (this.watches.size > 0) {
         this.preparePollSet();
         this.polling = true;
         try {
-          await pollAsync(this.pollfds, this.polled.length + 1, -1);
+          await this.k.poll(this.pollfds, this.polled.length + 1, -1);
         } finally {
           this.polling = false;
           for (const settle of this.afterPoll.splice(0)) settle();
         }
         this.failures = 0;
-        if (decodePollRevents(this.pollfds, 0) !== 0) readInto(this.wakeFd, this.drainWord, 8);
+        if (decodePollRevents(this.pollfds, 0) !== 0) this.k.read(this.wakeFd, this.drainWord, 8);
         this.dispatch();
-        // Busy streams are usually ready again by now: a zero-timeout poll on this thread is far
-        // cheaper than another round trip through the thread pool. Bounded, to keep the loop fair.
-        for (let i = 0; i < SYNC_ROUNDS && this.watches.size > 0; i++) {
-          this.preparePollSet();
-          if (pollNow(this.pollfds, this.polled.length + 1) === 0) break;
-          if (decodePollRevents(this.pollfds, 0) !== 0) readInto(this.wakeFd, this.drainWord, 8);
-          this.dispatch();
+        // Busy streams are often ready again by now: a zero-timeout poll on this thread is
+        // cheaper than another round trip through the thread pool. Bounded, to keep the loop
+        // fair; and skipped while it keeps finding nothing (then it is a wasted call per wake-up),
+        // tried again every SYNC_PROBE wake-ups.
+        if (this.syncHits > 0 || ++this.syncSkipped >= SYNC_PROBE) {
+          this.syncSkipped = 0;
+          let hits = 0;
+          for (let i = 0; i < SYNC_ROUNDS && this.watches.size > 0; i++) {
+            this.preparePollSet();
+            if (this.k.pollNow(this.pollfds, this.polled.length + 1) === 0) break;
+            hits++;
+            if (decodePollRevents(this.pollfds, 0) !== 0) this.k.read(this.wakeFd, this.drainWord, 8);
+            this.dispatch();
+          }
+          this.syncHits = hits;
         }
       }
     } finally {
@@ -182,7 +207,7 @@ export class Reactor {
       this.wakeFd = -1;
       if (fd >= 0) {
         try {
-          closeFd(fd);
+          this.k.close(fd);
         } catch {
           /* close releases the fd even when it reports an error */
         }

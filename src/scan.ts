@@ -365,6 +365,7 @@ export class ScanDecoder {
 
   // Values that fit a JS number exactly (realBits ≤ 32), or any value when scaling.
   private decodeNumbers(view: DataView, p: ElementPlan, scans: number, out: { [i: number]: number }, scaled: boolean): void {
+    if (this.decodeAligned(view, p, scans, out, scaled)) return;
     const scanBytes = this.layout.scanBytes;
     const { width, repeat, littleEndian, shift, realBits, signed, scale, scaleOffset } = p;
     const wide = width === 8;
@@ -384,10 +385,46 @@ export class ScanDecoder {
     }
   }
 
+  // 16- and 32-bit values in the host's byte order at aligned offsets (the common case): read
+  // through a typed-array view of the block, no DataView call per value. False when not applicable.
+  private decodeAligned(view: DataView, p: ElementPlan, scans: number, out: { [i: number]: number }, scaled: boolean): boolean {
+    const width = p.width;
+    const scanBytes = this.layout.scanBytes;
+    if ((width !== 2 && width !== 4) || p.littleEndian !== NATIVE_LE) return false;
+    if (view.byteOffset % width !== 0 || p.offset % width !== 0 || scanBytes % width !== 0) return false;
+    const length = Math.floor(view.byteLength / width);
+    const src = width === 2 ? new Uint16Array(view.buffer, view.byteOffset, length) : new Uint32Array(view.buffer, view.byteOffset, length);
+    const stride = scanBytes / width;
+    const { repeat, shift, signed, scale, scaleOffset } = p;
+    const unused = 32 - Math.min(p.realBits, 32);
+    let i = 0;
+    for (let s = 0, at = p.offset / width; s < scans; s++, at += stride) {
+      for (let r = 0; r < repeat; r++, i++) {
+        const v = src[at + r] >>> shift;
+        const value = signed ? (v << unused) >> unused : (v << unused) >>> unused;
+        out[i] = scaled ? (value + scaleOffset) * scale : value;
+      }
+    }
+    return true;
+  }
+
   // 64-bit storage into a BigInt64Array/BigUint64Array, written as two u32 halves (no BigInt per value).
   private decodeWideRaw(view: DataView, p: ElementPlan, scans: number, out: BigInt64Array | BigUint64Array): void {
     const scanBytes = this.layout.scanBytes;
     const halves = new Uint32Array(out.buffer, out.byteOffset, out.length * 2);
+    // Whole 64-bit values in host order at aligned offsets (timestamps): copied as two halves.
+    if (p.littleEndian === NATIVE_LE && p.shift === 0 && p.realBits === 64 && view.byteOffset % 4 === 0 && p.offset % 4 === 0 && scanBytes % 4 === 0) {
+      const src = new Uint32Array(view.buffer, view.byteOffset, Math.floor(view.byteLength / 4));
+      const stride = scanBytes / 4;
+      let i = 0;
+      for (let s = 0, at = p.offset / 4; s < scans; s++, at += stride) {
+        for (let r = 0; r < p.repeat; r++, i += 2) {
+          halves[i] = src[at + 2 * r];
+          halves[i + 1] = src[at + 2 * r + 1];
+        }
+      }
+      return;
+    }
     const loSlot = NATIVE_LE ? 0 : 1;
     let i = 0;
     for (let s = 0; s < scans; s++) {
@@ -572,4 +609,40 @@ function writeWide(view: DataView, at: number, lo: number, hi: number, t: ScanTy
   const le = t.endian === 'le';
   view.setUint32(le ? at : at + 4, lo >>> 0, le);
   view.setUint32(le ? at + 4 : at, hi >>> 0, le);
+}
+
+/**
+ * A payload → whole scans in the buffer's layout: per-channel arrays, one array, or a Buffer.
+ * Only the first `maxScans` scans are encoded (what the caller can take now: the rest would be
+ * dropped anyway, and encoding a huge payload would hold the event loop); `total` says how many
+ * the payload held.
+ */
+export function encodePayload(layout: ScanLayout, payload: unknown, maxScans = Infinity): { data: Buffer; total: number } {
+  if (Buffer.isBuffer(payload)) {
+    if (payload.length === 0 || payload.length % layout.scanBytes !== 0) {
+      throw new IioError({ code: 'EINVAL', detail: `a Buffer payload must hold whole ${layout.scanBytes}-byte scans, not ${payload.length} bytes` });
+    }
+    const total = payload.length / layout.scanBytes;
+    return { data: payload.subarray(0, Math.min(total, maxScans) * layout.scanBytes), total };
+  }
+  const data = layout.elements.filter((e) => !e.isTimestamp);
+  let values: Record<string, ArrayLike<number | bigint>>;
+  if (Array.isArray(payload) || ArrayBuffer.isView(payload)) {
+    if (data.length !== 1) throw new IioError({ code: 'EINVAL', detail: `an array payload needs exactly one enabled channel; ${data.length} are enabled: send {channel: [...]}` });
+    values = { [data[0].name]: payload as unknown as ArrayLike<number> };
+  } else if (payload && typeof payload === 'object') {
+    values = payload as Record<string, ArrayLike<number | bigint>>;
+  } else {
+    throw new IioError({ code: 'EINVAL', detail: 'msg.payload must be per-channel arrays, an array, a typed array or a Buffer' });
+  }
+  const counts = data.map((e) => {
+    const v = values[e.name];
+    if (!v || typeof v.length !== 'number') throw new IioError({ code: 'EINVAL', detail: `msg.payload has no array for channel "${e.name}"` });
+    return v.length / e.type.repeat;
+  });
+  const scans = counts[0];
+  if (!Number.isInteger(scans) || scans < 1 || counts.some((c) => c !== scans)) {
+    throw new IioError({ code: 'EINVAL', detail: `every channel needs the same number of samples (got ${data.map((e, i) => `${e.name}: ${counts[i]}`).join(', ')})` });
+  }
+  return { data: encodeScans(layout, values, Math.min(scans, maxScans)), total: scans };
 }

@@ -1,12 +1,13 @@
 // Triggers: hrtimer triggers (configfs), sysfs triggers (iio_sysfs_trigger), their frequency, and
 // a device's current_trigger.
-import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { IioError, describeValue, fromNodeError, invalid } from './errors';
 import { AttributeDir } from './attr';
 import { IioContext, TriggerInfo, DeviceInfo } from './context';
+import { kernel } from './local-backend';
+import { attributesOf, triggerAttributesOf } from './channel';
 
 export const CONFIGFS_HRTIMER = '/sys/kernel/config/iio/triggers/hrtimer';
 
@@ -18,11 +19,32 @@ export function validateTriggerName(name: unknown): string {
   return name;
 }
 
-function waitForTrigger(ctx: IioContext, name: string): TriggerInfo {
+function requireTrigger(ctx: IioContext, name: string): TriggerInfo {
   // The trigger's sysfs directory appears synchronously with its registration.
   const t = ctx.findTrigger(name);
   if (!t) throw new IioError({ code: 'ENOENT', errno: 2, detail: `trigger "${name}" did not appear under ${ctx.root}` });
   return t;
+}
+
+/** How long waitForTrigger waits by default, and how often it looks. */
+export const TRIGGER_WAIT_MS = 5000;
+const TRIGGER_LOOK_MS = 100;
+
+/**
+ * Waits for a trigger called `name` to exist (another part of the same program may still be
+ * creating it) and returns it; ENOENT (naming `device`, whose trigger it is to be) after
+ * `timeoutMs`, or as soon as `stillWanted` says no.
+ */
+export async function waitForTrigger(ctx: IioContext, name: string, opts: { timeoutMs?: number; stillWanted?: () => boolean; device?: string } = {}): Promise<TriggerInfo> {
+  const end = Date.now() + (opts.timeoutMs ?? TRIGGER_WAIT_MS);
+  for (;;) {
+    const t = ctx.findTrigger(name);
+    if (t) return t;
+    if (Date.now() > end || (opts.stillWanted && !opts.stillWanted())) {
+      throw new IioError({ code: 'ENOENT', errno: 2, device: opts.device, detail: `no IIO trigger named "${name}"` });
+    }
+    await new Promise((r) => setTimeout(r, TRIGGER_LOOK_MS));
+  }
 }
 
 /** Creates an hrtimer trigger through configfs (needs the iio-trig-hrtimer module and configfs mounted). */
@@ -30,7 +52,7 @@ export function createHrtimerTrigger(name: string, ctx = new IioContext(), confi
   validateTriggerName(name);
   const dir = path.join(configfs, name);
   try {
-    fs.mkdirSync(dir);
+    kernel().mkdir(dir);
   } catch (err) {
     const e = fromNodeError(err as NodeJS.ErrnoException, { syscall: 'mkdir', path: dir });
     if (e.code === 'ENOENT') {
@@ -38,14 +60,14 @@ export function createHrtimerTrigger(name: string, ctx = new IioContext(), confi
     }
     throw e;
   }
-  return waitForTrigger(ctx, name);
+  return requireTrigger(ctx, name);
 }
 
 export function removeHrtimerTrigger(name: string, configfs = CONFIGFS_HRTIMER): void {
   validateTriggerName(name);
   const dir = path.join(configfs, name);
   try {
-    fs.rmdirSync(dir);
+    kernel().rmdir(dir);
   } catch (err) {
     throw fromNodeError(err as NodeJS.ErrnoException, { syscall: 'rmdir', path: dir });
   }
@@ -53,7 +75,7 @@ export function removeHrtimerTrigger(name: string, configfs = CONFIGFS_HRTIMER):
 
 function sysfsTriggerControl(ctx: IioContext): AttributeDir {
   const dir = path.join(ctx.root, 'iio_sysfs_trigger');
-  if (!fs.existsSync(dir)) {
+  if (!kernel().exists(dir)) {
     throw new IioError({ code: 'ENOENT', errno: 2, path: dir, detail: 'no sysfs trigger support: load the iio-trig-sysfs module' });
   }
   return new AttributeDir(dir, 'iio_sysfs_trigger');
@@ -63,7 +85,7 @@ function sysfsTriggerControl(ctx: IioContext): AttributeDir {
 export function createSysfsTrigger(id: number, ctx = new IioContext()): TriggerInfo {
   if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw invalid(`sysfs trigger id ${String(id)}`);
   sysfsTriggerControl(ctx).writeSync('add_trigger', id);
-  return waitForTrigger(ctx, `sysfstrig${id}`);
+  return requireTrigger(ctx, `sysfstrig${id}`);
 }
 
 export function removeSysfsTrigger(id: number, ctx = new IioContext()): void {
@@ -71,27 +93,23 @@ export function removeSysfsTrigger(id: number, ctx = new IioContext()): void {
   sysfsTriggerControl(ctx).writeSync('remove_trigger', id);
 }
 
-function triggerAttrs(t: TriggerInfo): AttributeDir {
-  return new AttributeDir(t.sysfsPath, t.name);
-}
-
 /** Fires a sysfs trigger once: every device attached to it captures one scan. */
 export function fireTrigger(t: TriggerInfo): void {
-  triggerAttrs(t).writeSync('trigger_now', 1);
+  triggerAttributesOf(t).writeSync('trigger_now', 1);
 }
 
 export function setTriggerFrequency(t: TriggerInfo, hz: number): void {
   if (typeof hz !== 'number' || !Number.isFinite(hz) || hz <= 0) throw invalid(`trigger frequency ${String(hz)} Hz`, { device: t.name });
-  triggerAttrs(t).writeSync('sampling_frequency', hz);
+  triggerAttributesOf(t).writeSync('sampling_frequency', hz);
 }
 
 export function getTriggerFrequency(t: TriggerInfo): number {
-  return triggerAttrs(t).readFloatSync('sampling_frequency');
+  return triggerAttributesOf(t).readFloatSync('sampling_frequency');
 }
 
 /** The name of the device's current trigger, '' when none. */
 export function getCurrentTrigger(device: DeviceInfo): string {
-  return new AttributeDir(device.sysfsPath, device.name).readStringSync('trigger/current_trigger');
+  return attributesOf(device).readStringSync('trigger/current_trigger');
 }
 
 /** Attaches `name` as the device's trigger; '' detaches. */
@@ -100,7 +118,7 @@ export function setCurrentTrigger(device: DeviceInfo, name: string): void {
   if (!device.triggerable) {
     throw new IioError({ code: 'ENOTSUP', device: device.name, detail: `${device.name} has no trigger/current_trigger` });
   }
-  new AttributeDir(device.sysfsPath, device.name).writeSync('trigger/current_trigger', name);
+  attributesOf(device).writeSync('trigger/current_trigger', name);
 }
 
 /** Whether a trigger called `name` is registered under `root` (the IIO sysfs directory). */
@@ -112,7 +130,7 @@ function triggerRegistered(root: string, name: string): boolean {
 export function anyBufferEnabled(sysfsPath: string): boolean {
   let entries: string[];
   try {
-    entries = fs.readdirSync(sysfsPath);
+    entries = kernel().list(sysfsPath).map((e) => e.name);
   } catch {
     return false;
   }
@@ -120,7 +138,7 @@ export function anyBufferEnabled(sysfsPath: string): boolean {
     .filter((e) => /^buffer\d*$/.test(e))
     .some((e) => {
       try {
-        return fs.readFileSync(path.join(sysfsPath, e, 'enable'), 'utf8').trim() === '1';
+        return kernel().readText(path.join(sysfsPath, e, 'enable')).trim() === '1';
       } catch {
         return false;
       }
@@ -134,7 +152,7 @@ export function anyBufferEnabled(sysfsPath: string): boolean {
 export function triggerConsumers(root: string, name: string, except?: string): string[] {
   let entries: string[];
   try {
-    entries = fs.readdirSync(root).filter((e) => /^iio:device\d+$/.test(e));
+    entries = kernel().list(root).map((e) => e.name).filter((e) => /^iio:device\d+$/.test(e));
   } catch {
     return [];
   }
@@ -142,7 +160,7 @@ export function triggerConsumers(root: string, name: string, except?: string): s
     const dir = path.join(root, e);
     if (dir === except) return false;
     try {
-      if (fs.readFileSync(path.join(dir, 'trigger', 'current_trigger'), 'utf8').trim() !== name) return false;
+      if (kernel().readText(path.join(dir, 'trigger', 'current_trigger')).trim() !== name) return false;
     } catch {
       return false;
     }
@@ -163,10 +181,10 @@ export function triggerConsumerLimit(): number {
   if (consumerLimit !== null) return consumerLimit;
   let text = '';
   try {
-    text = fs.readFileSync(`/boot/config-${os.release()}`, 'utf8');
+    text = kernel().readText(`/boot/config-${os.release()}`);
   } catch {
     try {
-      text = zlib.gunzipSync(fs.readFileSync('/proc/config.gz')).toString('utf8');
+      text = zlib.gunzipSync(kernel().readBytes('/proc/config.gz')).toString('utf8');
     } catch {
       /* neither: use the default */
     }
@@ -182,7 +200,7 @@ export function triggerConsumerLimit(): number {
  * right before enabling a buffer of a triggerable device.
  */
 export function checkTriggerBeforeEnable(device: DeviceInfo): void {
-  const attrs = new AttributeDir(device.sysfsPath, device.name);
+  const attrs = attributesOf(device);
   const name = attrs.readStringSync('trigger/current_trigger');
   if (name === '') return; // enabling then fails with EINVAL, which the caller explains
   const root = path.dirname(device.sysfsPath);

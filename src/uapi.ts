@@ -133,7 +133,9 @@ export const DMA_BUF_SYNC_RW = 3;
 export const DMA_BUF_SYNC_START = 0;
 export const DMA_BUF_SYNC_END = 4;
 
-/** open(2) access mode; the same on every Linux architecture. */
+/** open(2) access modes; the same on every Linux architecture. */
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
 export const O_RDWR = 2;
 /**
  * open(2) close-on-exec: 0o2000000 on every architecture Node ships for
@@ -188,6 +190,18 @@ export function cAbiFor(arch: string): CAbi {
 
 /** The running process's C ABI. */
 export const C_ABI: CAbi = cAbiFor(process.arch);
+export const O_NONBLOCK = C_ABI.O_NONBLOCK;
+
+/** poll(2) events, the same on every Linux architecture. */
+export const POLLIN = 0x001;
+export const POLLPRI = 0x002;
+export const POLLOUT = 0x004;
+export const POLLERR = 0x008;
+export const POLLHUP = 0x010;
+export const POLLNVAL = 0x020;
+/** mmap(2) protection. */
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
 
 /** udmabuf_create.flags: make the returned fd close-on-exec. */
 export const UDMABUF_FLAGS_CLOEXEC = 1;
@@ -276,6 +290,19 @@ export function decodePollRevents(buf: Buffer, index: number): number {
   return NATIVE_LE ? buf.readUInt16LE(off) : buf.readUInt16BE(off);
 }
 
+/** Record `index` of a poll set as poll(2) reads it (for backends that answer polls themselves). */
+export function decodePollfd(buf: Buffer, index: number): { fd: number; events: number } {
+  const off = checkPollIndex(buf, index);
+  return NATIVE_LE ? { fd: buf.readInt32LE(off), events: buf.readUInt16LE(off + 4) } : { fd: buf.readInt32BE(off), events: buf.readUInt16BE(off + 4) };
+}
+
+/** Sets record `index`'s revents, as poll(2) does. */
+export function encodePollReventsInto(buf: Buffer, index: number, revents: number): void {
+  const off = checkPollIndex(buf, index) + 6;
+  if (NATIVE_LE) buf.writeUInt16LE(revents, off);
+  else buf.writeUInt16BE(revents, off);
+}
+
 /** Clears every record's revents, so a set can be polled again without rebuilding it. */
 export function clearPollRevents(buf: Buffer): void {
   // revents is zero in either byte order.
@@ -353,6 +380,17 @@ export function encodeDmaBufSyncInto(buf: Uint8Array, flags: number): Uint8Array
   return buf;
 }
 
+/** struct iio_dmabuf as the kernel reads it (for backends that answer ioctls themselves). */
+export function decodeDmabuf(buf: Uint8Array): { fd: number; flags: number; bytesUsed: number } {
+  const view = viewOf(buf, 0, IIO_DMABUF_SIZE, 'iio_dmabuf');
+  return { fd: view.getUint32(0, NATIVE_LE), flags: view.getUint32(4, NATIVE_LE), bytesUsed: Number(view.getBigUint64(8, NATIVE_LE)) };
+}
+
+/** struct dma_buf_sync's flags as the kernel reads them. */
+export function decodeDmaBufSync(buf: Uint8Array): number {
+  return Number(viewOf(buf, 0, DMA_BUF_SYNC_SIZE, 'dma_buf_sync').getBigUint64(0, NATIVE_LE));
+}
+
 /** A new Buffer holding struct dma_buf_sync. */
 export function encodeDmaBufSync(flags: number): Buffer {
   return encodeDmaBufSyncInto(Buffer.alloc(DMA_BUF_SYNC_SIZE), flags) as Buffer;
@@ -378,6 +416,14 @@ export function encodeDmaHeapAlloc(len: number | bigint, fdFlags = DMA_HEAP_FD_F
 /** The DMABUF fd the kernel wrote into struct dma_heap_allocation_data. */
 export function decodeDmaHeapAllocFd(buf: Uint8Array): number {
   return viewOf(buf, 0, DMA_HEAP_ALLOCATION_DATA_SIZE, 'dma_heap_allocation_data').getUint32(8, NATIVE_LE);
+}
+
+/** The length asked for in struct dma_heap_allocation_data, and the kernel's answer (the fd) written back. */
+export function decodeDmaHeapAllocLen(buf: Uint8Array): number {
+  return Number(viewOf(buf, 0, DMA_HEAP_ALLOCATION_DATA_SIZE, 'dma_heap_allocation_data').getBigUint64(0, NATIVE_LE));
+}
+export function encodeDmaHeapAllocFdInto(buf: Uint8Array, fd: number): void {
+  viewOf(buf, 0, DMA_HEAP_ALLOCATION_DATA_SIZE, 'dma_heap_allocation_data').setUint32(8, checkU32(fd, 'dma_heap_allocation_data.fd'), NATIVE_LE);
 }
 
 /** Fields of struct udmabuf_create. */

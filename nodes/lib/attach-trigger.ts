@@ -1,11 +1,8 @@
 // Attaching a node's configured trigger to its device, waiting for a trigger that an iio-trigger
 // node of the same deploy may still be creating, and detaching it again.
-import { IioError, isIioError } from '../../src/errors';
-import { getCurrentTrigger, setCurrentTrigger } from '../../src/trigger';
+import { isIioError } from '../../src/errors';
+import { getCurrentTrigger, setCurrentTrigger, waitForTrigger } from '../../src/trigger';
 import type { IioContext, DeviceInfo } from '../../src/context';
-
-/** How long to wait for the trigger to appear. */
-const TRIGGER_WAIT_MS = 5000;
 
 /**
  * Makes `name` the device's trigger. Returns the name (the caller detaches it on stop), or null
@@ -15,13 +12,7 @@ const TRIGGER_WAIT_MS = 5000;
 export async function attachTrigger(context: IioContext, device: DeviceInfo, name: string, stillWanted: () => boolean): Promise<string | null> {
   if (!name || !device.triggerable) return null;
   // The kernel silently detaches on an unknown name, so wait for the trigger to exist first.
-  const end = Date.now() + TRIGGER_WAIT_MS;
-  while (!context.findTrigger(name)) {
-    if (Date.now() > end || !stillWanted()) {
-      throw new IioError({ code: 'ENOENT', errno: 2, device: device.name, detail: `no IIO trigger named "${name}"` });
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForTrigger(context, name, { stillWanted, device: device.name });
   if (getCurrentTrigger(device) !== name) setCurrentTrigger(device, name);
   return name;
 }

@@ -1,9 +1,9 @@
 // What every IIO node does alike: find its iio-device config node, report errors to Catch nodes
 // with a short status, and describe its device in messages.
-import { IioError, describeValue } from '../../src/errors';
+import { IioError, describeValue, toIioError } from '../../src/errors';
 import { IioContext, SYSFS_IIO } from '../../src/context';
 import type { DeviceInfo } from '../../src/context';
-import type { IioDeviceNode, DeviceUser } from '../iio-device';
+import type { IioDeviceNode } from '../iio-device';
 import type { Node, NodeAPI, NodeMessage } from './red';
 import { t } from './i18n';
 
@@ -12,9 +12,14 @@ export function sysfsRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env.IIO_SYSFS_ROOT || SYSFS_IIO;
 }
 
-/** A discovery context on sysfsRoot(). */
+const contexts = new Map<string, IioContext>();
+
+/** The runtime's one discovery context on sysfsRoot(), shared by every node type. */
 export function nodeContext(): IioContext {
-  return new IioContext(sysfsRoot());
+  const root = sysfsRoot();
+  let c = contexts.get(root);
+  if (!c) contexts.set(root, (c = new IioContext(root)));
+  return c;
 }
 
 export function deviceNode(RED: NodeAPI, id: unknown): IioDeviceNode | null {
@@ -23,12 +28,8 @@ export function deviceNode(RED: NodeAPI, id: unknown): IioDeviceNode | null {
   return n && typeof n.resolve === 'function' ? n : null;
 }
 
-export function asError(err: unknown): IioError {
-  if (err instanceof IioError) return err;
-  // A TypeError or RangeError here comes from a value a message carried: bad input, not I/O.
-  const code = err instanceof TypeError || err instanceof RangeError ? 'EINVAL' : 'EIO';
-  return new IioError({ code, detail: err instanceof Error ? err.message : describeValue(err), cause: err });
-}
+/** The core's one error normaliser, under the name the nodes use. */
+export const asError = (err: unknown): IioError => toIioError(err);
 
 export { describeValue };
 
@@ -77,39 +78,6 @@ export class OpQueue {
   idle(): Promise<void> {
     return this.tail.then(() => undefined);
   }
-}
-
-/** What a stream node (iio-in, iio-dmabuf-out) does at each point of its life, run through its OpQueue. */
-export interface StreamSteps {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** The device vanished: let go of the dead stream without touching the device. */
-  drop(): Promise<void>;
-  /** Called first thing on close (before the final stop is queued). */
-  closing(): void;
-}
-
-/**
- * Registers a stream node with its device: restarts on reconnect, drops the dead stream on
- * disconnect, and stops on close, all one after another through `ops`.
- */
-export function manageStream(node: Node, dev: IioDeviceNode, ops: OpQueue, steps: StreamSteps): void {
-  const user: DeviceUser = {
-    status: (st) => node.status(st),
-    deviceConnected: () => {
-      ops.run(steps.start).catch((err) => reportError(node, err));
-    },
-    deviceDisconnected: () => ops.run(steps.drop),
-  };
-  dev.register(user);
-  node.on('close', (_removed: boolean, done: () => void) => {
-    steps.closing();
-    dev.deregister(user);
-    ops
-      .run(steps.stop)
-      .catch((err) => node.warn(err))
-      .finally(() => done());
-  });
 }
 
 /**

@@ -9,12 +9,42 @@ export type OutputShape = 'arrays' | 'objects' | 'raw';
 export function timestampsOut(ts: BigInt64Array, scans: number): { timestamp: string[]; timestampMs: number[] } {
   const timestamp = new Array<string>(scans);
   const timestampMs = new Array<number>(scans);
+  if (scans === 0) return { timestamp, timestampMs };
+  // Scans of a block lie close together: each string is its second's digits (converted from
+  // BigInt once per second crossed) and its nanoseconds past that second, computed exactly in
+  // doubles from the 32-bit halves. No BigInt per scan.
+  const halves = new Uint32Array(ts.buffer, ts.byteOffset, scans * 2);
+  const lo = NATIVE_LE ? 0 : 1;
+  const hi0 = halves[1 - lo] | 0;
+  const lo0 = halves[lo];
+  let prefix = '';
+  let anchorD = 0; // offset (ns from ts[0]) of the scan the prefix was taken from
+  let anchorFrac = -1; // its ns past the second; -1: no anchor yet
   for (let i = 0; i < scans; i++) {
-    timestamp[i] = ts[i].toString();
-    timestampMs[i] = Number(ts[i]) / 1e6;
+    const hi = halves[2 * i + 1 - lo] | 0;
+    const low = halves[2 * i + lo];
+    timestampMs[i] = (hi * TWO_POW_32 + low) / 1e6; // one rounding, as Number(bigint)
+    const d = (hi - hi0) * TWO_POW_32 + (low - lo0); // exact while a safe integer
+    let frac = anchorFrac + (d - anchorD);
+    if (anchorFrac < 0 || frac < 0 || frac >= 1e9 || !Number.isSafeInteger(d)) {
+      const t = ts[i];
+      if (t < 0n || !Number.isSafeInteger(d)) {
+        timestamp[i] = t.toString();
+        continue;
+      }
+      const sec = t / NS_PER_S;
+      prefix = sec === 0n ? '' : sec.toString();
+      anchorFrac = frac = Number(t - sec * NS_PER_S);
+      anchorD = d;
+    }
+    timestamp[i] = prefix === '' ? String(frac) : prefix + String(frac + 1e9).slice(1); // 9 digits, zero-padded
   }
   return { timestamp, timestampMs };
 }
+
+const NS_PER_S = 1000000000n;
+const TWO_POW_32 = 4294967296;
+const NATIVE_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** 64-bit channel values are kept exact as strings; everything else stays a typed array. */
 function jsonSafe(values: RawArray | Float64Array): ArrayLike<number> | string[] {

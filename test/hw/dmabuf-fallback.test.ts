@@ -4,7 +4,8 @@
 import { strict as assert } from 'assert';
 import * as zlib from 'zlib';
 import { CapturedBlock, CaptureStream, OutputStream } from '../../src/buffer';
-import { DmabufCapture, DmabufOutput, startCapture, isDmabufUnsupported, fallsBackToReadWrite } from '../../src/dmabuf';
+import { DmabufCapture, DmabufOutput, isDmabufUnsupported, fallsBackToReadWrite } from '../../src/dmabuf';
+import { openInput } from '../../src/transport';
 import { DeviceHandle } from '../../src/device';
 import { IioError } from '../../src/errors';
 import { ioctl, closeFd, sealedMemfd, openFile, O_RDWR } from '../../src/libc';
@@ -51,7 +52,7 @@ describe('DMABUF fallback on a kernel without the IIO DMABUF API (< 6.11)', func
     await withTrigger(adc, 'fallback-cap', 2000, async () => {
       const blocks: CapturedBlock[] = [];
       const errors: IioError[] = [];
-      const started = startCapture(adc, { index: 1, scansPerBlock: 100, onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) }, 'auto');
+      const started = openInput(adc, { index: 1, scansPerBlock: 100, onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) }, 'auto');
       try {
         assert.equal(started.transport, 'read');
         assert.ok(started.stream instanceof CaptureStream);
@@ -64,7 +65,7 @@ describe('DMABUF fallback on a kernel without the IIO DMABUF API (< 6.11)', func
       checkPattern(started.stream as CaptureStream, blocks, 2000);
       assert.equal(readSys(adc, 'buffer1/enable'), '0');
     });
-    assert.throws(() => startCapture(adc, { index: 1, scansPerBlock: 1, onBlock: () => undefined, onError: () => undefined }, 'dmabuf'), (e: unknown) => fallsBackToReadWrite(e));
+    assert.throws(() => openInput(adc, { index: 1, scansPerBlock: 1, onBlock: () => undefined, onError: () => undefined }, 'dmabuf'), (e: unknown) => fallsBackToReadWrite(e));
     assert.equal(DeviceHandle.openCount(), 0);
   });
 

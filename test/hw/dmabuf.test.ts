@@ -1,7 +1,8 @@
 import { strict as assert } from 'assert';
 import * as zlib from 'zlib';
 import { CapturedBlock } from '../../src/buffer';
-import { DmabufCapture, DmabufOutput, startCapture, isDmabufUnsupported, pendingPlaceholders, allocateDmabuf, DmabufAllocationError, fallsBackToReadWrite } from '../../src/dmabuf';
+import { DmabufCapture, DmabufOutput, isDmabufUnsupported, pendingPlaceholders, allocateDmabuf, DmabufAllocationError, fallsBackToReadWrite } from '../../src/dmabuf';
+import { openInput } from '../../src/transport';
 import { closeFd } from '../../src/libc';
 import * as fs from 'fs';
 import { DeviceHandle } from '../../src/device';
@@ -123,7 +124,7 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
     setCurrentTrigger(adc, trig.name);
     const got: CapturedBlock[] = [];
     const errors: IioError[] = [];
-    const started = startCapture(adc, { index: 0, scansPerBlock: 1, onBlock: (b) => got.push(b), onError: (e) => errors.push(e) }, 'auto');
+    const started = openInput(adc, { index: 0, scansPerBlock: 1, onBlock: (b) => got.push(b), onError: (e) => errors.push(e) }, 'auto');
     try {
       assert.equal(started.transport, 'read');
       assert.equal(started.fallback, 'EPERM');
@@ -137,7 +138,7 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
     assert.deepEqual(errors, []);
     assert.equal(got.length, 1);
     checkPattern(started.stream, got, 1);
-    assert.throws(() => startCapture(adc, { index: 0, scansPerBlock: 1, onBlock: () => undefined, onError: () => undefined }, 'dmabuf'), (e: IioError) => e.code === 'EPERM');
+    assert.throws(() => openInput(adc, { index: 0, scansPerBlock: 1, onBlock: () => undefined, onError: () => undefined }, 'dmabuf'), (e: IioError) => e.code === 'EPERM');
   });
 
   it('output: blocks enqueued through DMABUF reach the DAC exactly (byte count and CRC-32)', async () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import { IioError, errnoFromCode, errnoName, errnoText, fromNodeError, invalid, isIioError } from '../../src/errors';
+import { IioError, errnoFromCode, errnoName, errnoText, fromNodeError, invalid, isIioError, toIioError } from '../../src/errors';
 
 describe('errors', () => {
   describe('errno mapping', () => {
@@ -107,6 +107,26 @@ describe('errors', () => {
       assert.equal(e.code, 'EIO');
       assert.equal(e.errno, 5);
       assert.match(e.message, /short write/);
+    });
+  });
+
+  describe('toIioError, the one normaliser', () => {
+    it('keeps an IioError as it is', () => {
+      const e = new IioError({ code: 'EBUSY' });
+      assert.equal(toIioError(e, 'dev'), e);
+    });
+    it('keeps the errno of an fs error and names the device', () => {
+      const e = toIioError(Object.assign(new Error('x'), { code: 'EACCES', errno: -13, syscall: 'open', path: '/p' }), 'adc');
+      assert.deepEqual([e.code, e.errno, e.syscall, e.path, e.device], ['EACCES', 13, 'open', '/p', 'adc']);
+    });
+    it('calls TypeError and RangeError bad input (EINVAL), anything else EIO, never throwing on odd values', () => {
+      assert.equal(toIioError(new TypeError('bad')).code, 'EINVAL');
+      assert.equal(toIioError(new RangeError('bad')).code, 'EINVAL');
+      const e = toIioError(new Error('boom'), 'adc');
+      assert.deepEqual([e.code, e.device], ['EIO', 'adc']);
+      assert.match(e.message, /boom/);
+      assert.match(toIioError(10n).message, /10n/);
+      assert.equal(toIioError(Object.assign(new Error('odd'), { code: 'ERR_SOMETHING' })).code, 'EIO');
     });
   });
 });

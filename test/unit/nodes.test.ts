@@ -156,7 +156,7 @@ describe('DMABUF allocation errors', () => {
 
 describe('iio-dmabuf-out: payload encoding is bounded by what the node can take', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { encodePayload } = require('../../nodes/iio-dmabuf-out') as typeof import('../../nodes/iio-dmabuf-out');
+  const { encodePayload } = require('../../src/scan') as typeof import('../../src/scan');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { computeLayout, parseScanType } = require('../../src/scan') as typeof import('../../src/scan');
   const layout = computeLayout([

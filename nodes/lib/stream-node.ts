@@ -1,0 +1,132 @@
+// What iio-in and iio-dmabuf-out share: one controller for a node that runs a stream on its
+// device. It attaches the node's trigger, opens the stream, stops it and detaches the trigger
+// again; restarts after a reconnect and lets go after a disconnect; and runs all of that, and the
+// node's own operations, one after another in the order asked.
+import type { DeviceInfo, IioContext } from '../../src/context';
+import { attachTrigger, detachTrigger } from './attach-trigger';
+import { reportError, OpQueue } from './common';
+import { t } from './i18n';
+import type { IioDeviceNode, DeviceUser } from '../iio-device';
+import type { Node } from './red';
+
+export interface Stream {
+  stop(): Promise<void>;
+}
+
+export interface StreamNodeSpec<S extends Stream> {
+  /** Trigger to attach before opening ('' for none). */
+  trigger: string;
+  /** Opens the stream on the device (its trigger attached). `fail` reports an error of the running stream and stops it. */
+  open(device: DeviceInfo, fail: (err: unknown) => void): S;
+  /** The stream is gone (stopped or dropped): forget what was queued for it. */
+  stopped?(): void;
+}
+
+export class StreamController<S extends Stream> {
+  stream: S | null = null;
+  private attachedTrigger: string | null = null;
+  private wanted = false;
+  private closed = false;
+  private readonly ops = new OpQueue();
+
+  constructor(
+    private readonly node: Node,
+    private readonly dev: IioDeviceNode,
+    private readonly context: IioContext,
+    private readonly spec: StreamNodeSpec<S>,
+  ) {
+    const user: DeviceUser = {
+      usesChardev: true,
+      status: (st) => node.status(st),
+      deviceConnected: () => {
+        this.ops.run(() => this.open()).catch((err) => reportError(node, err));
+      },
+      deviceDisconnected: () => this.ops.run(() => this.drop()),
+    };
+    dev.register(user);
+    node.on('close', (_removed: boolean, done: () => void) => {
+      this.wanted = false;
+      this.closed = true;
+      dev.deregister(user);
+      this.ops
+        .run(() => this.close())
+        .catch((err) => node.warn(err))
+        .finally(() => done());
+    });
+  }
+
+  private stillWanted = () => this.wanted && !this.closed;
+
+  /** Runs `op` after every operation asked for before it. */
+  run<T>(op: () => Promise<T> | T): Promise<T> {
+    return this.ops.run(op);
+  }
+
+  /** The stream is wanted from now on (the next `open` opens it). */
+  want(): void {
+    this.wanted = true;
+  }
+
+  /** The stream is wanted from now on: opens it, in turn. */
+  start(): Promise<void> {
+    this.wanted = true;
+    return this.ops.run(() => this.open());
+  }
+
+  /** The stream is not wanted any more: closes it, in turn. Shows "stopped" unless started again meanwhile. */
+  stop(): Promise<void> {
+    this.wanted = false;
+    return this.ops.run(async () => {
+      await this.close();
+      if (!this.wanted) this.node.status({ fill: 'yellow', shape: 'ring', text: t('iio-device', 'status.stopped') });
+    });
+  }
+
+  /** Opens the stream if it is wanted and not running. Call only from inside `run`. */
+  async open(): Promise<void> {
+    if (this.stream || !this.stillWanted()) return;
+    const device = this.dev.resolve();
+    this.attachedTrigger = (await attachTrigger(this.context, device, this.spec.trigger, this.stillWanted)) ?? this.attachedTrigger;
+    if (!this.stillWanted()) return this.close(); // stopped while waiting for the trigger
+    try {
+      this.stream = this.spec.open(device, (err) => {
+        reportError(this.node, err);
+        void this.ops.run(() => this.close());
+      });
+    } catch (err) {
+      this.detachOurTrigger();
+      throw err;
+    }
+  }
+
+  private async close(): Promise<void> {
+    const s = this.stream;
+    this.stream = null;
+    this.spec.stopped?.();
+    try {
+      await s?.stop();
+    } finally {
+      this.detachOurTrigger();
+    }
+  }
+
+  /** The device vanished: let go of the dead stream without touching the device. */
+  private async drop(): Promise<void> {
+    const s = this.stream;
+    this.stream = null;
+    this.attachedTrigger = null; // it went with the device
+    this.spec.stopped?.();
+    await s?.stop().catch(() => undefined);
+  }
+
+  /** Detaches the trigger this node attached; a failure is reported, and the name kept to retry. */
+  private detachOurTrigger(): void {
+    if (!this.attachedTrigger) return;
+    try {
+      detachTrigger(() => this.dev.resolve(), this.attachedTrigger);
+      this.attachedTrigger = null;
+    } catch (err) {
+      reportError(this.node, err);
+    }
+  }
+}
