@@ -4,7 +4,7 @@ import { AttributeDir, validateAttributeName } from '../src/attr';
 import { Channel, attributesOf, triggerAttributesOf } from '../src/channel';
 import { IioError } from '../src/errors';
 import { deviceNode, reportError, asError, deviceRef, nodeContext, textOf, configText, shortStatus } from './lib/common';
-import { t, useCatalogs } from './lib/i18n';
+import { useCatalogs } from './lib/i18n';
 import type { DeviceUser } from './iio-device';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
 
