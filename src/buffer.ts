@@ -423,7 +423,11 @@ export class CaptureStream extends BufferStream {
     const capacity = 2 ** Math.ceil(Math.log2(this.length)) * this.layout.scanBytes;
     this.detectsFull = capacity <= MAX_READ_BYTES;
     this.readBytes = Math.min(capacity, MAX_READ_BYTES);
-    this.staging = Math.ceil(this.readBytes / this.blockBytes) + 1 > MAX_READV_BLOCKS ? Buffer.allocUnsafe(this.readBytes) : null;
+    // readv() reads segment by segment, so a fast producer can refill the buffer between them:
+    // a full readv() then only suggests a full buffer. The timestamps settle it (a gap or none,
+    // as for a buffer read just as it filled up); without a timestamp channel one read() is the proof.
+    const inPlace = Math.ceil(this.readBytes / this.blockBytes) + 1 <= MAX_READV_BLOCKS && this.layout.timestampOffset !== undefined;
+    this.staging = inPlace ? null : Buffer.allocUnsafe(this.readBytes);
     this.borrow = (opts as { payload?: unknown }).payload === 'borrow';
   }
 

@@ -370,7 +370,10 @@ async function main() {
   const adc = ctx.findDevice({ name: 'emu-adc' });
   if (ONLY.includes('capture')) await captureRows(adc);
   if (ONLY.includes('output')) await outputRows(ctx.findDevice({ name: 'emu-dac' }));
-  if (ONLY.includes('events')) await eventRows(ctx.findDevice({ name: 'emu-thermo' }));
+  if (ONLY.includes('events')) {
+    if (fs.existsSync(C_EVENT_READER)) await eventRows(ctx.findDevice({ name: 'emu-thermo' }));
+    else console.error(`events: skipped, no ${C_EVENT_READER} (make -C harness/bench)`);
+  }
   if (ONLY.includes('soak')) await soakRows(adc);
   console.log(`\nIIO data path against its C yardsticks (${process.arch}, ${require('os').release()}; median of ${REPS} alternating runs, ${SECONDS} s windows)`);
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
