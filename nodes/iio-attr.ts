@@ -3,7 +3,8 @@
 import { AttributeDir, validateAttributeName } from '../src/attr';
 import { Channel, attributesOf, triggerAttributesOf } from '../src/channel';
 import { IioError } from '../src/errors';
-import { deviceNode, reportError, asError, deviceRef, nodeContext, textOf, configText } from './lib/common';
+import { deviceNode, reportError, asError, deviceRef, nodeContext, textOf, configText, shortStatus } from './lib/common';
+import { useCatalogs } from './lib/i18n';
 import type { DeviceUser } from './iio-device';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
 
@@ -42,6 +43,7 @@ function typed(s: string, valueType: AttrConfig['valueType']): string | number {
 }
 
 export default function (RED: NodeAPI) {
+  useCatalogs(RED);
   const context = nodeContext();
 
   function IioAttr(this: Node, def: NodeDef) {
@@ -103,7 +105,7 @@ export default function (RED: NodeAPI) {
           done();
         },
         (err) => {
-          node.status({ fill: 'red', shape: 'ring', text: asError(err).code });
+          node.status({ fill: 'red', shape: 'ring', text: shortStatus(asError(err)) });
           done(asError(err));
         },
       );

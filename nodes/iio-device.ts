@@ -7,7 +7,8 @@ import { DeviceHandle } from '../src/device';
 import { IioError, toIioError } from '../src/errors';
 import { registerAdminEndpoints } from './lib/admin';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
-import { nodeContext, configText } from './lib/common';
+import { nodeContext, configText, shortStatus } from './lib/common';
+import { t, useCatalogs } from './lib/i18n';
 
 /** What a node using the device implements. */
 export interface DeviceUser {
@@ -45,6 +46,7 @@ export interface IioDeviceNode extends Node {
 const WATCH_INTERVAL_MS = 2000;
 
 export default function (RED: NodeAPI) {
+  useCatalogs(RED);
   const context = nodeContext();
 
   function IioDevice(this: IioDeviceNode, def: NodeDef) {
@@ -84,7 +86,8 @@ export default function (RED: NodeAPI) {
         handle = DeviceHandle.acquire(present);
       } catch (err) {
         const e = toIioError(err);
-        for (const u of users) u.status({ fill: 'red', shape: 'ring', text: `error: ${e.code}` });
+        node.warn(e.message); // the kernel detail goes to the log; the users show it in words
+        for (const u of users) u.status({ fill: 'red', shape: 'ring', text: shortStatus(e) });
       }
     }
     function dropHandle(): void {
@@ -112,7 +115,7 @@ export default function (RED: NodeAPI) {
       dropHandle(); // the device is gone: its fd is dead
       await stopEvents();
       for (const u of users) {
-        u.status({ fill: 'red', shape: 'ring', text: 'disconnected' });
+        u.status({ fill: 'red', shape: 'ring', text: t('iio-device', 'status.disconnected') });
         try {
           await u.deviceDisconnected?.(why);
         } catch (err) {
@@ -129,7 +132,7 @@ export default function (RED: NodeAPI) {
       if (listeners.size > 0) startEvents();
       // Every user hears it; a stream node then shows its own running status over this one.
       for (const u of users) {
-        u.status({ fill: 'green', shape: 'ring', text: 'connected' });
+        u.status({ fill: 'green', shape: 'ring', text: t('iio-device', 'status.connected') });
         u.deviceConnected?.(d);
       }
     };
@@ -149,7 +152,8 @@ export default function (RED: NodeAPI) {
           const e = toIioError(err);
           if (e.code !== 'ENOENT' && e.code !== lookupError) {
             lookupError = e.code;
-            for (const u of users) u.status({ fill: 'red', shape: 'ring', text: `error: ${e.code}` });
+            node.warn(e.message);
+            for (const u of users) u.status({ fill: 'red', shape: 'ring', text: shortStatus(e) });
           }
         }
       }

@@ -3,7 +3,8 @@
 import { IioError } from '../src/errors';
 import { encodePayload } from '../src/scan';
 import { openOutput, Output, transportChoice, transportLabel, TransportChoice } from '../src/transport';
-import { asError, deviceNode, intConfig, reportError, nodeContext } from './lib/common';
+import { asError, deviceNode, intConfig, reportError, nodeContext, shortStatus } from './lib/common';
+import { t, useCatalogs } from './lib/i18n';
 import { StreamController } from './lib/stream-node';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 
@@ -42,6 +43,7 @@ function readConfig(def: NodeDef): OutConfig {
 }
 
 export default function (RED: NodeAPI) {
+  useCatalogs(RED);
   const context = nodeContext();
 
   function IioDmabufOut(this: Node, def: NodeDef) {
@@ -64,7 +66,7 @@ export default function (RED: NodeAPI) {
     let nextCyclic: Buffer | null = null;
 
     if (!dev) {
-      node.status({ fill: 'red', shape: 'ring', text: 'no device configured' });
+      node.status({ fill: 'red', shape: 'ring', text: t('iio-device', 'status.noDevice') });
       node.on('input', (_m, _s, done) => done(new Error('iio-dmabuf-out: no iio-device configured')));
       return;
     }
@@ -72,12 +74,12 @@ export default function (RED: NodeAPI) {
     /** The code of the last message refused while the output kept running (shown after the mode). */
     let lastRefused = '';
     let kind = '';
-    const showStatus = () =>
-      node.status({
-        fill: drops || lastRefused ? 'yellow' : 'green',
-        shape: 'dot',
-        text: `${cfg.mode} (${kind}), queue ${pending.length}${drops ? `, ${drops} dropped` : ''}${lastRefused ? `, last message: ${lastRefused}` : ''}`,
-      });
+    const showStatus = () => {
+      let text = t('iio-dmabuf-out', 'status.running', { mode: t('iio-dmabuf-out', `status.mode.${cfg.mode}`), transport: kind, queue: pending.length });
+      if (drops) text = t('iio-dmabuf-out', 'status.dropped', { text, count: drops });
+      if (lastRefused) text = t('iio-dmabuf-out', 'status.refused', { text, code: lastRefused });
+      node.status({ fill: drops || lastRefused ? 'yellow' : 'green', shape: 'dot', text });
+    };
 
     const ctl = new StreamController<Output>(node, dev, context, {
       trigger: cfg.trigger,
@@ -96,6 +98,8 @@ export default function (RED: NodeAPI) {
           cfg.transport,
         );
         kind = transportLabel(out.transport);
+        // The status names the transport; why DMABUF was not used (the kernel's code) goes to the log.
+        if (out.fallback) node.log(t('iio-dmabuf-out', 'status.fallbackLog', { code: out.fallback }));
         showStatus();
         return out;
       },
@@ -169,7 +173,7 @@ export default function (RED: NodeAPI) {
             lastRefused = asError(err).code;
             showStatus();
           } else {
-            node.status({ fill: 'red', shape: 'ring', text: asError(err).code });
+            node.status({ fill: 'red', shape: 'ring', text: shortStatus(asError(err)) });
           }
           done(asError(err));
         });

@@ -1,12 +1,14 @@
 // iio-event: one message per IIO event of its device that passes the channel/type/direction
 // filter; optionally configures that event's enable, value, hysteresis and period.
-import { parseBoolAttr } from '../src/attr';
+import { AttributeDir, parseBoolAttr } from '../src/attr';
 import { attributesOf } from '../src/channel';
 import { eventChannelId } from '../src/events';
 import { IioError } from '../src/errors';
+import { toRawSetting, ChannelScaling } from '../src/event-units';
 import type { DeviceInfo, EventInfo } from '../src/context';
 import type { IioEvent } from '../src/events';
 import { deviceNode, reportError, asError, deviceRef, describeValue, textOf, configText } from './lib/common';
+import { t, useCatalogs } from './lib/i18n';
 import type { DeviceUser, EventListener } from './iio-device';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
 
@@ -15,6 +17,8 @@ interface EventConfig {
   eventType: string;
   direction: string;
   configure: boolean;
+  /** 'scaled': value and hysteresis in the channel's scaled units (m°C, mV…); 'raw': as the attributes take them. */
+  units: 'scaled' | 'raw';
   settings: { en?: boolean; value?: string; hysteresis?: string; period?: string };
 }
 
@@ -22,7 +26,9 @@ interface EventConfig {
 function readConfig(def: NodeDef): EventConfig {
   const settings: EventConfig['settings'] = { en: def.enable !== false };
   for (const key of ['value', 'hysteresis', 'period'] as const) if (configText(def[key]) !== '') settings[key] = configText(def[key]);
-  return { channel: configText(def.channel), eventType: configText(def.eventType), direction: configText(def.direction), configure: def.configure === true, settings };
+  return { channel: configText(def.channel), eventType: configText(def.eventType), direction: configText(def.direction), configure: def.configure === true,
+    // Flows from before the setting existed meant raw units.
+    units: def.units === 'scaled' ? 'scaled' : 'raw', settings };
 }
 
 /** The sysfs event (attributes) this node's filter names exactly, or throws naming what is missing. */
@@ -34,19 +40,32 @@ function findEvent(device: DeviceInfo, cfg: EventConfig): EventInfo {
   return ev;
 }
 
+/** The scale and offset of the event's channel (1 and 0 where it has none). */
+async function channelScaling(device: DeviceInfo, ev: EventInfo, attrs: AttributeDir): Promise<ChannelScaling> {
+  const ch = device.channels.find((c) => c.id === ev.channel && c.direction === ev.direction);
+  return {
+    scale: ch?.attributes.scale ? await attrs.readFloat(ch.attributes.scale) : 1,
+    offset: ch?.attributes.offset ? await attrs.readFloat(ch.attributes.offset) : 0,
+  };
+}
+
 /** Writes the given settings (value/hysteresis/period first, enable last) to the event's attributes. */
-async function configure(device: DeviceInfo, ev: EventInfo, s: EventConfig['settings']): Promise<void> {
+async function configure(device: DeviceInfo, ev: EventInfo, s: EventConfig['settings'], units: EventConfig['units']): Promise<void> {
   const attrs = attributesOf(device);
+  const scaling = units === 'scaled' ? await channelScaling(device, ev, attrs) : null;
   for (const key of ['value', 'hysteresis', 'period'] as const) {
     if (s[key] === undefined) continue;
     const attr = ev.attributes[key];
     if (!attr) throw new IioError({ code: 'ENOENT', errno: 2, device: device.name, detail: `the ${ev.channel} ${ev.type} ${ev.eventDirection} event has no ${key}` });
-    await attrs.write(attr, s[key]!);
+    // An attribute that holds an integer now takes the nearest integer.
+    const text = scaling ? toRawSetting(key, s[key]!, scaling, !(await attrs.readString(attr)).includes('.')) : s[key]!;
+    await attrs.write(attr, text);
   }
   if (s.en !== undefined && ev.attributes.en) await attrs.write(ev.attributes.en, s.en);
 }
 
 export default function (RED: NodeAPI) {
+  useCatalogs(RED);
   function IioEventNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -60,7 +79,7 @@ export default function (RED: NodeAPI) {
     let enabledFrom: { device: DeviceInfo; attr: string; was: string } | null = null;
 
     if (!dev) {
-      node.status({ fill: 'red', shape: 'ring', text: 'no device configured' });
+      node.status({ fill: 'red', shape: 'ring', text: t('iio-device', 'status.noDevice') });
       node.on('input', (_m, _s, done) => done(new Error('iio-event: no iio-device configured')));
       return;
     }
@@ -95,7 +114,7 @@ export default function (RED: NodeAPI) {
         count++;
         node.send(msg);
       }
-      node.status({ fill: 'green', shape: 'dot', text: `${count} event${count === 1 ? '' : 's'}` });
+      node.status({ fill: 'green', shape: 'dot', text: count === 1 ? t('iio-event', 'status.oneEvent') : t('iio-event', 'status.events', { count }) });
     };
 
     async function start(): Promise<void> {
@@ -112,9 +131,9 @@ export default function (RED: NodeAPI) {
           enabledFrom = { device, attr: ev.attributes.en, was: await attributesOf(device).readString(ev.attributes.en) };
         }
         if (closed) return;
-        await configure(device, ev, cfg.settings);
+        await configure(device, ev, cfg.settings, cfg.units);
       }
-      if (!closed) node.status({ fill: 'green', shape: 'dot', text: 'listening' });
+      if (!closed) node.status({ fill: 'green', shape: 'dot', text: t('iio-event', 'status.listening') });
     }
 
     const user: DeviceUser = {
@@ -157,7 +176,7 @@ export default function (RED: NodeAPI) {
       Promise.resolve()
         .then(() => {
           const device = dev.resolve();
-          return configure(device, findEvent(device, cfg), settings);
+          return configure(device, findEvent(device, cfg), settings, cfg.units);
         })
         .then(() => done(), (err) => done(asError(err)));
     });

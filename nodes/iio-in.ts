@@ -1,11 +1,12 @@
 // iio-in: buffered capture. Maps its config onto a CaptureStream and each block onto a message.
 import { CapturedBlock } from '../src/buffer';
-import { openInput, Input, transportChoice, transportLabel } from '../src/transport';
+import { openInput, Input, transportChoice } from '../src/transport';
 import { ScanDecoder, ChannelScale, formatScanType } from '../src/scan';
 import { Channel } from '../src/channel';
 import { IioError } from '../src/errors';
 import { DeviceInfo } from '../src/context';
-import { deviceNode, reportError, deviceRef, intConfig, asError, describeValue, nodeContext } from './lib/common';
+import { deviceNode, reportError, deviceRef, intConfig, asError, describeValue, nodeContext, shortStatus } from './lib/common';
+import { t, useCatalogs } from './lib/i18n';
 import { StreamController } from './lib/stream-node';
 import { toArrays, toObjects, OutputShape } from './lib/payload';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
@@ -58,6 +59,7 @@ function scalesFor(device: DeviceInfo, channels: string[]): Record<string, Chann
 }
 
 export default function (RED: NodeAPI) {
+  useCatalogs(RED);
   const context = nodeContext();
   function IioIn(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
@@ -67,7 +69,7 @@ export default function (RED: NodeAPI) {
     let messages = 0;
 
     if (!dev) {
-      node.status({ fill: 'red', shape: 'ring', text: 'no device configured' });
+      node.status({ fill: 'red', shape: 'ring', text: t('iio-device', 'status.noDevice') });
       node.on('input', (_msg, _send, done) => done(new Error('iio-in: no iio-device configured')));
       return;
     }
@@ -97,13 +99,15 @@ export default function (RED: NodeAPI) {
         );
         decoder = new ScanDecoder(input.stream.layout, cfg.scaled ? { scales: scalesFor(device, channels) } : {});
         repeats = Object.fromEntries(input.stream.layout.elements.map((e) => [e.name, e.type.repeat]));
-        text = input.fallback ? `${transportLabel(input.transport)}, no DMABUF: ${input.fallback}` : transportLabel(input.transport);
-        node.status({ fill: 'green', shape: 'dot', text: `running (${text})` });
+        // The status says what the user chose or lost; the kernel's reason goes to the log.
+        text = t('iio-in', input.transport === 'dmabuf' ? 'status.runningDmabuf' : input.fallback ? 'status.runningFallback' : 'status.running');
+        if (input.fallback) node.log(t('iio-in', 'status.fallbackLog', { code: input.fallback }));
+        node.status({ fill: 'green', shape: 'dot', text });
         return input.stream;
       },
     });
 
-    function deliver(device: DeviceInfo, input: Input, transportText: string, decoder: ScanDecoder, repeats: Record<string, number>, b: CapturedBlock): void {
+    function deliver(device: DeviceInfo, input: Input, runningText: string, decoder: ScanDecoder, repeats: Record<string, number>, b: CapturedBlock): void {
       const s = input.stream;
       const msg: NodeMessage = { topic: topic(device), transport: input.transport, scans: b.scans, sequence: b.sequence, overrun: b.overrun, overruns: s.overruns, device: deviceRef(device) };
       if (b.lost !== undefined) msg.lost = b.lost;
@@ -117,19 +121,20 @@ export default function (RED: NodeAPI) {
       node.send(msg);
       messages++;
       if (b.overrun || messages === 1) {
-        const lost = s.gaps.lost > 0 ? `, ${s.gaps.lost} scans lost` : '';
-        node.status({ fill: s.overruns ? 'yellow' : 'green', shape: 'dot', text: s.overruns ? `running (${transportText}), ${s.overruns} overruns${lost}` : `running (${transportText})` });
+        const over = t('iio-in', 'status.overruns', { running: runningText, count: s.overruns });
+        const text = s.gaps.lost > 0 ? t('iio-in', 'status.lost', { text: over, count: s.gaps.lost }) : over;
+        node.status({ fill: s.overruns ? 'yellow' : 'green', shape: 'dot', text: s.overruns ? text : runningText });
       }
     }
 
     if (cfg.autoStart) ctl.start().catch((err) => reportError(node, err));
-    else node.status({ fill: 'yellow', shape: 'ring', text: 'stopped' });
+    else node.status({ fill: 'yellow', shape: 'ring', text: t('iio-device', 'status.stopped') });
 
     node.on('input', (msg, _send, done) => {
       const command = typeof msg.payload === 'string' ? msg.payload.trim().toLowerCase() : '';
       if (command === 'start') {
         ctl.start().then(() => done(), (err) => {
-          node.status({ fill: 'red', shape: 'ring', text: asError(err).code });
+          node.status({ fill: 'red', shape: 'ring', text: shortStatus(asError(err)) });
           done(asError(err));
         });
       } else if (command === 'stop') {

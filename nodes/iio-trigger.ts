@@ -8,6 +8,7 @@ import {
   setTriggerFrequency, validateTriggerName, anyBufferEnabled, getCurrentTrigger, setCurrentTrigger,
 } from '../src/trigger';
 import { asError, reportError, intConfig, nodeContext } from './lib/common';
+import { t, useCatalogs } from './lib/i18n';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 
 /** Most fires one message may ask for. */
@@ -19,7 +20,14 @@ const CLOSE_WAIT_MS = 3000;
 /** How often a trigger left in use is checked for being free to remove. */
 const REAP_INTERVAL_MS = 1000;
 
+/** "adc-trigger 100 Hz", "sysfstrig1 (existing)". */
+function statusText(name: string, hz: number, ours: boolean): string {
+  const text = hz > 0 ? t('iio-trigger', 'status.readyHz', { name, hz }) : t('iio-trigger', 'status.ready', { name });
+  return ours ? text : t('iio-trigger', 'status.existing', { text });
+}
+
 export default function (RED: NodeAPI) {
+  useCatalogs(RED);
   const context = nodeContext();
 
   /**
@@ -85,7 +93,7 @@ export default function (RED: NodeAPI) {
         ours = true;
       }
       if (kind === 'hrtimer' && frequency > 0) setTriggerFrequency(trigger, frequency);
-      node.status({ fill: 'green', shape: 'dot', text: `${name}${kind === 'hrtimer' && frequency > 0 ? ` ${frequency} Hz` : ''}${ours ? '' : ' (existing)'}` });
+      node.status({ fill: 'green', shape: 'dot', text: statusText(name, kind === 'hrtimer' ? frequency : 0, ours) });
     } catch (err) {
       reportError(node, err);
     }
@@ -106,7 +114,7 @@ export default function (RED: NodeAPI) {
           if (kind !== 'hrtimer') throw new IioError({ code: 'EINVAL', detail: `a sysfs trigger has no frequency; msg.frequency applies to hrtimer triggers` });
           if (typeof hz !== 'number' && typeof hz !== 'string') throw new IioError({ code: 'EINVAL', detail: `msg.frequency must be a number of Hz, not ${describeValue(hz)}` });
           setTriggerFrequency(trigger, Number(hz));
-          node.status({ fill: 'green', shape: 'dot', text: `${name} ${Number(hz)} Hz` });
+          node.status({ fill: 'green', shape: 'dot', text: statusText(name, Number(hz), ours) });
           done();
         } else if (kind === 'sysfs') {
           const times = typeof msg.payload === 'number' ? msg.payload : 1;

@@ -62,7 +62,20 @@ flows.push({
     'return [out];',
   ].join('\n'),
 });
-for (const n of byName['Triggered ADC capture'] || []) if (n.type === 'iio-in') n.wires[0].push('demo0000mean0001');
+// Wires cannot cross tabs (the editor drops them on the next deploy): link nodes carry the
+// example tabs' messages to the dashboard tab.
+let links = 0;
+function linkTo(from, targets) {
+  links++;
+  const out = `demo0000lout${String(links).padStart(4, '0')}`;
+  const into = `demo0000lin0${String(links).padStart(4, '0')}`;
+  flows.push(
+    { id: out, type: 'link out', z: from.z, name: `to dashboard ${links}`, mode: 'link', links: [into], x: from.x + 160, y: from.y + 40, wires: [] },
+    { id: into, type: 'link in', z: dash, name: `from ${from.name || from.type}`, links: [out], x: 120, y: 60 + 80 * links, wires: [targets] },
+  );
+  from.wires[0].push(out);
+}
+for (const n of byName['Triggered ADC capture'] || []) if (n.type === 'iio-in') linkTo(n, ['demo0000mean0001']);
 
 // Temperature readings (°C) → the chart and the status; alarms and all-clears → the status.
 flows.push({
@@ -79,8 +92,8 @@ flows.push({
 for (const n of byName['Temperature threshold alarm'] || []) {
   const setsAlarm = n.type === 'change' && (n.rules || []).some((r) => r.p === 'alarm');
   const toCelsius = n.type === 'change' && (n.rules || []).some((r) => r.tot === 'jsonata' && /1000/.test(String(r.to)));
-  if (setsAlarm) n.wires[0].push('demo0000stat0001');
-  if (toCelsius) n.wires[0].push('demo0000stat0001', 'demo0000chrt0002');
+  if (setsAlarm) linkTo(n, ['demo0000stat0001']);
+  if (toCelsius) linkTo(n, ['demo0000stat0001', 'demo0000chrt0002']);
   // A reading every second makes a smoother chart than the example's 5 s.
   if (n.type === 'inject' && n.repeat) n.repeat = '1';
 }

@@ -2,18 +2,23 @@
 # Starts Node-RED with this package and the demo flows in a fresh user directory.
 #   vm:    inside the harness VM, on the emulated devices (emu-thermo follows a heat/cool cycle)
 #   local: on this machine, against whatever IIO devices it has
+#   editor: inside the VM with an empty flow and no dashboard (the editor tests, test/editor)
 set -euo pipefail
 mode=${1:-vm}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 userdir=$(mktemp -d /tmp/node-red-iio-demo.XXXXXX)
 mkdir -p "$userdir/node_modules/@flowfuse"
 ln -s "$repo" "$userdir/node_modules/node-red-contrib-iio"
-ln -s "$repo/harness/.out/demo-deps/node_modules/@flowfuse/node-red-dashboard" "$userdir/node_modules/@flowfuse/node-red-dashboard"
-node "$repo/harness/demo/flows.js" > "$userdir/flows.json"
+if [ "$mode" = editor ]; then
+  echo '[]' > "$userdir/flows.json"
+else
+  ln -s "$repo/harness/.out/demo-deps/node_modules/@flowfuse/node-red-dashboard" "$userdir/node_modules/@flowfuse/node-red-dashboard"
+  node "$repo/harness/demo/flows.js" > "$userdir/flows.json"
+fi
 port=1880
 [ "$mode" = local ] && port=${IIO_DEMO_PORT:-1880}
 host=127.0.0.1
-[ "$mode" = vm ] && host=0.0.0.0   # reached only through QEMU's forward on the host's loopback
+[ "$mode" = local ] || host=0.0.0.0   # reached only through QEMU's forward on the host's loopback
 cat > "$userdir/settings.js" <<JS
 module.exports = {
   uiHost: '$host',

@@ -1,5 +1,27 @@
 // The editor's live dropdowns: devices, channels, buffers, events and triggers from discovery.
+import * as fs from 'fs';
+import * as path from 'path';
 import type { IioContext, DeviceInfo } from '../../src/context';
+
+function textAttr(d: DeviceInfo, rel: string): string | null {
+  try {
+    return fs.readFileSync(path.join(d.sysfsPath, rel), 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/** A numeric sysfs attribute of the device, or null (absent, unreadable, not a number). */
+function numberAttr(d: DeviceInfo, rel: string | undefined): number | null {
+  if (!rel) return null;
+  try {
+    const text = fs.readFileSync(path.join(d.sysfsPath, rel), 'utf8').trim();
+    const n = Number(text);
+    return text !== '' && Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
+}
 import type { NodeAPI, HttpRequest, HttpResponse } from './red';
 
 /** The JSON shape the editor reads (see nodes/*.html). */
@@ -15,11 +37,16 @@ export function describeDevice(d: DeviceInfo) {
       scanIndex: c.scanIndex ?? null,
       scanType: c.scanType ?? null,
       attributes: Object.keys(c.attributes).sort(),
+      // For the dialogs that show engineering units beside raw ones (iio-event thresholds).
+      scale: numberAttr(d, c.attributes.scale),
+      offset: numberAttr(d, c.attributes.offset),
     })),
     buffers: d.buffers.map((b) => ({ index: b.index, direction: b.direction, channels: b.scanElements.map((e) => e.channel) })),
     events: d.events.map((e) => ({ channel: e.channel, type: e.type, direction: e.eventDirection, attributes: Object.keys(e.attributes).sort() })),
     attributes: d.attributes,
     triggerable: d.triggerable,
+    /** The attached trigger's name, '' for none, null when not triggerable or unreadable: the dialogs warn before a deploy that would fail. */
+    currentTrigger: d.triggerable ? textAttr(d, 'trigger/current_trigger') : null,
     /** Why the device could not be described (an odd scan type, permission denied…), else null. */
     error: d.error ? { code: d.error.code, message: d.error.message } : null,
   };

@@ -5,6 +5,7 @@ import { IioContext, SYSFS_IIO } from '../../src/context';
 import type { DeviceInfo } from '../../src/context';
 import type { IioDeviceNode } from '../iio-device';
 import type { Node, NodeAPI, NodeMessage } from './red';
+import { t } from './i18n';
 
 /** The sysfs root the nodes scan: $IIO_SYSFS_ROOT when set (a test tree, a chroot), else the kernel's. */
 export function sysfsRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -40,8 +41,14 @@ export function reportError(node: Node, err: unknown, msg?: NodeMessage): void {
   node.error(e, msg ?? {});
 }
 
+/** Codes with their own words in the catalog (iio-device.status.code.*); others say "error". */
+const WORDED = ['ENOENT', 'ENODEV', 'EBUSY', 'EACCES', 'EPERM', 'EINVAL', 'ENOMEM', 'EMFILE', 'EPIPE', 'ECANCELED', 'EIO', 'ETIMEDOUT', 'ENOTTY'];
+
+/** A status a user understands, with the code to search for: "in use elsewhere (EBUSY)". The full message goes to the log and Catch. */
 export function shortStatus(e: IioError): string {
-  return e.code === 'ENODEV' || e.code === 'ENOENT' ? `${e.code}: not found` : e.code;
+  // src/buffer.ts words the usual cause of an EINVAL on enable this way.
+  const what = e.code === 'EINVAL' && /no trigger is attached/.test(e.message) ? 'needsTrigger' : WORDED.includes(e.code) ? e.code : 'other';
+  return t('iio-device', 'status.problem', { what: t('iio-device', `status.code.${what}`), code: e.code });
 }
 
 export function deviceRef(d: DeviceInfo): { name: string; label: string | null; id: string } {

@@ -5,6 +5,7 @@
 import type { DeviceInfo, IioContext } from '../../src/context';
 import { attachTrigger, detachTrigger } from './attach-trigger';
 import { reportError, OpQueue } from './common';
+import { t } from './i18n';
 import type { IioDeviceNode, DeviceUser } from '../iio-device';
 import type { Node } from './red';
 
@@ -77,7 +78,7 @@ export class StreamController<S extends Stream> {
     this.wanted = false;
     return this.ops.run(async () => {
       await this.close();
-      if (!this.wanted) this.node.status({ fill: 'yellow', shape: 'ring', text: 'stopped' });
+      if (!this.wanted) this.node.status({ fill: 'yellow', shape: 'ring', text: t('iio-device', 'status.stopped') });
     });
   }
 

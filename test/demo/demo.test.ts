@@ -65,10 +65,14 @@ describe('npm run demo', function () {
     try {
       await until('the editor (HTTP 200)', 600000, async () => ((await get('/')).status === 200 ? true : demo!.exitCode !== null ? Promise.reject(new Error(`demo exited ${demo!.exitCode}`)) : null));
       const ready = (Date.now() - t0) / 1000;
-      const flows = JSON.parse((await get('/flows')).body) as Array<{ type: string; name?: string }>;
-      for (const type of ['iio-device', 'iio-in', 'iio-event', 'iio-attr', 'iio-trigger', 'ui-chart']) {
+      const flows = JSON.parse((await get('/flows')).body) as Array<{ id: string; type: string; name?: string; z?: string; wires?: string[][] }>;
+      for (const type of ['iio-device', 'iio-in', 'iio-event', 'iio-attr', 'iio-trigger', 'iio-dmabuf-out', 'ui-chart', 'link in', 'link out']) {
         assert.ok(flows.some((n) => n.type === type), `the deployed flows have a ${type} node`);
       }
+      // The editor drops wires between tabs on its next deploy: the dashboard is fed by link nodes.
+      const z = new Map(flows.map((n) => [n.id, n.z]));
+      const cross = flows.flatMap((n) => (n.wires ?? []).flat().filter((t) => z.get(t) !== n.z).map((t) => `${n.id} → ${t}`));
+      assert.deepEqual(cross, [], 'wires that cross tabs');
       const status = await until('an alarm and an all-clear', 180000, async () => {
         const r = await get('/demo/status');
         if (r.status !== 200) return null;

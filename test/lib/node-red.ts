@@ -1,16 +1,15 @@
 // Loading our nodes into a real Node-RED runtime (node-red-node-test-helper) for the hardware
 // suite, and watching what they send and show.
 import * as path from 'path';
+import { nodeRedEntry, coreNode } from './node-red-runtime';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
+helper.init(nodeRedEntry());
 
 const root = path.join(__dirname, '../../..');
 const ours = ['iio-device', 'iio-in', 'iio-trigger', 'iio-event', 'iio-attr', 'iio-dmabuf-out'].map((n) => require(path.join(root, 'dist/nodes', n)).default);
-const core = ['common/20-inject', 'common/21-debug', 'common/25-catch', 'common/90-comment', 'function/15-change', 'function/10-function', 'function/10-switch'].map((f) =>
-  require(path.join(root, 'node_modules/@node-red/nodes/core', f)),
-);
+const core = ['common/20-inject', 'common/21-debug', 'common/25-catch', 'common/90-comment', 'function/15-change', 'function/10-function', 'function/10-switch'].map(coreNode);
 /** Our six node types and the core nodes the tests wire them to. */
 export const allNodes = [...ours, ...core];
 

@@ -57,7 +57,7 @@ describe('nodes on the fake backend', function () {
     assert.deepEqual([fake.openFds('buffer'), fake.openFds('chardev')], [0, 1], 'the buffer closed; the chardev kept by the config node');
   });
 
-  it('iio-in names its transport in the status: DMABUF, or read() with the reason it fell back', async () => {
+  it('iio-in names its transport in the status: DMABUF, or without DMABUF (the reason it fell back in the log)', async () => {
     const a = adc(fake, { name: 'dma', dmabuf: true });
     const b = adc(fake, { name: 'kfifo' });
     await helper.load(nodes(), [
@@ -66,12 +66,20 @@ describe('nodes on the fake backend', function () {
     ]);
     const sa = statusesOf('in-a');
     const sb = statusesOf('in-b');
+    const logs: string[] = [];
+    const nb = helper.getNode('in-b') as unknown as { log(m: unknown): void };
+    const log = nb.log.bind(nb);
+    nb.log = (m) => {
+      logs.push(String(m));
+      log(m);
+    };
     helper.getNode('in-a').receive({ payload: 'start' });
     helper.getNode('in-b').receive({ payload: 'start' });
     await until(() => fake.enabled(a) && fake.enabled(b), 'both running');
     await until(() => sa.length > 0 && sb.length > 0, 'statuses');
     assert.equal(sa[sa.length - 1].text, 'running (DMABUF)');
-    assert.equal(sb[sb.length - 1].text, 'running (read(), no DMABUF: EPERM)');
+    assert.equal(sb[sb.length - 1].text, 'running (without DMABUF)');
+    assert.deepEqual(logs, ['DMABUF is not available for this buffer (EPERM): capturing with read() instead']);
   });
 
   it('iio-in: a removed device reports ENODEV to Catch, shows disconnected, and lets go of every fd', async () => {
@@ -207,7 +215,7 @@ describe('nodes on the fake backend', function () {
     helper.getNode('in').receive({ payload: 'start' });
     await until(() => caught.length === 1, 'the error');
     assert.equal(caught[0].error.code, 'EBUSY');
-    assert.ok(st.some((x) => x.text === 'error: EBUSY'), JSON.stringify(st));
+    assert.ok(st.some((x) => x.text === 'in use elsewhere (EBUSY)'), JSON.stringify(st));
   });
 
   it('a device found again by a user\'s own lookup still tells every user it is back (no missed restart)', async () => {

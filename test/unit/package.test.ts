@@ -8,6 +8,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import { execFileSync } from 'node:child_process';
 
 const ROOT = path.join(__dirname, '../../..');
 const NODES_DIR = path.join(ROOT, 'nodes');
@@ -393,11 +394,24 @@ describe('package: editor files, icons, catalogs and examples', () => {
     const files = fs.existsSync(EXAMPLES_DIR) ? fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json')).sort() : [];
     const core = coreTypes();
 
-    it('has the four example flows', () => {
+    it('has the five example flows', () => {
       for (const name of ['Temperature threshold alarm', 'Triggered ADC capture', 'Read and write attributes',
-        'Create and fire a sysfs trigger']) {
+        'Create and fire a sysfs trigger', 'Generate a DAC waveform']) {
         assert.ok(files.includes(`${name}.json`), `missing examples/${name}.json`);
       }
+    });
+
+    it('uses every node type of the package in some example (node-red-dev validate checks this)', () => {
+      const used = new Set(files.flatMap((f) => (readJson(path.join(EXAMPLES_DIR, f)) as Json[]).map((n) => n.type as string)));
+      assert.deepEqual(allTypes.filter((t) => !used.has(t)), []);
+    });
+
+    it('names each iio-device config node distinctly, so the Device dropdown tells them apart after importing several', () => {
+      const labels = files.flatMap((f) => (readJson(path.join(EXAMPLES_DIR, f)) as Json[])
+        .filter((n) => n.type === 'iio-device')
+        .map((n) => loadDefinition('iio-device').label!.call(n)));
+      assert.ok(labels.length >= files.length);
+      assert.equal(new Set(labels).size, labels.length, `duplicate labels: ${labels.join(', ')}`);
     });
 
     for (const file of files) {
@@ -495,5 +509,37 @@ describe('package: editor files, icons, catalogs and examples', () => {
         });
       });
     }
+  });
+
+  describe('npm pack', () => {
+    const packed = (): string[] => {
+      const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      return (JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0].files.map((f) => f.path);
+    };
+
+    it('ships the LICENSE, the examples and every node\'s js, html, catalogs and icon, and no source maps or tests', function () {
+      if (!fs.existsSync(path.join(ROOT, 'dist', 'nodes'))) this.skip();
+      this.timeout(60000); // npm itself starts in ≈ 1 s, more on a loaded host
+      const files = packed();
+      assert.ok(files.includes('LICENSE'));
+      assert.match(fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0/);
+      for (const type of allTypes) {
+        const icon = loadDefinition(type).icon;
+        for (const f of [`dist/nodes/${type}.js`, `dist/nodes/${type}.html`, `dist/nodes/locales/en-US/${type}.json`, ...(icon ? [`dist/nodes/icons/${icon}`] : [])]) {
+          assert.ok(files.includes(f), `${f} not packed`);
+        }
+      }
+      for (const f of fs.readdirSync(EXAMPLES_DIR)) {
+        assert.ok(files.includes(`examples/${f}`), `examples/${f} not packed`);
+      }
+      assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.startsWith('dist/test/') || f.startsWith('harness/')), []);
+    });
+
+    it('names its repository, issue tracker and homepage', () => {
+      const p = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Json;
+      assert.match(String((p.repository as Json)?.url), /^git\+https:\/\/.+\.git$/);
+      assert.match(String((p.bugs as Json)?.url), /^https:\/\//);
+      assert.match(String(p.homepage), /^https:\/\//);
+    });
   });
 });
