@@ -100,7 +100,8 @@ export default function (RED: NodeAPI) {
         decoder = new ScanDecoder(input.stream.layout, cfg.scaled ? { scales: scalesFor(device, channels) } : {});
         repeats = Object.fromEntries(input.stream.layout.elements.map((e) => [e.name, e.type.repeat]));
         // The status says what the user chose or lost; the kernel's reason goes to the log.
-        text = t('iio-in', input.transport === 'dmabuf' ? 'status.runningDmabuf' : input.fallback ? 'status.runningFallback' : 'status.running');
+        const key = input.transport === 'dmabuf' ? 'status.runningDmabuf' : input.transport === 'block' ? 'status.runningBlock' : input.fallback ? 'status.runningFallback' : 'status.running';
+        text = t('iio-in', key);
         if (input.fallback) node.log(t('iio-in', 'status.fallbackLog', { code: input.fallback }));
         node.status({ fill: 'green', shape: 'dot', text });
         return input.stream;
