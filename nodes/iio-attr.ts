@@ -1,7 +1,8 @@
 // iio-attr: reads and writes device, channel, buffer, event and trigger attributes, on input or
 // on an interval; scaled channel reads as (raw + offset) × scale.
-import { AttributeDir, validateAttributeName } from '../src/attr';
-import { Channel, attributesOf, triggerAttributesOf } from '../src/channel';
+import { validateAttributeName } from '../src/attr';
+import type { AttributeStore } from '../src/attr';
+import type { Channel } from '../src/channel';
 import { IioError } from '../src/errors';
 import { deviceNode, reportError, asError, deviceRef, nodeContext, textOf, configText, shortStatus } from './lib/common';
 import { useCatalogs } from './lib/i18n';
@@ -53,20 +54,20 @@ export default function (RED: NodeAPI) {
     const dev = deviceNode(RED, def.device);
 
     /** The directory, attribute file and label a request resolves to. */
-    function locate(msg: NodeMessage): { dir: AttributeDir; attribute: string; topic: string; channel?: Channel; info?: string } {
+    function locate(msg: NodeMessage): { dir: AttributeStore; attribute: string; topic: string; channel?: Channel; info?: string } {
       const attribute = textOf(msg.attribute ?? cfg.attribute, 'msg.attribute');
       if (cfg.target === 'trigger') {
         const name = textOf(msg.trigger ?? cfg.trigger, 'msg.trigger');
         const t = context.findTrigger(name);
         if (!t) throw new IioError({ code: 'ENOENT', errno: 2, detail: `no IIO trigger named "${name}"` });
         validateAttributeName(attribute, name);
-        return { dir: triggerAttributesOf(t), attribute, topic: `${name}/${attribute}` };
+        return { dir: t.attrs, attribute, topic: `${name}/${attribute}` };
       }
       if (!dev) throw new IioError({ code: 'EINVAL', detail: 'iio-attr: no iio-device configured' });
       const device = dev.current();
-      const dir = attributesOf(device);
+      const dir = device.attrs;
       if (cfg.target === 'channel') {
-        const channel = Channel.find(device, textOf(msg.channel ?? cfg.channel, 'msg.channel'));
+        const channel = device.channel(textOf(msg.channel ?? cfg.channel, 'msg.channel'));
         const info = attribute || 'raw';
         const file = channel.file(info);
         return { dir, attribute: file, topic: `${device.label ?? device.name}/${file}`, channel, info };

@@ -1,7 +1,8 @@
 // iio-device: the config node for one IIO device. Finds it by name and/or label (stable across
 // boots; the iio:deviceN id only as a fallback), shares the device among the nodes using it,
 // owns the device's one event fd, and watches for the device disappearing and coming back.
-import { DeviceInfo, DeviceSelector } from '../src/context';
+import type { DeviceSelector } from '../src/context';
+import type { Device } from '../src/device';
 import { EventStream, IioEvent } from '../src/events';
 import { DeviceHandle } from '../src/device';
 import { IioError, toIioError } from '../src/errors';
@@ -13,7 +14,7 @@ import { t, useCatalogs } from './lib/i18n';
 /** What a node using the device implements. */
 export interface DeviceUser {
   /** The device is (again) present: (re)start what was running. */
-  deviceConnected?(device: DeviceInfo): void;
+  deviceConnected?(device: Device): void;
   /** The device vanished: stop using it (its fds are dead), keep the flow running. */
   deviceDisconnected?(err: IioError): void | Promise<void>;
   status(status: NodeStatus): void;
@@ -26,14 +27,14 @@ export type EventListener = (events: IioEvent[]) => void;
 export interface IioDeviceNode extends Node {
   selector: DeviceSelector;
   /** Looks the device up now (a sysfs scan), or throws ENOENT naming the selector. */
-  resolve(): DeviceInfo;
+  resolve(): Device;
   /** The device as last found, looking it up only when it is not known to be present. */
-  device(): DeviceInfo;
+  device(): Device;
   /**
    * The device, checked to be still at its sysfs path (name and label), else looked up afresh: a
    * replug can renumber iio:deviceN before the watcher notices. For sysfs access by path.
    */
-  current(): DeviceInfo;
+  current(): Device;
   readonly connected: boolean;
   register(user: DeviceUser): void;
   deregister(user: DeviceUser): void;
@@ -60,7 +61,7 @@ export default function (RED: NodeAPI) {
     const users = new Set<DeviceUser>();
     const listeners = new Map<EventListener, (err: IioError) => void>();
     let events: EventStream | null = null;
-    let present: DeviceInfo | null = null;
+    let present: Device | null = null;
 
     /** Set by a disconnect, cleared by the connect that tells the users. */
     let lost = false;
@@ -102,7 +103,7 @@ export default function (RED: NodeAPI) {
     node.device = () => present ?? node.resolve();
     Object.defineProperty(node, 'connected', { get: () => present !== null });
 
-    const stillThere = (d: DeviceInfo) => {
+    const stillThere = (d: Device) => {
       const now = context.identify(d.id);
       return now !== null && !now.error && now.name === d.name && now.label === d.label;
     };
@@ -124,7 +125,7 @@ export default function (RED: NodeAPI) {
       }
     };
 
-    const connect = (d: DeviceInfo) => {
+    const connect = (d: Device) => {
       present = d;
       lost = false;
       lookupError = '';

@@ -2,7 +2,7 @@
 // streaming or cyclic, with ADI's mmap blocks, then write(), as fallbacks. Maps messages onto an Output (src/transport.ts).
 import { IioError } from '../src/errors';
 import { encodePayload } from '../src/scan';
-import { openOutput, Output, transportChoice, transportLabel, TransportChoice } from '../src/transport';
+import { Output, transportChoice, transportLabel, TransportChoice } from '../src/transport';
 import { asError, deviceNode, intConfig, reportError, nodeContext, shortStatus } from './lib/common';
 import { t, useCatalogs } from './lib/i18n';
 import { StreamController } from './lib/stream-node';
@@ -84,8 +84,7 @@ export default function (RED: NodeAPI) {
     const ctl = new StreamController<Output>(node, dev, context, {
       trigger: cfg.trigger,
       open(device, fail) {
-        const out = openOutput(
-          device,
+        const out = device.openOutput(
           {
             index: cfg.buffer,
             channels: cfg.channels.length > 0 ? cfg.channels : undefined,

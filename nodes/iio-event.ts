@@ -1,11 +1,9 @@
 // iio-event: one message per IIO event of its device that passes the channel/type/direction
 // filter; optionally configures that event's enable, value, hysteresis and period.
-import { AttributeDir, parseBoolAttr } from '../src/attr';
-import { attributesOf } from '../src/channel';
-import { eventChannelId } from '../src/events';
+import { parseBoolAttr } from '../src/attr';
 import { IioError } from '../src/errors';
-import { toRawSetting, ChannelScaling } from '../src/event-units';
-import type { DeviceInfo, EventInfo } from '../src/context';
+import { toRawSetting } from '../src/event-units';
+import type { Device, DeviceEvent } from '../src/device';
 import type { IioEvent } from '../src/events';
 import { deviceNode, reportError, asError, deviceRef, describeValue, textOf, configText } from './lib/common';
 import { t, useCatalogs } from './lib/i18n';
@@ -32,31 +30,18 @@ function readConfig(def: NodeDef): EventConfig {
 }
 
 /** The sysfs event (attributes) this node's filter names exactly, or throws naming what is missing. */
-function findEvent(device: DeviceInfo, cfg: EventConfig): EventInfo {
-  const ev = device.events.find((e) => e.channel === cfg.channel && e.type === cfg.eventType && e.eventDirection === cfg.direction);
-  if (!ev) {
-    throw new IioError({ code: 'ENOENT', errno: 2, device: device.name, detail: `${device.name} has no ${cfg.channel} ${cfg.eventType} ${cfg.direction} event` });
-  }
-  return ev;
-}
-
-/** The scale and offset of the event's channel (1 and 0 where it has none). */
-async function channelScaling(device: DeviceInfo, ev: EventInfo, attrs: AttributeDir): Promise<ChannelScaling> {
-  const ch = device.channels.find((c) => c.id === ev.channel && c.direction === ev.direction);
-  return {
-    scale: ch?.attributes.scale ? await attrs.readFloat(ch.attributes.scale) : 1,
-    offset: ch?.attributes.offset ? await attrs.readFloat(ch.attributes.offset) : 0,
-  };
+function findEvent(device: Device, cfg: EventConfig): DeviceEvent {
+  return device.event(cfg.channel, cfg.eventType, cfg.direction);
 }
 
 /** Writes the given settings (value/hysteresis/period first, enable last) to the event's attributes. */
-async function configure(device: DeviceInfo, ev: EventInfo, s: EventConfig['settings'], units: EventConfig['units']): Promise<void> {
-  const attrs = attributesOf(device);
-  const scaling = units === 'scaled' ? await channelScaling(device, ev, attrs) : null;
+async function configure(ev: DeviceEvent, s: EventConfig['settings'], units: EventConfig['units']): Promise<void> {
+  const attrs = ev.device.attrs;
+  // The scale and offset of the event's channel (1 and 0 where it has none).
+  const scaling = units === 'scaled' ? ((await ev.channelObject?.readScale()) ?? { scale: 1, offset: 0 }) : null;
   for (const key of ['value', 'hysteresis', 'period'] as const) {
     if (s[key] === undefined) continue;
-    const attr = ev.attributes[key];
-    if (!attr) throw new IioError({ code: 'ENOENT', errno: 2, device: device.name, detail: `the ${ev.channel} ${ev.type} ${ev.eventDirection} event has no ${key}` });
+    const attr = ev.file(key);
     // An attribute that holds an integer now takes the nearest integer.
     const text = scaling ? toRawSetting(key, s[key]!, scaling, !(await attrs.readString(attr)).includes('.')) : s[key]!;
     await attrs.write(attr, text);
@@ -76,7 +61,7 @@ export default function (RED: NodeAPI) {
     let closed = false;
     let count = 0;
     /** The `en` value before this node enabled the event, restored on close. */
-    let enabledFrom: { device: DeviceInfo; attr: string; was: string } | null = null;
+    let enabledFrom: { device: Device; attr: string; was: string } | null = null;
 
     if (!dev) {
       node.status({ fill: 'red', shape: 'ring', text: t('iio-device', 'status.noDevice') });
@@ -84,8 +69,8 @@ export default function (RED: NodeAPI) {
       return;
     }
 
-    const matches = (e: IioEvent, device: DeviceInfo) =>
-      (cfg.channel === '' || eventChannelId(e, device) === cfg.channel) &&
+    const matches = (e: IioEvent, device: Device) =>
+      (cfg.channel === '' || device.channelIdOf(e) === cfg.channel) &&
       (cfg.eventType === '' || e.typeName === cfg.eventType) &&
       (cfg.direction === '' || e.directionName === cfg.direction);
 
@@ -93,7 +78,7 @@ export default function (RED: NodeAPI) {
       const device = dev.device();
       for (const e of events) {
         if (!matches(e, device)) continue;
-        const channel = eventChannelId(e, device);
+        const channel = device.channelIdOf(e);
         const msg: NodeMessage = {
           topic: `${device.label ?? device.name}/${channel}/${e.typeName}/${e.directionName}`,
           payload: {
@@ -128,10 +113,10 @@ export default function (RED: NodeAPI) {
       if (cfg.configure && exact) {
         const ev = findEvent(device, cfg);
         if (ev.attributes.en && !enabledFrom) {
-          enabledFrom = { device, attr: ev.attributes.en, was: await attributesOf(device).readString(ev.attributes.en) };
+          enabledFrom = { device, attr: ev.attributes.en, was: await device.attrs.readString(ev.attributes.en) };
         }
         if (closed) return;
-        await configure(device, ev, cfg.settings, cfg.units);
+        await configure(ev, cfg.settings, cfg.units);
       }
       if (!closed) node.status({ fill: 'green', shape: 'dot', text: t('iio-event', 'status.listening') });
     }
@@ -176,7 +161,7 @@ export default function (RED: NodeAPI) {
       Promise.resolve()
         .then(() => {
           const device = dev.resolve();
-          return configure(device, findEvent(device, cfg), settings, cfg.units);
+          return configure(findEvent(device, cfg), settings, cfg.units);
         })
         .then(() => done(), (err) => done(asError(err)));
     });
@@ -185,7 +170,7 @@ export default function (RED: NodeAPI) {
       closed = true;
       dev.deregister(user);
       // Leave the event as this node found it.
-      const restore = enabledFrom ? attributesOf(enabledFrom.device).write(enabledFrom.attr, enabledFrom.was) : Promise.resolve();
+      const restore = enabledFrom ? enabledFrom.device.attrs.write(enabledFrom.attr, enabledFrom.was) : Promise.resolve();
       restore
         .catch(() => undefined)
         .then(() => dev.removeEventListener(listener))

@@ -1,10 +1,9 @@
 // iio-in: buffered capture. Maps its config onto a CaptureStream and each block onto a message.
 import { CapturedBlock } from '../src/buffer';
-import { openInput, Input, transportChoice } from '../src/transport';
-import { ScanDecoder, ChannelScale, formatScanType } from '../src/scan';
-import { Channel } from '../src/channel';
+import { Input, transportChoice } from '../src/transport';
+import { ScanDecoder, formatScanType } from '../src/scan';
 import { IioError } from '../src/errors';
-import { DeviceInfo } from '../src/context';
+import type { Device } from '../src/device';
 import { deviceNode, reportError, deviceRef, intConfig, asError, describeValue, nodeContext, shortStatus } from './lib/common';
 import { t, useCatalogs } from './lib/i18n';
 import { StreamController } from './lib/stream-node';
@@ -43,19 +42,11 @@ function readConfig(def: NodeDef): InConfig {
 }
 
 /** The channels to enable: the configured ones (or every data channel), plus the timestamp if wanted. */
-function channelsFor(device: DeviceInfo, cfg: InConfig): string[] {
+function channelsFor(device: Device, cfg: InConfig): string[] {
   const buffer = device.buffers.find((b) => b.index === cfg.buffer);
   const all = buffer ? buffer.scanElements.map((e) => e.channel) : [];
   const data = cfg.channels.length > 0 ? cfg.channels : all.filter((c) => c !== 'timestamp');
   return cfg.timestamps && all.includes('timestamp') ? [...data.filter((c) => c !== 'timestamp'), 'timestamp'] : data.filter((c) => c !== 'timestamp');
-}
-
-function scalesFor(device: DeviceInfo, channels: string[]): Record<string, ChannelScale> {
-  const scales: Record<string, ChannelScale> = {};
-  for (const ch of device.channels) {
-    if (ch.direction === 'in' && ch.id !== 'timestamp' && channels.includes(ch.id)) scales[ch.id] = new Channel(device, ch).readScaleSync();
-  }
-  return scales;
 }
 
 export default function (RED: NodeAPI) {
@@ -74,7 +65,7 @@ export default function (RED: NodeAPI) {
       return;
     }
 
-    const topic = (d: DeviceInfo) => `${d.label ?? d.name}/buffer${cfg.buffer}`;
+    const topic = (d: Device) => `${d.label ?? d.name}/buffer${cfg.buffer}`;
 
     const ctl = new StreamController<Input['stream']>(node, dev, context, {
       trigger: cfg.trigger,
@@ -83,8 +74,7 @@ export default function (RED: NodeAPI) {
         let decoder: ScanDecoder | null = null;
         let repeats: Record<string, number> = {};
         let text = '';
-        const input: Input = openInput(
-          device,
+        const input: Input = device.openInput(
           {
             index: cfg.buffer,
             channels,
@@ -97,7 +87,7 @@ export default function (RED: NodeAPI) {
           },
           cfg.transport,
         );
-        decoder = new ScanDecoder(input.stream.layout, cfg.scaled ? { scales: scalesFor(device, channels) } : {});
+        decoder = new ScanDecoder(input.stream.layout, cfg.scaled ? { scales: device.readScalesSync(channels) } : {});
         repeats = Object.fromEntries(input.stream.layout.elements.map((e) => [e.name, e.type.repeat]));
         // The status says what the user chose or lost; the kernel's reason goes to the log.
         const key = input.transport === 'dmabuf' ? 'status.runningDmabuf' : input.transport === 'block' ? 'status.runningBlock' : input.fallback ? 'status.runningFallback' : 'status.running';
@@ -108,7 +98,7 @@ export default function (RED: NodeAPI) {
       },
     });
 
-    function deliver(device: DeviceInfo, input: Input, runningText: string, decoder: ScanDecoder, repeats: Record<string, number>, b: CapturedBlock): void {
+    function deliver(device: Device, input: Input, runningText: string, decoder: ScanDecoder, repeats: Record<string, number>, b: CapturedBlock): void {
       const s = input.stream;
       const msg: NodeMessage = { topic: topic(device), transport: input.transport, scans: b.scans, sequence: b.sequence, overrun: b.overrun, overruns: s.overruns, device: deviceRef(device) };
       if (b.lost !== undefined) msg.lost = b.lost;

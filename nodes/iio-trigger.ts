@@ -1,12 +1,10 @@
 // iio-trigger: creates (or adopts) an hrtimer or sysfs trigger on deploy and removes it on close
 // only if this runtime created it, and never while a device still names it. Input fires a sysfs
 // trigger or changes the frequency.
-import { TriggerInfo, DeviceInfo } from '../src/context';
+import type { Device } from '../src/device';
+import type { Trigger } from '../src/trigger';
 import { IioError, describeValue } from '../src/errors';
-import {
-  createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger, fireTrigger,
-  setTriggerFrequency, validateTriggerName, anyBufferEnabled, getCurrentTrigger, setCurrentTrigger,
-} from '../src/trigger';
+import { createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger, validateTriggerName, anyBufferEnabled } from '../src/trigger';
 import { asError, reportError, intConfig, nodeContext } from './lib/common';
 import { t, useCatalogs } from './lib/i18n';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
@@ -50,7 +48,7 @@ export default function (RED: NodeAPI) {
     for (const d of namedBy(name)) {
       if (anyBufferEnabled(d.sysfsPath)) continue;
       try {
-        setCurrentTrigger(d, '');
+        d.writeCurrentTrigger('');
       } catch {
         /* busy or gone: checked again below */
       }
@@ -73,7 +71,7 @@ export default function (RED: NodeAPI) {
     const sysfsId = intConfig(def.sysfsId, 0);
     const name = kind === 'sysfs' ? `sysfstrig${sysfsId}` : String(def.triggerName ?? '').trim();
     const frequency = Number(def.frequency) || 0;
-    let trigger: TriggerInfo | null = null;
+    let trigger: Trigger | null = null;
     let ours = false;
     let closed = false;
 
@@ -92,16 +90,16 @@ export default function (RED: NodeAPI) {
         owned.set(name, { remove: kind === 'hrtimer' ? () => removeHrtimerTrigger(name) : () => removeSysfsTrigger(sysfsId, context), reaper: null });
         ours = true;
       }
-      if (kind === 'hrtimer' && frequency > 0) setTriggerFrequency(trigger, frequency);
+      if (kind === 'hrtimer' && frequency > 0) trigger.writeFrequency(frequency);
       node.status({ fill: 'green', shape: 'dot', text: statusText(name, kind === 'hrtimer' ? frequency : 0, ours) });
     } catch (err) {
       reportError(node, err);
     }
 
     /** Fires `times` times, a few per event-loop turn. */
-    async function fire(t: TriggerInfo, times: number): Promise<void> {
+    async function fire(t: Trigger, times: number): Promise<void> {
       for (let i = 0; i < times && !closed; i++) {
-        fireTrigger(t);
+        t.fire();
         if ((i + 1) % FIRES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
       }
     }
@@ -113,7 +111,7 @@ export default function (RED: NodeAPI) {
         if (hz !== undefined) {
           if (kind !== 'hrtimer') throw new IioError({ code: 'EINVAL', detail: `a sysfs trigger has no frequency; msg.frequency applies to hrtimer triggers` });
           if (typeof hz !== 'number' && typeof hz !== 'string') throw new IioError({ code: 'EINVAL', detail: `msg.frequency must be a number of Hz, not ${describeValue(hz)}` });
-          setTriggerFrequency(trigger, Number(hz));
+          trigger.writeFrequency(Number(hz));
           node.status({ fill: 'green', shape: 'dot', text: statusText(name, Number(hz), ours) });
           done();
         } else if (kind === 'sysfs') {
@@ -156,9 +154,9 @@ export default function (RED: NodeAPI) {
   RED.nodes.registerType('iio-trigger', IioTrigger as unknown as new (def: NodeDef) => unknown);
 }
 
-function currentTriggerOf(d: DeviceInfo): string {
+function currentTriggerOf(d: Device): string {
   try {
-    return getCurrentTrigger(d);
+    return d.readCurrentTrigger();
   } catch {
     return ''; // gone meanwhile
   }

@@ -147,10 +147,36 @@ function stripNewline(text: string): string {
 }
 
 /**
+ * What an object (device, trigger) offers for its attributes, wherever they live: a local sysfs
+ * directory (AttributeDir) today, a remote context later. Names are relative to the object;
+ * sync methods are for discovery and setup, async ones for nodes at runtime.
+ */
+export interface AttributeStore {
+  /** The label errors name (the device's or trigger's name). */
+  readonly device?: string;
+  /** Error context for an attribute. */
+  context(name: string): IioErrorContext;
+  existsSync(name: string): boolean;
+  readStringSync(name: string): string;
+  readIntSync(name: string): number;
+  readFloatSync(name: string): number;
+  readBoolSync(name: string): boolean;
+  readAvailableSync(name: string): Available;
+  writeSync(name: string, value: AttributeValue): void;
+  exists(name: string): Promise<boolean>;
+  readString(name: string): Promise<string>;
+  readInt(name: string): Promise<number>;
+  readFloat(name: string): Promise<number>;
+  readBool(name: string): Promise<boolean>;
+  readAvailable(name: string): Promise<Available>;
+  write(name: string, value: AttributeValue): Promise<void>;
+}
+
+/**
  * The attributes of one sysfs directory (a device, trigger, buffer…). Sync
  * methods are for discovery and setup; the async ones for nodes at runtime.
  */
-export class AttributeDir {
+export class AttributeDir implements AttributeStore {
   /** @param dir absolute directory path; @param device label used in errors. */
   /** The directory with its symlinks resolved, once known. */
   private realDir: string | null = null;

@@ -26,6 +26,7 @@ import {
 } from './uapi';
 import { BufferSetup, BufferStream, CaptureOptions, CapturedBlock, OutputOptions, TimestampGaps } from './buffer';
 import type { DeviceInfo } from './context';
+import type { Device } from './device';
 
 const PAGE = 4096;
 const roundToPage = (n: number) => Math.ceil(n / PAGE) * PAGE;
@@ -142,7 +143,7 @@ abstract class BlockStream extends BufferStream {
   /** The test chardev in use, if any. */
   readonly chardev: string | undefined;
 
-  constructor(device: DeviceInfo, opts: BufferSetup & BlockOptions & { onError: (err: IioError) => void }, direction: 'in' | 'out') {
+  constructor(device: Device, opts: BufferSetup & BlockOptions & { onError: (err: IioError) => void }, direction: 'in' | 'out') {
     super(device, opts, direction, opts.onError);
     this.blockBytes = this.scansPerBlock * this.layout.scanBytes;
     this.poolSize = checkBlocks(opts.blocks);
@@ -273,7 +274,7 @@ export class BlockCapture extends BlockStream {
   readonly gaps: TimestampGaps;
   private readonly delivery: BlockDelivery<MmapBlock>;
 
-  constructor(device: DeviceInfo, opts: BlockCaptureOptions) {
+  constructor(device: Device, opts: BlockCaptureOptions) {
     super(device, opts, 'in');
     this.gaps = new TimestampGaps(this.layout);
     this.delivery = new BlockDelivery({ scansPerBlock: this.scansPerBlock, blockBytes: this.blockBytes, poolSize: this.poolSize, gaps: this.gaps, payload: opts.payload, onBlock: opts.onBlock, requeue: (b) => this.requeue(b), running: () => this.running });
@@ -337,7 +338,7 @@ export class BlockOutput extends BlockStream {
   private blocked = false;
   written = 0;
 
-  constructor(device: DeviceInfo, private readonly opts: BlockOutputOptions) {
+  constructor(device: Device, private readonly opts: BlockOutputOptions) {
     super(device, opts, 'out');
   }
 

@@ -6,9 +6,9 @@ import { kernel } from './local-backend';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT } from './uapi';
 import { reactor } from './reactor';
 import { computeLayout, ScanLayout } from './scan';
-import type { AttributeDir } from './attr';
-import { attributesOf } from './channel';
+import type { AttributeStore } from './attr';
 import { DeviceHandle, BufferFd } from './device';
+import type { Device } from './device';
 import { checkTriggerBeforeEnable } from './trigger';
 import type { BufferInfo, DeviceInfo, ScanElementInfo } from './context';
 
@@ -45,16 +45,6 @@ export interface CapturedBlock {
 export interface CaptureOptions extends BufferSetup {
   onBlock: (block: CapturedBlock) => void;
   onError: (err: IioError) => void;
-}
-
-/** Finds buffer `index` of `device` with the wanted direction, or throws ENODEV naming it. */
-export function findBuffer(device: DeviceInfo, index: number, direction: 'in' | 'out'): BufferInfo {
-  const b = device.buffers.find((x) => x.index === index);
-  if (!b) throw new IioError({ code: 'ENODEV', errno: 19, device: device.name, detail: `${device.name} has no buffer${index}` });
-  if (b.direction !== direction) {
-    throw new IioError({ code: 'EINVAL', device: device.name, detail: `buffer${index} of ${device.name} is an ${b.direction}put buffer` });
-  }
-  return b;
 }
 
 function selectElements(device: DeviceInfo, buffer: BufferInfo, channels?: string[]): ScanElementInfo[] {
@@ -113,7 +103,7 @@ export abstract class BufferStream {
   readonly layout: ScanLayout;
   readonly scansPerBlock: number;
   readonly length: number;
-  protected readonly attrs: AttributeDir;
+  protected readonly attrs: AttributeStore;
   protected handle: DeviceHandle | null = null;
   protected bfd: BufferFd | null = null;
   protected stopping: Promise<void> | null = null;
@@ -121,12 +111,12 @@ export abstract class BufferStream {
   private previousScanElements: Set<string> | null = null;
 
   constructor(
-    readonly device: DeviceInfo,
+    readonly device: Device,
     setup: BufferSetup,
     direction: 'in' | 'out',
     protected readonly reportError: (err: IioError) => void,
   ) {
-    this.buffer = findBuffer(device, setup.index ?? 0, direction);
+    this.buffer = device.buffer(setup.index ?? 0, direction);
     this.elements = selectElements(device, this.buffer, setup.channels);
     this.layout = computeLayout(this.elements.map((e) => ({ name: e.channel, index: e.index, type: e.type, isTimestamp: e.channel === 'timestamp' })));
     this.scansPerBlock = checkScans(setup.scansPerBlock, 'scans per block');
@@ -134,7 +124,7 @@ export abstract class BufferStream {
     if (this.length < this.scansPerBlock) {
       throw new IioError({ code: 'EINVAL', device: device.name, detail: `buffer length ${this.length} is shorter than a block of ${this.scansPerBlock} scans` });
     }
-    this.attrs = attributesOf(device);
+    this.attrs = device.attrs;
   }
 
   get running(): boolean {
@@ -414,7 +404,7 @@ export class CaptureStream extends BufferStream {
   /** `borrow`: the receiver reads a block only during onBlock, so its memory is reused. */
   private readonly borrow: boolean;
 
-  constructor(device: DeviceInfo, private readonly opts: CaptureOptions) {
+  constructor(device: Device, private readonly opts: CaptureOptions) {
     super(device, opts, 'in', opts.onError);
     this.blockBytes = this.scansPerBlock * this.layout.scanBytes;
     this.block = Buffer.allocUnsafe(this.blockBytes);
@@ -527,7 +517,7 @@ export class OutputStream extends BufferStream {
   /** Bytes written to the kernel so far. */
   written = 0;
 
-  constructor(device: DeviceInfo, private readonly opts: OutputOptions) {
+  constructor(device: Device, private readonly opts: OutputOptions) {
     super(device, opts, 'out', opts.onError);
   }
 

@@ -1,58 +1,58 @@
-// Channels as objects that hold their device: where their attributes live, and their value in the
+// A channel of a device, holding its device: where its attributes live, and its value in the
 // units of the sysfs ABI, (raw + offset) × scale, read in one place for every caller.
-import { AttributeDir, parseFloatAttr } from './attr';
+import { parseFloatAttr } from './attr';
 import { IioError } from './errors';
+import type { AttributeStore } from './attr';
 import type { ChannelScale } from './scan';
-import type { ChannelInfo, DeviceInfo, TriggerInfo } from './context';
+import type { ChannelInfo } from './context';
+import type { Device } from './device';
 
-/** The attributes of a device's sysfs directory, named after the device in errors. */
-export function attributesOf(device: DeviceInfo): AttributeDir {
-  return new AttributeDir(device.sysfsPath, device.name);
-}
+/** Its own enumerable fields are exactly its ChannelInfo; the device is a getter. */
+export class Channel implements ChannelInfo {
+  declare readonly direction: 'in' | 'out';
+  declare readonly id: string;
+  declare readonly type: string;
+  declare readonly index?: number;
+  declare readonly index2?: number;
+  declare readonly differential?: boolean;
+  declare readonly modifier?: string;
+  declare readonly extendName?: string;
+  declare readonly attributes: Record<string, string>;
+  declare readonly available: Record<string, string>;
+  declare readonly scanIndex?: number;
+  declare readonly scanType?: string;
+  declare readonly label?: string;
+  readonly #device: Device;
 
-/** The attributes of a trigger's sysfs directory. */
-export function triggerAttributesOf(t: TriggerInfo): AttributeDir {
-  return new AttributeDir(t.sysfsPath, t.name);
-}
-
-export class Channel {
-  readonly attrs: AttributeDir;
-
-  constructor(
-    readonly device: DeviceInfo,
-    readonly info: ChannelInfo,
-  ) {
-    this.attrs = attributesOf(device);
+  constructor(device: Device, info: ChannelInfo) {
+    this.#device = device;
+    Object.assign(this, info);
   }
 
-  /** The device's channel `id`, an input one first (then any direction, or only `direction`); ENOENT naming both. */
-  static find(device: DeviceInfo, id: string, direction?: 'in' | 'out'): Channel {
-    const ch = direction
-      ? device.channels.find((c) => c.id === id && c.direction === direction)
-      : (device.channels.find((c) => c.id === id && c.direction === 'in') ?? device.channels.find((c) => c.id === id));
-    if (!ch) throw new IioError({ code: 'ENOENT', errno: 2, device: device.name, detail: `${device.name} has no channel "${id}"` });
-    return new Channel(device, ch);
+  get device(): Device {
+    return this.#device;
   }
 
-  get id(): string {
-    return this.info.id;
+  /** The device's attributes, where this channel's live. */
+  get attrs(): AttributeStore {
+    return this.#device.attrs;
   }
 
   /** The attribute file of an info name (`raw` → `in_voltage0_raw`; `scale_available` too); ENOENT when the channel has none. */
   file(info: string): string {
-    const file = this.info.attributes[info] ?? this.info.available[info.replace(/_available$/, '')];
-    if (!file) throw new IioError({ code: 'ENOENT', errno: 2, device: this.device.name, detail: `channel ${this.id} of ${this.device.name} has no "${info}" attribute` });
+    const file = this.attributes[info] ?? this.available[info.replace(/_available$/, '')];
+    if (!file) throw new IioError({ code: 'ENOENT', errno: 2, device: this.#device.name, detail: `channel ${this.id} of ${this.#device.name} has no "${info}" attribute` });
     return file;
   }
 
   /** Scale and offset now (1 and 0 where the channel has none). */
   readScaleSync(): Required<ChannelScale> {
-    const a = this.info.attributes;
+    const a = this.attributes;
     return { scale: a.scale ? this.attrs.readFloatSync(a.scale) : 1, offset: a.offset ? this.attrs.readFloatSync(a.offset) : 0 };
   }
 
   async readScale(): Promise<Required<ChannelScale>> {
-    const a = this.info.attributes;
+    const a = this.attributes;
     return { scale: a.scale ? await this.attrs.readFloat(a.scale) : 1, offset: a.offset ? await this.attrs.readFloat(a.offset) : 0 };
   }
 

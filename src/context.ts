@@ -7,6 +7,8 @@ import { parseScanType, ScanType } from './scan';
 import { channelTypeNames, modifierNames } from './uapi';
 import { kernel } from './local-backend';
 import type { DirEntry } from './backend';
+import { Device, DeviceAccess } from './device';
+import { Trigger } from './trigger';
 
 export const SYSFS_IIO = '/sys/bus/iio/devices';
 
@@ -178,18 +180,31 @@ export interface DeviceHead {
   error?: IioError;
 }
 
-/** A view of the IIO devices and triggers under one sysfs root. Cheap to refresh. */
+/** How long waitForTrigger waits by default, and how often it looks. */
+export const TRIGGER_WAIT_MS = 5000;
+const TRIGGER_LOOK_MS = 100;
+
+/**
+ * The IIO devices and triggers under one sysfs root, reached through one DeviceAccess (this
+ * machine's by default). Cheap to refresh: `devices()` describes, `findDevice` and `triggers()`
+ * hand out objects (Device, Trigger) that hold this context.
+ */
 export class IioContext {
-  constructor(readonly root: string = SYSFS_IIO, readonly devRoot: string = '/dev') {}
+  readonly access: DeviceAccess;
+  constructor(readonly root: string = SYSFS_IIO, readonly devRoot: string = '/dev', access?: DeviceAccess) {
+    // Loaded on use: the local access runs the streams, whose modules load this one.
+    this.access = access ?? (require('./local-access') as typeof import('./local-access')).localAccess;
+  }
 
   /**
    * Every IIO device, in number order. A device that cannot be described is listed with its
    * `error` (and no channels) rather than hiding the others; an unreadable sysfs root throws.
    */
-  devices(): DeviceInfo[] {
+  devices(): Device[] {
     return this.deviceIds()
       .map((id) => this.readDevice(id))
-      .filter((d): d is DeviceInfo => d !== null);
+      .filter((d): d is DeviceInfo => d !== null)
+      .map((d) => new Device(this, d));
   }
 
   /** The `iio:deviceN` directories, in number order. */
@@ -215,16 +230,33 @@ export class IioContext {
   }
 
   /** Every trigger, in number order. */
-  triggers(): TriggerInfo[] {
+  triggers(): Trigger[] {
     return listDir(this.root)
       .map((e) => /^trigger(\d+)$/.exec(e.name))
       .filter((m): m is RegExpExecArray => m !== null)
       .sort((a, b) => Number(a[1]) - Number(b[1]))
-      .map((m) => ({ id: m[0], name: readText(path.join(this.root, m[0], 'name')) ?? '', sysfsPath: path.join(this.root, m[0]) }));
+      .map((m) => new Trigger(this, { id: m[0], name: readText(path.join(this.root, m[0], 'name')) ?? '', sysfsPath: path.join(this.root, m[0]) }));
   }
 
-  findTrigger(name: string): TriggerInfo | undefined {
+  findTrigger(name: string): Trigger | undefined {
     return this.triggers().find((t) => t.name === name);
+  }
+
+  /**
+   * Waits for a trigger called `name` to exist (another part of the same program may still be
+   * creating it) and returns it; ENOENT (naming `device`, whose trigger it is to be) after
+   * `timeoutMs`, or as soon as `stillWanted` says no.
+   */
+  async waitForTrigger(name: string, opts: { timeoutMs?: number; stillWanted?: () => boolean; device?: string } = {}): Promise<Trigger> {
+    const end = Date.now() + (opts.timeoutMs ?? TRIGGER_WAIT_MS);
+    for (;;) {
+      const t = this.findTrigger(name);
+      if (t) return t;
+      if (Date.now() > end || (opts.stillWanted && !opts.stillWanted())) {
+        throw new IioError({ code: 'ENOENT', errno: 2, device: opts.device, detail: `no IIO trigger named "${name}"` });
+      }
+      await new Promise((r) => setTimeout(r, TRIGGER_LOOK_MS));
+    }
   }
 
   /**
@@ -233,7 +265,7 @@ export class IioContext {
    * described; when none matches, the error of a device whose name could not be read (it may be
    * the one), else ENOENT naming the selector.
    */
-  findDevice(sel: DeviceSelector): DeviceInfo {
+  findDevice(sel: DeviceSelector): Device {
     if (!sel.name && !sel.label && !sel.id) {
       throw invalid('no IIO device selected: give a name, a label or an id');
     }
@@ -246,7 +278,7 @@ export class IioContext {
     const what = [sel.name && `name "${sel.name}"`, sel.label && `label "${sel.label}"`, sel.id && `id ${sel.id}`].filter(Boolean).join(', ');
     const found = head ? this.readDevice(head.id) : null;
     if (found?.error) throw found.error;
-    if (found) return found;
+    if (found) return new Device(this, found);
     const unnamed = devices.find((d) => d.error && !d.name);
     if (unnamed?.error) {
       const e = unnamed.error;

@@ -1,10 +1,207 @@
-// The device's character device. /dev/iio:deviceX admits one opener, so the process keeps one
-// handle per device, shared by every buffer and event user, and takes the anonymous buffer and
-// event fds from it by ioctl.
+// The device as an object, and its character device. A Device holds its context and its
+// attributes; its channels, buffers and events hold it. /dev/iio:deviceX admits one opener, so the
+// process keeps one handle per device, shared by every buffer and event user, and takes the
+// anonymous buffer and event fds from it by ioctl.
 import { kernel } from './local-backend';
 import { IioError } from './errors';
 import { IIO_BUFFER_GET_FD_IOCTL, IIO_GET_EVENT_FD_IOCTL, INT_SIZE, decodeInt, encodeInt, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR } from './uapi';
-import type { DeviceInfo } from './context';
+import { Channel } from './channel';
+import { eventChannelId } from './events';
+import { validateTriggerName } from './trigger';
+import type { AttributeStore } from './attr';
+import type { BufferInfo, DeviceInfo, EventInfo, IioContext, ScanElementInfo } from './context';
+import type { ChannelScale } from './scan';
+import type { DmabufCaptureOptions, DmabufOutputOptions } from './dmabuf';
+import type { Input, Output, TransportChoice } from './transport';
+import type { IioEventCode } from './uapi';
+
+/**
+ * Where a context's devices live: their attributes and their buffers. The local implementation
+ * (local-access.ts) is this machine's sysfs and chardevs through `kernel()`; a network client
+ * (iiod) would be another.
+ */
+export interface DeviceAccess {
+  readonly name: string;
+  /** The attributes of the object (device, trigger) whose directory is `dir`; errors name `label`. */
+  attributes(dir: string, label: string): AttributeStore;
+  /** Starts capture on an input buffer. */
+  openInput(buffer: DeviceBuffer, opts: DmabufCaptureOptions, choice: TransportChoice): Input;
+  /** Starts output on an output buffer. */
+  openOutput(buffer: DeviceBuffer, opts: DmabufOutputOptions, choice: TransportChoice): Output;
+}
+
+/**
+ * An IIO device of a context. Its own enumerable fields are exactly its DeviceInfo (so it prints,
+ * compares and serialises as the description); the parent and the attributes are getters.
+ */
+export class Device implements DeviceInfo {
+  declare readonly id: string;
+  declare readonly number: number;
+  declare readonly name: string;
+  declare readonly label?: string;
+  declare readonly sysfsPath: string;
+  declare readonly devPath: string;
+  declare readonly channels: Channel[];
+  declare readonly buffers: DeviceBuffer[];
+  declare readonly events: DeviceEvent[];
+  declare readonly attributes: string[];
+  declare readonly triggerable: boolean;
+  declare readonly error?: IioError;
+  readonly #context: IioContext;
+  #attrs: AttributeStore | null = null;
+
+  constructor(context: IioContext, info: DeviceInfo) {
+    this.#context = context;
+    Object.assign(this, info, {
+      channels: info.channels.map((c) => new Channel(this, c)),
+      buffers: info.buffers.map((b) => new DeviceBuffer(this, b)),
+      events: info.events.map((e) => new DeviceEvent(this, e)),
+    });
+  }
+
+  get context(): IioContext {
+    return this.#context;
+  }
+
+  /** The device's attributes (relative names: `sampling_frequency`, `in_voltage0_raw`, `buffer0/enable`). */
+  get attrs(): AttributeStore {
+    this.#attrs ??= this.#context.access.attributes(this.sysfsPath, this.name);
+    return this.#attrs;
+  }
+
+  /** Name for messages: `name/label`, or the name alone when the device has no label. */
+  get fullName(): string {
+    return this.label ? `${this.name}/${this.label}` : this.name;
+  }
+
+  /** Channel `id`, an input one first (then any direction, or only `direction`); ENOENT naming both. */
+  channel(id: string, direction?: 'in' | 'out'): Channel {
+    const ch = direction
+      ? this.channels.find((c) => c.id === id && c.direction === direction)
+      : (this.channels.find((c) => c.id === id && c.direction === 'in') ?? this.channels.find((c) => c.id === id));
+    if (!ch) throw new IioError({ code: 'ENOENT', errno: 2, device: this.name, detail: `${this.name} has no channel "${id}"` });
+    return ch;
+  }
+
+  /** Buffer `index` with the wanted direction; ENODEV when there is none, EINVAL when it runs the other way. */
+  buffer(index: number, direction: 'in' | 'out'): DeviceBuffer {
+    const b = this.buffers.find((x) => x.index === index);
+    if (!b) throw new IioError({ code: 'ENODEV', errno: 19, device: this.name, detail: `${this.name} has no buffer${index}` });
+    if (b.direction !== direction) {
+      throw new IioError({ code: 'EINVAL', device: this.name, detail: `buffer${index} of ${this.name} is an ${b.direction}put buffer` });
+    }
+    return b;
+  }
+
+  /** The event of `channel` with this type and direction; ENOENT naming what is missing. */
+  event(channel: string, type: string, direction: string): DeviceEvent {
+    const ev = this.events.find((e) => e.channel === channel && e.type === type && e.eventDirection === direction);
+    if (!ev) throw new IioError({ code: 'ENOENT', errno: 2, device: this.name, detail: `${this.name} has no ${channel} ${type} ${direction} event` });
+    return ev;
+  }
+
+  /**
+   * The sysfs id of the channel a decoded event names (`temp`, `voltage0`, `accel_x`): the event
+   * code does not say whether a channel is indexed, the device's channels do.
+   */
+  channelIdOf(event: IioEventCode): string {
+    return eventChannelId(event, this);
+  }
+
+  /** Scale and offset now of each input channel in `ids` (the timestamp has none). */
+  readScalesSync(ids: string[]): Record<string, Required<ChannelScale>> {
+    const scales: Record<string, Required<ChannelScale>> = {};
+    for (const ch of this.channels) {
+      if (ch.direction === 'in' && ch.id !== 'timestamp' && ids.includes(ch.id)) scales[ch.id] = ch.readScaleSync();
+    }
+    return scales;
+  }
+
+  /** The name of the device's current trigger, '' when none. */
+  readCurrentTrigger(): string {
+    return this.attrs.readStringSync('trigger/current_trigger');
+  }
+
+  /** Attaches trigger `name`; '' detaches. ENOTSUP when the device takes no trigger. */
+  writeCurrentTrigger(name: string): void {
+    if (name !== '') validateTriggerName(name);
+    if (!this.triggerable) throw new IioError({ code: 'ENOTSUP', device: this.name, detail: `${this.name} has no trigger/current_trigger` });
+    this.attrs.writeSync('trigger/current_trigger', name);
+  }
+
+  /** Starts capture on input buffer `opts.index` (default 0). */
+  openInput(opts: DmabufCaptureOptions, choice: TransportChoice = 'auto'): Input {
+    return this.buffer(opts.index ?? 0, 'in').openInput(opts, choice);
+  }
+
+  /** Starts output on output buffer `opts.index` (default 0). */
+  openOutput(opts: DmabufOutputOptions, choice: TransportChoice = 'auto'): Output {
+    return this.buffer(opts.index ?? 0, 'out').openOutput(opts, choice);
+  }
+}
+
+/** A buffer of a device (`bufferN`). */
+export class DeviceBuffer implements BufferInfo {
+  declare readonly index: number;
+  declare readonly dir: string;
+  declare readonly scanDir: string;
+  declare readonly direction: 'in' | 'out';
+  declare readonly scanElements: ScanElementInfo[];
+  declare readonly attributes: string[];
+  readonly #device: Device;
+
+  constructor(device: Device, info: BufferInfo) {
+    this.#device = device;
+    Object.assign(this, info);
+  }
+
+  get device(): Device {
+    return this.#device;
+  }
+
+  /** Starts capture on this (input) buffer; `opts.index` is this buffer's. */
+  openInput(opts: DmabufCaptureOptions, choice: TransportChoice = 'auto'): Input {
+    this.#device.buffer(this.index, 'in');
+    return this.#device.context.access.openInput(this, { ...opts, index: this.index }, choice);
+  }
+
+  /** Starts output on this (output) buffer; `opts.index` is this buffer's. */
+  openOutput(opts: DmabufOutputOptions, choice: TransportChoice = 'auto'): Output {
+    this.#device.buffer(this.index, 'out');
+    return this.#device.context.access.openOutput(this, { ...opts, index: this.index }, choice);
+  }
+}
+
+/** A kind of event a device can raise (a channel's threshold, rate of change…), with its attributes. */
+export class DeviceEvent implements EventInfo {
+  declare readonly channel: string;
+  declare readonly direction: 'in' | 'out';
+  declare readonly type: string;
+  declare readonly eventDirection: string;
+  declare readonly attributes: Record<string, string>;
+  readonly #device: Device;
+
+  constructor(device: Device, info: EventInfo) {
+    this.#device = device;
+    Object.assign(this, info);
+  }
+
+  get device(): Device {
+    return this.#device;
+  }
+
+  /** The channel the event watches, if the device lists it. */
+  get channelObject(): Channel | undefined {
+    return this.#device.channels.find((c) => c.id === this.channel && c.direction === this.direction);
+  }
+
+  /** The attribute file of a setting (`en`, `value`, `hysteresis`, `period`); ENOENT when the event has none. */
+  file(setting: string): string {
+    const file = this.attributes[setting];
+    if (!file) throw new IioError({ code: 'ENOENT', errno: 2, device: this.#device.name, detail: `the ${this.channel} ${this.type} ${this.eventDirection} event has no ${setting}` });
+    return file;
+  }
+}
 
 const handles = new Map<string, DeviceHandle>();
 

@@ -22,7 +22,7 @@ import {
   POLLFD_SIZE, encodePollfdInto, decodePollRevents, O_CLOEXEC, O_RDWR, POLLERR, POLLOUT, PROT_READ, PROT_WRITE,
 } from './uapi';
 import { BufferSetup, BufferStream, CaptureOptions, CapturedBlock, OutputOptions, TimestampGaps } from './buffer';
-import type { DeviceInfo } from './context';
+import type { Device } from './device';
 
 export const DEFAULT_HEAP = '/dev/dma_heap/system';
 export const UDMABUF_DEVICE = '/dev/udmabuf';
@@ -243,7 +243,7 @@ abstract class DmabufStream extends BufferStream {
 
   private readonly heap?: string;
 
-  constructor(device: DeviceInfo, opts: BufferSetup & DmabufOptions & { onError: (err: IioError) => void }, direction: 'in' | 'out') {
+  constructor(device: Device, opts: BufferSetup & DmabufOptions & { onError: (err: IioError) => void }, direction: 'in' | 'out') {
     super(device, opts, direction, opts.onError);
     this.heap = opts.heap;
     this.blockBytes = this.scansPerBlock * this.layout.scanBytes;
@@ -323,7 +323,7 @@ export class DmabufCapture extends DmabufStream {
   private canaryCount = 0;
   private canaries = new Map<DmabufBlock, number>();
 
-  constructor(device: DeviceInfo, private readonly opts: DmabufCaptureOptions) {
+  constructor(device: Device, private readonly opts: DmabufCaptureOptions) {
     super(device, opts, 'in');
     this.gaps = new TimestampGaps(this.layout);
     this.delivery = new BlockDelivery({ scansPerBlock: this.scansPerBlock, blockBytes: this.blockBytes, poolSize: this.poolSize, gaps: this.gaps, payload: opts.payload, onBlock: opts.onBlock, requeue: (b) => this.requeue(b), running: () => this.running });
@@ -446,7 +446,7 @@ export class DmabufOutput extends DmabufStream {
   /** Bytes enqueued so far. */
   written = 0;
 
-  constructor(device: DeviceInfo, private readonly opts: DmabufOutputOptions) {
+  constructor(device: Device, private readonly opts: DmabufOutputOptions) {
     super(device, opts, 'out');
   }
 

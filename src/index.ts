@@ -3,7 +3,7 @@ export { IioError, isIioError } from './errors';
 export { IioContext, SYSFS_IIO } from './context';
 export type { DeviceInfo, ChannelInfo, BufferInfo, ScanElementInfo, EventInfo, TriggerInfo, DeviceSelector } from './context';
 export { AttributeDir, validateAttributeName, parseAvailable } from './attr';
-export type { Available, AttributeValue } from './attr';
+export type { Available, AttributeValue, AttributeStore } from './attr';
 export { parseScanType, formatScanType, computeLayout, ScanDecoder, encodeScans, encodeScansInto } from './scan';
 export type { ScanType, ScanLayout, DecodedBlock, ScaledBlock, ChannelScale } from './scan';
 export { CaptureStream, OutputStream } from './buffer';
@@ -15,12 +15,12 @@ export type { Input, Output, TransportChoice, TransportKind } from './transport'
 export type { Backend } from './backend';
 export { localBackend, useBackend } from './local-backend';
 export { EventStream, eventChannelId } from './events';
-export { Channel, attributesOf, triggerAttributesOf } from './channel';
+export { Channel } from './channel';
+export { Device, DeviceBuffer, DeviceEvent } from './device';
+export type { DeviceAccess } from './device';
+export { localAccess } from './local-access';
 export type { IioEvent } from './events';
 export { decodeEventCode, encodeEventCode } from './uapi';
-export {
-  createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger, fireTrigger,
-  setTriggerFrequency, getTriggerFrequency, getCurrentTrigger, setCurrentTrigger, waitForTrigger,
-} from './trigger';
+export { Trigger, createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger } from './trigger';
 export { DeviceHandle } from './device';
 export { reactor } from './reactor';

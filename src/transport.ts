@@ -7,7 +7,7 @@ import { CaptureStream, OutputStream, TimestampGaps, BufferStream } from './buff
 import { DmabufCapture, DmabufCaptureOptions, DmabufOutput, DmabufOutputOptions, fallsBackToReadWrite } from './dmabuf';
 import { BlockCapture, BlockOutput, isBlockUnsupported } from './block';
 import type { ScanLayout } from './scan';
-import type { DeviceInfo } from './context';
+import type { Device } from './device';
 
 /**
  * What a user asks for. `read` and `write` both name the file-I/O transport (read() in, write()
@@ -82,7 +82,7 @@ function reasons(r: Opened<unknown>): { fallback?: string; blockFallback?: strin
 }
 
 /** Starts capture on `device` with the chosen transport. */
-export function openInput(device: DeviceInfo, opts: DmabufCaptureOptions, choice: TransportChoice = 'auto'): Input {
+export function openInput(device: Device, opts: DmabufCaptureOptions, choice: TransportChoice = 'auto'): Input {
   const r = open<CaptureStream | DmabufCapture | BlockCapture>(choice, () => new DmabufCapture(device, opts), () => new BlockCapture(device, opts), () => new CaptureStream(device, opts));
   return { stream: r.stream, transport: r.kind === 'file' ? 'read' : r.kind, ...reasons(r) };
 }
@@ -107,7 +107,7 @@ export interface Output {
 }
 
 /** Starts output on `device` with the chosen transport. `opts.blocks` bounds the queue of either. */
-export function openOutput(device: DeviceInfo, opts: DmabufOutputOptions, choice: TransportChoice = 'auto'): Output {
+export function openOutput(device: Device, opts: DmabufOutputOptions, choice: TransportChoice = 'auto'): Output {
   const limit = opts.blocks ?? 4;
   const file = new FileOutput(opts, limit);
   const r = open<OutputStream | DmabufOutput | BlockOutput>(

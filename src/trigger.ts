@@ -5,9 +5,10 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { IioError, describeValue, fromNodeError, invalid } from './errors';
 import { AttributeDir } from './attr';
-import { IioContext, TriggerInfo, DeviceInfo } from './context';
+import { IioContext, TriggerInfo } from './context';
 import { kernel } from './local-backend';
-import { attributesOf, triggerAttributesOf } from './channel';
+import type { AttributeStore } from './attr';
+import type { Device } from './device';
 
 export const CONFIGFS_HRTIMER = '/sys/kernel/config/iio/triggers/hrtimer';
 
@@ -19,36 +20,52 @@ export function validateTriggerName(name: unknown): string {
   return name;
 }
 
-function requireTrigger(ctx: IioContext, name: string): TriggerInfo {
+/** A trigger of a context; its own enumerable fields are its TriggerInfo, the context and attributes getters. */
+export class Trigger implements TriggerInfo {
+  declare readonly id: string;
+  declare readonly name: string;
+  declare readonly sysfsPath: string;
+  readonly #context: IioContext;
+  #attrs: AttributeStore | null = null;
+
+  constructor(context: IioContext, info: TriggerInfo) {
+    this.#context = context;
+    Object.assign(this, info);
+  }
+
+  get context(): IioContext {
+    return this.#context;
+  }
+
+  get attrs(): AttributeStore {
+    this.#attrs ??= this.#context.access.attributes(this.sysfsPath, this.name);
+    return this.#attrs;
+  }
+
+  /** Fires a sysfs trigger once: every device attached to it captures one scan. */
+  fire(): void {
+    this.attrs.writeSync('trigger_now', 1);
+  }
+
+  readFrequency(): number {
+    return this.attrs.readFloatSync('sampling_frequency');
+  }
+
+  writeFrequency(hz: number): void {
+    if (typeof hz !== 'number' || !Number.isFinite(hz) || hz <= 0) throw invalid(`trigger frequency ${String(hz)} Hz`, { device: this.name });
+    this.attrs.writeSync('sampling_frequency', hz);
+  }
+}
+
+function requireTrigger(ctx: IioContext, name: string): Trigger {
   // The trigger's sysfs directory appears synchronously with its registration.
   const t = ctx.findTrigger(name);
   if (!t) throw new IioError({ code: 'ENOENT', errno: 2, detail: `trigger "${name}" did not appear under ${ctx.root}` });
   return t;
 }
 
-/** How long waitForTrigger waits by default, and how often it looks. */
-export const TRIGGER_WAIT_MS = 5000;
-const TRIGGER_LOOK_MS = 100;
-
-/**
- * Waits for a trigger called `name` to exist (another part of the same program may still be
- * creating it) and returns it; ENOENT (naming `device`, whose trigger it is to be) after
- * `timeoutMs`, or as soon as `stillWanted` says no.
- */
-export async function waitForTrigger(ctx: IioContext, name: string, opts: { timeoutMs?: number; stillWanted?: () => boolean; device?: string } = {}): Promise<TriggerInfo> {
-  const end = Date.now() + (opts.timeoutMs ?? TRIGGER_WAIT_MS);
-  for (;;) {
-    const t = ctx.findTrigger(name);
-    if (t) return t;
-    if (Date.now() > end || (opts.stillWanted && !opts.stillWanted())) {
-      throw new IioError({ code: 'ENOENT', errno: 2, device: opts.device, detail: `no IIO trigger named "${name}"` });
-    }
-    await new Promise((r) => setTimeout(r, TRIGGER_LOOK_MS));
-  }
-}
-
 /** Creates an hrtimer trigger through configfs (needs the iio-trig-hrtimer module and configfs mounted). */
-export function createHrtimerTrigger(name: string, ctx = new IioContext(), configfs = CONFIGFS_HRTIMER): TriggerInfo {
+export function createHrtimerTrigger(name: string, ctx = new IioContext(), configfs = CONFIGFS_HRTIMER): Trigger {
   validateTriggerName(name);
   const dir = path.join(configfs, name);
   try {
@@ -82,7 +99,7 @@ function sysfsTriggerControl(ctx: IioContext): AttributeDir {
 }
 
 /** Creates sysfs trigger `sysfstrig<id>`. */
-export function createSysfsTrigger(id: number, ctx = new IioContext()): TriggerInfo {
+export function createSysfsTrigger(id: number, ctx = new IioContext()): Trigger {
   if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw invalid(`sysfs trigger id ${String(id)}`);
   sysfsTriggerControl(ctx).writeSync('add_trigger', id);
   return requireTrigger(ctx, `sysfstrig${id}`);
@@ -91,34 +108,6 @@ export function createSysfsTrigger(id: number, ctx = new IioContext()): TriggerI
 export function removeSysfsTrigger(id: number, ctx = new IioContext()): void {
   if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw invalid(`sysfs trigger id ${String(id)}`);
   sysfsTriggerControl(ctx).writeSync('remove_trigger', id);
-}
-
-/** Fires a sysfs trigger once: every device attached to it captures one scan. */
-export function fireTrigger(t: TriggerInfo): void {
-  triggerAttributesOf(t).writeSync('trigger_now', 1);
-}
-
-export function setTriggerFrequency(t: TriggerInfo, hz: number): void {
-  if (typeof hz !== 'number' || !Number.isFinite(hz) || hz <= 0) throw invalid(`trigger frequency ${String(hz)} Hz`, { device: t.name });
-  triggerAttributesOf(t).writeSync('sampling_frequency', hz);
-}
-
-export function getTriggerFrequency(t: TriggerInfo): number {
-  return triggerAttributesOf(t).readFloatSync('sampling_frequency');
-}
-
-/** The name of the device's current trigger, '' when none. */
-export function getCurrentTrigger(device: DeviceInfo): string {
-  return attributesOf(device).readStringSync('trigger/current_trigger');
-}
-
-/** Attaches `name` as the device's trigger; '' detaches. */
-export function setCurrentTrigger(device: DeviceInfo, name: string): void {
-  if (name !== '') validateTriggerName(name);
-  if (!device.triggerable) {
-    throw new IioError({ code: 'ENOTSUP', device: device.name, detail: `${device.name} has no trigger/current_trigger` });
-  }
-  attributesOf(device).writeSync('trigger/current_trigger', name);
 }
 
 /** Whether a trigger called `name` is registered under `root` (the IIO sysfs directory). */
@@ -199,8 +188,8 @@ export function triggerConsumerLimit(): number {
  * points at the live trigger of that name, and the trigger has a free consumer slot. Call it
  * right before enabling a buffer of a triggerable device.
  */
-export function checkTriggerBeforeEnable(device: DeviceInfo): void {
-  const attrs = attributesOf(device);
+export function checkTriggerBeforeEnable(device: Device): void {
+  const attrs = device.attrs;
   const name = attrs.readStringSync('trigger/current_trigger');
   if (name === '') return; // enabling then fails with EINVAL, which the caller explains
   const root = path.dirname(device.sysfsPath);

@@ -2,7 +2,8 @@
 // device. It attaches the node's trigger, opens the stream, stops it and detaches the trigger
 // again; restarts after a reconnect and lets go after a disconnect; and runs all of that, and the
 // node's own operations, one after another in the order asked.
-import type { DeviceInfo, IioContext } from '../../src/context';
+import type { IioContext } from '../../src/context';
+import type { Device } from '../../src/device';
 import { attachTrigger, detachTrigger } from './attach-trigger';
 import { reportError, OpQueue } from './common';
 import { t } from './i18n';
@@ -17,7 +18,7 @@ export interface StreamNodeSpec<S extends Stream> {
   /** Trigger to attach before opening ('' for none). */
   trigger: string;
   /** Opens the stream on the device (its trigger attached). `fail` reports an error of the running stream and stops it. */
-  open(device: DeviceInfo, fail: (err: unknown) => void): S;
+  open(device: Device, fail: (err: unknown) => void): S;
   /** The stream is gone (stopped or dropped): forget what was queued for it. */
   stopped?(): void;
 }

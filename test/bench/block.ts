@@ -8,9 +8,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CaptureStream, CapturedBlock } from '../../src/buffer';
 import { BlockCapture, BLOCK_CHARDEV_ENV } from '../../src/block';
-import { IioContext, DeviceInfo } from '../../src/context';
+import { IioContext } from '../../src/context';
+import type { Device } from '../../src/device';
 import { DmabufCapture } from '../../src/dmabuf';
-import { setCurrentTrigger } from '../../src/trigger';
+
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 3);
 const SIZES_KIB = [4, 16, 64, 256, 1024];
@@ -18,7 +19,7 @@ const CHANNELS = ['voltage0', 'voltage1', 'voltage2', 'voltage3', 'voltage4', 'a
 
 type Mode = 'read()' | 'DMABUF zero-copy' | 'blocks copy' | 'blocks zero-copy';
 
-async function run(adc: DeviceInfo, mode: Mode, kib: number): Promise<{ mibs: number; cpu: number }> {
+async function run(adc: Device, mode: Mode, kib: number): Promise<{ mibs: number; cpu: number }> {
   const scansPerBlock = (kib * 1024) / 32;
   let bytes = 0;
   let held: Buffer | null = null;
@@ -55,7 +56,7 @@ async function main() {
   }
   const adc = new IioContext().findDevice({ name: 'emu-adc' });
   const freeRunning = path.join(adc.sysfsPath, 'emu_free_running');
-  setCurrentTrigger(adc, '');
+  adc.writeCurrentTrigger('');
   fs.writeFileSync(freeRunning, '2');
   try {
     const modes: Mode[] = ['read()', 'DMABUF zero-copy', 'blocks copy', 'blocks zero-copy'];

@@ -5,7 +5,7 @@
 import { CaptureStream } from '../../src/buffer';
 import { IioContext } from '../../src/context';
 import { ScanDecoder } from '../../src/scan';
-import { createHrtimerTrigger, removeHrtimerTrigger, setCurrentTrigger, setTriggerFrequency } from '../../src/trigger';
+import { createHrtimerTrigger, removeHrtimerTrigger } from '../../src/trigger';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 4);
 const RATE_HZ = Number(process.env.BENCH_RATE_HZ || 20000);
@@ -51,15 +51,15 @@ async function main() {
   const adc = ctx.findDevice({ name: 'emu-adc' });
   const trig = createHrtimerTrigger('bench-read');
   try {
-    setTriggerFrequency(trig, RATE_HZ);
-    setCurrentTrigger(adc, trig.name);
+    trig.writeFrequency(RATE_HZ);
+    adc.writeCurrentTrigger(trig.name);
     const rows = [['scans/block', 'scans/s', 'MiB/s', 'CPU µs/scan', 'CPU %', 'dropped', 'overruns']];
     for (const b of BLOCKS) rows.push(await measure(b));
     console.log(`read() capture, emu-adc all channels (40 B/scan), hrtimer ${RATE_HZ} Hz, ${SECONDS} s per row`);
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
   } finally {
-    setCurrentTrigger(adc, '');
+    adc.writeCurrentTrigger('');
     removeHrtimerTrigger('bench-read');
   }
 }

@@ -5,9 +5,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CaptureStream, CapturedBlock } from '../../src/buffer';
-import { IioContext, DeviceInfo } from '../../src/context';
+import { IioContext } from '../../src/context';
+import type { Device } from '../../src/device';
 import { DmabufCapture } from '../../src/dmabuf';
-import { setCurrentTrigger } from '../../src/trigger';
+
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 3);
 const SIZES_KIB = [4, 16, 64, 256, 1024];
@@ -15,7 +16,7 @@ const CHANNELS = ['voltage0', 'voltage1', 'voltage2', 'voltage3', 'voltage4', 'a
 
 type Mode = 'read()' | 'DMABUF copy' | 'DMABUF zero-copy';
 
-async function run(adc: DeviceInfo, mode: Mode, kib: number): Promise<{ mibs: number; cpu: number }> {
+async function run(adc: Device, mode: Mode, kib: number): Promise<{ mibs: number; cpu: number }> {
   const scansPerBlock = (kib * 1024) / 32;
   let bytes = 0;
   let held: Buffer | null = null;
@@ -45,7 +46,7 @@ async function run(adc: DeviceInfo, mode: Mode, kib: number): Promise<{ mibs: nu
 async function main() {
   const adc = new IioContext().findDevice({ name: 'emu-adc' });
   const freeRunning = path.join(adc.sysfsPath, 'emu_free_running');
-  setCurrentTrigger(adc, '');
+  adc.writeCurrentTrigger('');
   fs.writeFileSync(freeRunning, '2');
   try {
     const rows = [['block', 'read() MiB/s', 'DMABUF copy MiB/s', 'DMABUF zero-copy MiB/s', 'zero-copy / read()', 'CPU % read / copy / zero-copy']];

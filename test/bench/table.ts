@@ -21,12 +21,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawn, ChildProcess } from 'child_process';
 import { CaptureStream, CapturedBlock, OutputStream } from '../../src/buffer';
-import { IioContext, DeviceInfo } from '../../src/context';
+import { IioContext } from '../../src/context';
+import type { Device } from '../../src/device';
 import { DmabufCapture, DmabufOutput } from '../../src/dmabuf';
 import { openInput } from '../../src/transport';
 import { EventStream } from '../../src/events';
 import { ScanDecoder } from '../../src/scan';
-import { setCurrentTrigger } from '../../src/trigger';
+
 import { toArrays } from '../../nodes/lib/payload';
 
 const SECONDS = Number(process.env.IIO_BENCH_SECONDS || 3);
@@ -82,7 +83,7 @@ async function window(count: () => number): Promise<Rate> {
 type CaptureKind = 'read raw' | 'read arrays' | 'dmabuf zero-copy';
 
 /** Ours: the capture as iio-in runs it (raw: a copied payload; arrays: decoded into typed arrays). */
-async function ours(adc: DeviceInfo, kind: CaptureKind, scansPerBlock: number): Promise<Rate> {
+async function ours(adc: Device, kind: CaptureKind, scansPerBlock: number): Promise<Rate> {
   let bytes = 0;
   let held: unknown = null;
   let decoder: ScanDecoder | null = null;
@@ -145,14 +146,14 @@ function row(measure: string, ours: string, ref: string, ratio: number, goal: st
 }
 const fmtRate = (r: Rate) => `${r.mibs.toFixed(2)} MiB/s, ${r.cpuMsPerMiB.toFixed(0)} ms CPU/MiB`;
 
-async function captureRows(adc: DeviceInfo): Promise<void> {
+async function captureRows(adc: Device): Promise<void> {
   const scanBytes = 40;
   const at4k = Math.floor(4096 / scanBytes);
   const at64k = Math.floor(65536 / scanBytes);
   const runs: Record<string, Rate[]> = {};
   const add = (k: string, r: Rate) => (runs[k] ??= []).push(r);
   const fr = path.join(adc.sysfsPath, 'emu_free_running');
-  setCurrentTrigger(adc, '');
+  adc.writeCurrentTrigger('');
   fs.writeFileSync(fr, '2');
   try {
     for (let rep = 0; rep < REPS; rep++) {
@@ -182,7 +183,7 @@ async function captureRows(adc: DeviceInfo): Promise<void> {
 }
 
 /** Streams one pre-encoded 64 KiB block to emu-dac as fast as it is taken. */
-async function output(dac: DeviceInfo, kind: 'write()' | 'DMABUF'): Promise<Rate> {
+async function output(dac: Device, kind: 'write()' | 'DMABUF'): Promise<Rate> {
   const scansPerBlock = 16384; // 2 × s16 = 4-byte scans
   const data = Buffer.alloc(scansPerBlock * 4);
   for (let i = 0; i < data.length; i += 2) data.writeInt16LE(((i * 7) % 65536) - 32768, i);
@@ -204,9 +205,9 @@ async function output(dac: DeviceInfo, kind: 'write()' | 'DMABUF'): Promise<Rate
   }
 }
 
-async function outputRows(dac: DeviceInfo): Promise<void> {
+async function outputRows(dac: Device): Promise<void> {
   const fr = path.join(dac.sysfsPath, 'emu_free_running');
-  setCurrentTrigger(dac, '');
+  dac.writeCurrentTrigger('');
   fs.writeFileSync(fr, '1');
   const w: Rate[] = [];
   const d: Rate[] = [];
@@ -230,7 +231,7 @@ async function outputRows(dac: DeviceInfo): Promise<void> {
 const TEMPS = [50000, 20000]; // each write crosses one threshold (rising at 45 °C, falling at 35 °C)
 
 /** Makes `n` crossings 40 ms apart; `ready` resolves when the reader is listening. */
-async function crossings(thermo: DeviceInfo, n: number): Promise<void> {
+async function crossings(thermo: Device, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     fs.writeFileSync(path.join(thermo.sysfsPath, 'emu_temp_mC'), String(TEMPS[i % 2]));
     await sleep(40);
@@ -239,7 +240,7 @@ async function crossings(thermo: DeviceInfo, n: number): Promise<void> {
 
 const nowNs = () => process.hrtime.bigint(); // CLOCK_MONOTONIC
 
-async function latencyCore(thermo: DeviceInfo): Promise<number[]> {
+async function latencyCore(thermo: Device): Promise<number[]> {
   const lat: number[] = [];
   const s = new EventStream(thermo, { onEvents: (evs) => { const t = nowNs(); for (const e of evs) lat.push(Number(t - e.timestamp)); }, onError: (e) => console.error(`events: ${e.message}`) });
   s.start();
@@ -253,7 +254,7 @@ async function latencyCore(thermo: DeviceInfo): Promise<number[]> {
   return lat;
 }
 
-async function latencyC(thermo: DeviceInfo): Promise<number[]> {
+async function latencyC(thermo: Device): Promise<number[]> {
   const child: ChildProcess = spawn(C_EVENT_READER, [thermo.devPath, String(EVENTS)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -290,7 +291,7 @@ async function latencyNode(helper: any, allNodes: unknown[]): Promise<number[]> 
   return lat;
 }
 
-async function eventRows(thermo: DeviceInfo): Promise<void> {
+async function eventRows(thermo: Device): Promise<void> {
   const sys = (a: string, v: string | number) => fs.writeFileSync(path.join(thermo.sysfsPath, a), String(v));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const helper = require('node-red-node-test-helper');
@@ -328,9 +329,9 @@ async function eventRows(thermo: DeviceInfo): Promise<void> {
 // ---------------------------------------------------------------------------
 // Soak: cost per block flat in the number of blocks
 
-async function soakRows(adc: DeviceInfo): Promise<void> {
+async function soakRows(adc: Device): Promise<void> {
   const fr = path.join(adc.sysfsPath, 'emu_free_running');
-  setCurrentTrigger(adc, '');
+  adc.writeCurrentTrigger('');
   fs.writeFileSync(fr, '2');
   const scansPerBlock = Math.floor(65536 / 40);
   let bytes = 0;

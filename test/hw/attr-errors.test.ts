@@ -5,7 +5,7 @@ import { DeviceHandle } from '../../src/device';
 import { IioError } from '../../src/errors';
 import { EventStream } from '../../src/events';
 import { openFile, closeFd, O_RDONLY } from '../../src/libc';
-import { createSysfsTrigger, fireTrigger, removeSysfsTrigger, setCurrentTrigger } from '../../src/trigger';
+import { createSysfsTrigger, removeSysfsTrigger } from '../../src/trigger';
 import { reactor } from '../../src/reactor';
 import { emuAdcRaw } from '../lib/emu-pattern';
 import { emu, setTemperature, resources, waitFor, readSys } from '../lib/hw';
@@ -77,7 +77,7 @@ describe('errors and resource hygiene on the real kernel', function () {
   it('1000 open/capture/close cycles leave fds and mappings as they were', async () => {
     const adc = emu('emu-adc');
     const trig = createSysfsTrigger(9);
-    setCurrentTrigger(adc, trig.name);
+    adc.writeCurrentTrigger(trig.name);
     const before = resources();
     const errors: IioError[] = [];
     try {
@@ -87,7 +87,7 @@ describe('errors and resource hygiene on the real kernel', function () {
         cap.start();
         try {
           // One fire per enable: each enable has a fresh pollfunc, so no fire is still in flight.
-          fireTrigger(trig);
+          trig.fire();
           await waitFor(() => got.length === 1, `cycle ${i}`);
         } finally {
           await cap.stop();
@@ -103,7 +103,7 @@ describe('errors and resource hygiene on the real kernel', function () {
         }
       }
     } finally {
-      setCurrentTrigger(adc, '');
+      adc.writeCurrentTrigger('');
       removeSysfsTrigger(9);
     }
     await waitFor(() => reactor.size === 0, 'the reactor to go idle');

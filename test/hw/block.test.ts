@@ -12,7 +12,7 @@ import { kernel } from '../../src/local-backend';
 import { closeFd, ioctl, openFile, O_CLOEXEC, O_NONBLOCK, O_RDWR, PROT_READ, PROT_WRITE } from '../../src/libc';
 import { reactor } from '../../src/reactor';
 import { encodeScans } from '../../src/scan';
-import { createSysfsTrigger, fireTrigger, removeSysfsTrigger, setCurrentTrigger } from '../../src/trigger';
+import { createSysfsTrigger, removeSysfsTrigger } from '../../src/trigger';
 import {
   IIO_BUFFER_BLOCK_ALLOC_IOCTL, IIO_BUFFER_BLOCK_DEQUEUE_IOCTL, IIO_BUFFER_BLOCK_ENQUEUE_IOCTL, IIO_BUFFER_BLOCK_FLAG_CYCLIC,
   IIO_BUFFER_BLOCK_FLAG_TIMESTAMP_VALID, IIO_BUFFER_BLOCK_FREE_IOCTL, IIO_BUFFER_BLOCK_QUERY_IOCTL, decodeBlockAllocReq,
@@ -97,14 +97,14 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
       assert.equal(errnoOf(() => ioctl(fd, 0x40046992, Buffer.alloc(4))), 'ENOTTY', 'not a block ioctl');
       // An enable/disable cycle cancels it (no scan: nothing fires the trigger).
       const trig = createSysfsTrigger(30);
-      setCurrentTrigger(adc, trig.name);
+      adc.writeCurrentTrigger(trig.name);
       const el = new BlockCapture(adc, { index: 1, scansPerBlock: 1, onBlock: () => undefined, onError: () => undefined }).buffer.scanElements[0];
       try {
         writeSys(adc, el.enableAttr, 1);
         writeSys(adc, 'buffer1/enable', 1);
         writeSys(adc, 'buffer1/enable', 0);
       } finally {
-        setCurrentTrigger(adc, '');
+        adc.writeCurrentTrigger('');
         removeSysfsTrigger(30);
       }
       assert.equal(errnoOf(() => ioctl(fd, IIO_BUFFER_BLOCK_DEQUEUE_IOCTL, encodeBufferBlock({ id: 0 }))), 'EAGAIN', 'a freed block never comes back');
@@ -126,7 +126,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
     const scan = cap.layout.scanBytes;
     assert.equal(scan, 40);
     const trig = createSysfsTrigger(31);
-    setCurrentTrigger(adc, trig.name);
+    adc.writeCurrentTrigger(trig.name);
     const fd = openFile(ADC_BLOCKS, O_RDWR | O_CLOEXEC | O_NONBLOCK);
     let m: ReturnType<ReturnType<typeof kernel>['mmap']> | null = null;
     try {
@@ -142,7 +142,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
       // A sysfs trigger drops a fire while the previous one is handled: fire again only after 2 s.
       let dequeued = false;
       for (let i = 0; i < 10 && !dequeued; i++) {
-        fireTrigger(trig);
+        trig.fire();
         for (let t = 0; t < 20 && !dequeued; t++) {
           await sleep(100);
           dequeued = errnoOf(() => ioctl(fd, IIO_BUFFER_BLOCK_DEQUEUE_IOCTL, b)) === 'ok';
@@ -170,7 +170,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
     } finally {
       if (m) kernel().munmap(m);
       closeFd(fd);
-      setCurrentTrigger(adc, '');
+      adc.writeCurrentTrigger('');
       removeSysfsTrigger(31);
     }
   });
@@ -286,7 +286,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
   it('200 start/stop cycles leave no fd or mapping behind', async () => {
     const adc = emu('emu-adc');
     const trig = createSysfsTrigger(32);
-    setCurrentTrigger(adc, trig.name);
+    adc.writeCurrentTrigger(trig.name);
     const before = blockResources();
     const errors: IioError[] = [];
     try {
@@ -297,7 +297,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
         try {
           if (i === 0) assert.equal(blockResources().blockMaps, before.blockMaps + 2, 'two blocks mapped while running');
           if (i % 20 === 0) {
-            fireTrigger(trig);
+            trig.fire();
             await waitFor(() => got.length === 1, `cycle ${i}`);
           }
         } finally {
@@ -307,7 +307,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
         else assert.equal(got.length, 0, `cycle ${i}: a scan without a fire`);
       }
     } finally {
-      setCurrentTrigger(adc, '');
+      adc.writeCurrentTrigger('');
       removeSysfsTrigger(32);
     }
     await waitFor(() => reactor.size === 0, 'the reactor to go idle');

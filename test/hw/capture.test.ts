@@ -3,10 +3,7 @@ import { CaptureStream, CapturedBlock } from '../../src/buffer';
 import { DeviceHandle } from '../../src/device';
 import { IioError } from '../../src/errors';
 import { ScanDecoder } from '../../src/scan';
-import {
-  createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger, fireTrigger,
-  setTriggerFrequency, setCurrentTrigger, getCurrentTrigger,
-} from '../../src/trigger';
+import { createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger } from '../../src/trigger';
 import { emuAdcRaw, EMU_ADC_CHANNELS } from '../lib/emu-pattern';
 import { emu, readSys, writeSys, waitFor, ctx, pollfuncThread, threadState, waitPollfuncIdle } from '../lib/hw';
 
@@ -40,7 +37,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
   const adc = () => emu('emu-adc');
 
   afterEach(() => {
-    try { setCurrentTrigger(adc(), ''); } catch { /* already detached */ }
+    try { adc().writeCurrentTrigger(''); } catch { /* already detached */ }
   });
 
   it('hrtimer trigger: 10 000 scans of all channels, every value exact, none dropped', async () => {
@@ -49,9 +46,9 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
     const trig = createHrtimerTrigger('hwtest-hr');
     let cap: CaptureStream | undefined;
     try {
-      setTriggerFrequency(trig, 2000);
-      setCurrentTrigger(dev, trig.name);
-      assert.equal(getCurrentTrigger(dev), trig.name);
+      trig.writeFrequency(2000);
+      dev.writeCurrentTrigger(trig.name);
+      assert.equal(dev.readCurrentTrigger(), trig.name);
       const blocks: CapturedBlock[] = [];
       const errors: IioError[] = [];
       cap = new CaptureStream(dev, { index: 0, scansPerBlock: 500, length: 8192, onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) });
@@ -66,7 +63,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
       assert.deepEqual(blocks.map((b) => [b.sequence, b.scans, b.overrun]), blocks.map((_, i) => [i + 1, 500, false]));
     } finally {
       await cap?.stop();
-      setCurrentTrigger(dev, '');
+      dev.writeCurrentTrigger('');
       removeHrtimerTrigger('hwtest-hr');
     }
     assert.equal(ctx.findTrigger('hwtest-hr'), undefined);
@@ -77,8 +74,8 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
     const trig = createHrtimerTrigger('hwtest-sub');
     let cap: CaptureStream | undefined;
     try {
-      setTriggerFrequency(trig, 2000);
-      setCurrentTrigger(dev, trig.name);
+      trig.writeFrequency(2000);
+      dev.writeCurrentTrigger(trig.name);
       const blocks: CapturedBlock[] = [];
       const errors: IioError[] = [];
       cap = new CaptureStream(dev, { channels: ['accel_z', 'voltage3', 'voltage2'], scansPerBlock: 100, onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) });
@@ -93,7 +90,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
       checkPattern(cap, blocks, 1000);
     } finally {
       await cap?.stop();
-      setCurrentTrigger(dev, '');
+      dev.writeCurrentTrigger('');
       removeHrtimerTrigger('hwtest-sub');
     }
   });
@@ -104,7 +101,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
     let cap: CaptureStream | undefined;
     try {
       assert.equal(trig.name, 'sysfstrig7');
-      setCurrentTrigger(dev, trig.name);
+      dev.writeCurrentTrigger(trig.name);
       const blocks: CapturedBlock[] = [];
       const errors: IioError[] = [];
       cap = new CaptureStream(dev, { scansPerBlock: 1, onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) });
@@ -112,7 +109,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
       const pollfunc = pollfuncThread(dev);
       for (let i = 0; i < 5; i++) {
         await waitPollfuncIdle(pollfunc); // see pollfuncThread(): a fire during the last one is lost
-        fireTrigger(trig);
+        trig.fire();
         await waitFor(() => blocks.length === i + 1, `scan ${i}`);
       }
       await new Promise((r) => setTimeout(r, 200));
@@ -122,7 +119,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
       checkPattern(cap, blocks, 5);
     } finally {
       await cap?.stop();
-      setCurrentTrigger(dev, '');
+      dev.writeCurrentTrigger('');
       removeSysfsTrigger(7);
     }
     assert.equal(ctx.findTrigger('sysfstrig7'), undefined);
@@ -136,7 +133,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
     const trig = createSysfsTrigger(6);
     let cap: CaptureStream | undefined;
     try {
-      setCurrentTrigger(dev, trig.name);
+      dev.writeCurrentTrigger(trig.name);
       const blocks: CapturedBlock[] = [];
       const errors: IioError[] = [];
       let arrived: (() => void) | null = null;
@@ -161,7 +158,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
             clearTimeout(timer);
             resolve();
           };
-          fireTrigger(trig);
+          trig.fire();
         });
         assert.equal(blocks.length, i + 1);
       }
@@ -174,7 +171,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
       assert.equal(readSys(dev, 'emu_dropped_scans'), '0');
     } finally {
       await cap?.stop();
-      setCurrentTrigger(dev, '');
+      dev.writeCurrentTrigger('');
       removeSysfsTrigger(6);
     }
   });
@@ -182,7 +179,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
   it('buffer1 opens through IIO_BUFFER_GET_FD while buffer0 is in use; buffer0 twice is EBUSY', async () => {
     const dev = adc();
     const trig = createSysfsTrigger(8);
-    setCurrentTrigger(dev, trig.name);
+    dev.writeCurrentTrigger(trig.name);
     const blocks: CapturedBlock[] = [];
     const errors: IioError[] = [];
     const cap = new CaptureStream(dev, { scansPerBlock: 16, onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) });
@@ -197,7 +194,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
     } finally {
       h.release();
       await cap.stop();
-      setCurrentTrigger(dev, '');
+      dev.writeCurrentTrigger('');
       removeSysfsTrigger(8);
     }
     assert.deepEqual(errors, []);
@@ -206,7 +203,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
 
   it('enabling a triggered buffer without a trigger is EINVAL naming the buffer, and leaves nothing open', async () => {
     const dev = adc();
-    assert.equal(getCurrentTrigger(dev), '');
+    assert.equal(dev.readCurrentTrigger(), '');
     const cap = new CaptureStream(dev, { scansPerBlock: 4, onBlock: () => undefined, onError: () => undefined });
     assert.throws(() => cap.start(), (e: IioError) => e.code === 'EINVAL' && e.attribute === 'buffer0/enable' && /no trigger is attached/.test(e.message));
     assert.equal(cap.running, false);

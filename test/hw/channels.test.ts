@@ -6,7 +6,7 @@ import { strict as assert } from 'assert';
 import { CaptureStream, CapturedBlock } from '../../src/buffer';
 import { IioError } from '../../src/errors';
 import { ScanDecoder } from '../../src/scan';
-import { createSysfsTrigger, fireTrigger, removeSysfsTrigger, setCurrentTrigger } from '../../src/trigger';
+import { createSysfsTrigger, removeSysfsTrigger } from '../../src/trigger';
 import { EMU_MUX_CHANNELS, EMU_MUX_DISCOVERED, EMU_MUX_EVENTS, emuMuxRawAttr, emuMuxValues } from '../lib/emu-pattern';
 import { emu, readSys, waitFor, writeSys } from '../lib/hw';
 
@@ -61,7 +61,7 @@ describe('channel naming on the real kernel (emu-mux)', function () {
       cap = stream;
       stream.start();
       for (let i = 0; i < scans; i++) {
-        fireTrigger(trig);
+        trig.fire();
         await waitFor(() => blocks.length === i + 1, `scan ${i}`);
       }
       await stream.stop();
@@ -69,7 +69,7 @@ describe('channel naming on the real kernel (emu-mux)', function () {
       return { stream, values: (ch: string) => blocks.map((b) => Number(dec.decode(b.data, b.scans).channels[ch][0])) };
     };
     try {
-      setCurrentTrigger(mux, trig.name);
+      mux.writeCurrentTrigger(trig.name);
       // A known start: no scan element set (earlier captures leave theirs).
       for (const el of mux.buffers[0].scanElements) writeSys(mux, el.enableAttr, 0);
       const two = new CaptureStream(mux, { channels: ['voltage0-voltage1', 'accel_x'], scansPerBlock: 1, onBlock: () => undefined, onError: (e) => errors.push(e) });
@@ -97,7 +97,7 @@ describe('channel naming on the real kernel (emu-mux)', function () {
     } finally {
       await cap?.stop();
       for (const el of mux.buffers[0].scanElements) writeSys(mux, el.enableAttr, 0);
-      setCurrentTrigger(mux, '');
+      mux.writeCurrentTrigger('');
       removeSysfsTrigger(41);
     }
     assert.deepEqual(errors, []);

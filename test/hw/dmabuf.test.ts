@@ -9,7 +9,7 @@ import { DeviceHandle } from '../../src/device';
 import { IioError } from '../../src/errors';
 import { reactor } from '../../src/reactor';
 import { encodeScans } from '../../src/scan';
-import { setCurrentTrigger, createSysfsTrigger, removeSysfsTrigger, fireTrigger } from '../../src/trigger';
+import { createSysfsTrigger, removeSysfsTrigger } from '../../src/trigger';
 import { emu, readSys, writeSys, waitFor, resources, sleep, kernelHasIioDmabuf, withTrigger, checkPattern } from '../lib/hw';
 
 /** Runs `body` while /dev/udmabuf is hidden (bind-mounted over by an empty file). */
@@ -121,18 +121,18 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
     assert.throws(() => cap.start(), (e: IioError) => e.code === 'EPERM' && isDmabufUnsupported(e) && /IIO_BUFFER_DMABUF_ATTACH_IOCTL/.test(e.message));
     assert.equal(DeviceHandle.openCount(), 0);
     const trig = createSysfsTrigger(11);
-    setCurrentTrigger(adc, trig.name);
+    adc.writeCurrentTrigger(trig.name);
     const got: CapturedBlock[] = [];
     const errors: IioError[] = [];
     const started = openInput(adc, { index: 0, scansPerBlock: 1, onBlock: (b) => got.push(b), onError: (e) => errors.push(e) }, 'auto');
     try {
       assert.equal(started.transport, 'read');
       assert.equal(started.fallback, 'EPERM');
-      fireTrigger(trig);
+      trig.fire();
       await waitFor(() => got.length === 1, 'a scan through the fallback');
     } finally {
       await started.stream.stop();
-      setCurrentTrigger(adc, '');
+      adc.writeCurrentTrigger('');
       removeSysfsTrigger(11);
     }
     assert.deepEqual(errors, []);
@@ -197,7 +197,7 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
   it('200 start/stop cycles leave no fd, mapping or DMABUF behind', async () => {
     const adc = emu('emu-adc');
     const trig = createSysfsTrigger(12);
-    setCurrentTrigger(adc, trig.name);
+    adc.writeCurrentTrigger(trig.name);
     const before = resources();
     const errors: IioError[] = [];
     try {
@@ -207,7 +207,7 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
         cap.start();
         try {
           if (i % 20 === 0) {
-            fireTrigger(trig);
+            trig.fire();
             await waitFor(() => got.length === 1, `cycle ${i}`);
           }
         } finally {
@@ -218,7 +218,7 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
         else assert.equal(got.length, 0, `cycle ${i}: a scan without a fire`);
       }
     } finally {
-      setCurrentTrigger(adc, '');
+      adc.writeCurrentTrigger('');
       removeSysfsTrigger(12);
     }
     await waitFor(() => reactor.size === 0, 'the reactor to go idle');

@@ -3,7 +3,7 @@ import * as zlib from 'zlib';
 import { OutputStream } from '../../src/buffer';
 import { IioError } from '../../src/errors';
 import { encodeScans } from '../../src/scan';
-import { createHrtimerTrigger, removeHrtimerTrigger, setTriggerFrequency, setCurrentTrigger } from '../../src/trigger';
+import { createHrtimerTrigger, removeHrtimerTrigger } from '../../src/trigger';
 import { emu, readSys, writeSys, waitFor } from '../lib/hw';
 
 describe('buffered output through write() (emu-dac buffer0)', function () {
@@ -17,8 +17,8 @@ describe('buffered output through write() (emu-dac buffer0)', function () {
     let drains = 0;
     const out = new OutputStream(dac, { index: 0, scansPerBlock: 256, length: 1024, queueLimit: 2, onError: (e) => errors.push(e), onDrain: () => drains++ });
     try {
-      setTriggerFrequency(trig, 4000);
-      setCurrentTrigger(dac, trig.name);
+      trig.writeFrequency(4000);
+      dac.writeCurrentTrigger(trig.name);
       assert.equal(out.layout.scanBytes, 4);
       out.start();
       const scans = 4096;
@@ -39,7 +39,7 @@ describe('buffered output through write() (emu-dac buffer0)', function () {
       assert.deepEqual(errors, []);
     } finally {
       await out.stop();
-      setCurrentTrigger(dac, '');
+      dac.writeCurrentTrigger('');
       removeHrtimerTrigger('hwtest-dac');
     }
     assert.equal(readSys(dac, 'buffer0/enable'), '0');
@@ -51,13 +51,13 @@ describe('buffered output through write() (emu-dac buffer0)', function () {
     const errors: IioError[] = [];
     const out = new OutputStream(dac, { scansPerBlock: 4, onError: (e) => errors.push(e) });
     try {
-      setCurrentTrigger(dac, trig.name);
+      dac.writeCurrentTrigger(trig.name);
       out.start();
       assert.throws(() => out.write(Buffer.alloc(3)), (e: IioError) => e.code === 'EINVAL' && /4-byte scans/.test(e.message));
       assert.equal(out.written, 0);
     } finally {
       await out.stop();
-      setCurrentTrigger(dac, '');
+      dac.writeCurrentTrigger('');
       removeHrtimerTrigger('hwtest-dac2');
     }
     assert.deepEqual(errors, []);

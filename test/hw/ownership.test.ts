@@ -10,12 +10,10 @@ import { DmabufCapture } from '../../src/dmabuf';
 import { AttributeDir } from '../../src/attr';
 import { IioError } from '../../src/errors';
 import { ScanDecoder } from '../../src/scan';
-import {
-  createHrtimerTrigger, removeHrtimerTrigger, setTriggerFrequency, setCurrentTrigger, getCurrentTrigger, triggerConsumerLimit,
-} from '../../src/trigger';
+import { createHrtimerTrigger, removeHrtimerTrigger, triggerConsumerLimit } from '../../src/trigger';
 import { emuAdcRaw } from '../lib/emu-pattern';
 import { ctx, emu, readSys, writeSys, waitFor, sleep, kernelHasIioDmabuf } from '../lib/hw';
-import type { DeviceInfo } from '../../src/context';
+import type { Device } from '../../src/device';
 
 const adc = () => emu('emu-adc');
 
@@ -38,21 +36,21 @@ const nOf = (value: number) => {
  * Holds the event loop (so nothing reads the kernel buffer) until the emulator has dropped `scans`
  * scans: however slowly a loaded host lets the trigger run, the buffer does overflow.
  */
-function holdEventLoopUntilDropped(dev: DeviceInfo, scans: number): void {
+function holdEventLoopUntilDropped(dev: Device, scans: number): void {
   const deadline = Date.now() + 60000;
   while (Number(readSys(dev, 'emu_dropped_scans')) < scans) {
     if (Date.now() > deadline) throw new Error(`emu-adc dropped fewer than ${scans} scans in 60 s`);
   }
 }
 
-async function withTrigger<T>(name: string, hz: number, devices: DeviceInfo[], body: () => Promise<T>): Promise<T> {
+async function withTrigger<T>(name: string, hz: number, devices: Device[], body: () => Promise<T>): Promise<T> {
   const trig = createHrtimerTrigger(name);
   try {
-    setTriggerFrequency(trig, hz);
-    for (const d of devices) setCurrentTrigger(d, name);
+    trig.writeFrequency(hz);
+    for (const d of devices) d.writeCurrentTrigger(name);
     return await body();
   } finally {
-    for (const d of devices) setCurrentTrigger(d, '');
+    for (const d of devices) d.writeCurrentTrigger('');
     removeHrtimerTrigger(name);
   }
 }
@@ -62,7 +60,7 @@ describe('ownership and safety of buffers and triggers (core)', function () {
 
   afterEach(() => {
     for (const d of ctx.devices()) {
-      if (d.triggerable && getCurrentTrigger(d) !== '') setCurrentTrigger(d, '');
+      if (d.triggerable && d.readCurrentTrigger() !== '') d.writeCurrentTrigger('');
     }
     writeSys(adc(), 'emu_free_running', 0);
   });
@@ -111,8 +109,8 @@ describe('ownership and safety of buffers and triggers (core)', function () {
   it('a trigger removed while attached: re-created, the device is rebound to the live one; gone, start is refused (no kernel crash)', async () => {
     const dev = adc();
     const trig = createHrtimerTrigger('own-stale');
-    setTriggerFrequency(trig, 500);
-    setCurrentTrigger(dev, 'own-stale');
+    trig.writeFrequency(500);
+    dev.writeCurrentTrigger('own-stale');
     removeHrtimerTrigger('own-stale'); // the kernel lets configfs remove it while the device points at it
     try {
       // Still named, but gone: enabling on it would dereference the freed trigger.
@@ -121,17 +119,17 @@ describe('ownership and safety of buffers and triggers (core)', function () {
       assert.equal(readSys(dev, 'buffer0/enable'), '0');
       // Attach the stale name again and re-create a trigger of that name: capture must use the live one.
       const again = createHrtimerTrigger('own-stale');
-      setTriggerFrequency(again, 500);
+      again.writeFrequency(500);
       const c = collector();
       const cap = new CaptureStream(dev, { index: 0, channels: ['voltage1'], scansPerBlock: 10, ...c });
       // (current_trigger is '' after the refused start; name it again as a user would)
-      setCurrentTrigger(dev, 'own-stale');
+      dev.writeCurrentTrigger('own-stale');
       cap.start();
       await waitFor(() => c.blocks.length >= 2, 'two blocks on the re-created trigger');
       await cap.stop();
       assert.deepEqual(c.errors, []);
     } finally {
-      setCurrentTrigger(dev, '');
+      dev.writeCurrentTrigger('');
       if (ctx.findTrigger('own-stale')) removeHrtimerTrigger('own-stale');
     }
   });

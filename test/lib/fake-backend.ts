@@ -8,7 +8,8 @@ import { IioError, errnoFromCode } from '../../src/errors';
 import { useBackend } from '../../src/local-backend';
 import { reactor } from '../../src/reactor';
 import { DeviceHandle } from '../../src/device';
-import { IioContext, DeviceInfo } from '../../src/context';
+import { IioContext } from '../../src/context';
+import type { Device } from '../../src/device';
 import {
   DMA_BUF_IOCTL_SYNC, DMA_HEAP_IOCTL_ALLOC, IIO_BUFFER_DMABUF_ATTACH_IOCTL, IIO_BUFFER_DMABUF_DETACH_IOCTL, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL,
   IIO_BUFFER_GET_FD_IOCTL, IIO_GET_EVENT_FD_IOCTL, IIO_EVENT_DATA_SIZE, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, O_NONBLOCK,
@@ -770,11 +771,8 @@ export function adc(fake: FakeBackend, opts: Partial<DeviceSpec> & { dmabuf?: bo
 }
 
 /** The core's description of a fake device (through IioContext, as a program would get it). */
-export function deviceInfo(fake: FakeBackend, dev: FakeDevice): DeviceInfo {
-  const d = new IioContext(fake.root).readDevice(dev.id);
-  if (!d) throw new Error(`fake: ${dev.id} not found`);
-  if (d.error) throw d.error;
-  return d;
+export function deviceInfo(fake: FakeBackend, dev: FakeDevice): Device {
+  return new IioContext(fake.root).findDevice({ id: dev.id });
 }
 
 /** Waits until `check` holds, letting the reactor and timers run; fails naming `what` after `ms`. */

@@ -3,23 +3,24 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { strict as assert } from 'assert';
-import { IioContext, DeviceInfo } from '../../src/context';
+import { IioContext } from '../../src/context';
+import type { Device } from '../../src/device';
 import type { CapturedBlock } from '../../src/buffer';
 import { ScanDecoder, ScanLayout } from '../../src/scan';
-import { createHrtimerTrigger, removeHrtimerTrigger, setTriggerFrequency, setCurrentTrigger } from '../../src/trigger';
+import { createHrtimerTrigger, removeHrtimerTrigger } from '../../src/trigger';
 import { emuAdcRaw, EMU_ADC_CHANNELS } from './emu-pattern';
 
 export const ctx = new IioContext();
 
-export function emu(name: 'emu-thermo' | 'emu-adc' | 'emu-dac' | 'emu-mux'): DeviceInfo {
+export function emu(name: 'emu-thermo' | 'emu-adc' | 'emu-dac' | 'emu-mux'): Device {
   return ctx.findDevice({ name });
 }
 
-export function readSys(dev: DeviceInfo, attr: string): string {
+export function readSys(dev: Device, attr: string): string {
   return fs.readFileSync(path.join(dev.sysfsPath, attr), 'utf8').trim();
 }
 
-export function writeSys(dev: DeviceInfo, attr: string, value: string | number): void {
+export function writeSys(dev: Device, attr: string, value: string | number): void {
   fs.writeFileSync(path.join(dev.sysfsPath, attr), String(value));
 }
 
@@ -66,7 +67,7 @@ export function resources(): { fds: string[]; maps: number } {
  * scan, no emu_dropped_scans, no dmesg; measured: 5 of 10 005 fires beside a second VM). Before
  * firing a sysfs trigger again, wait until this thread sleeps.
  */
-export function pollfuncThread(dev: DeviceInfo): number {
+export function pollfuncThread(dev: Device): number {
   const name = `${dev.name}_consumer${dev.id.replace(/^iio:device/, '')}`;
   const line = fs.readFileSync('/proc/interrupts', 'utf8').split('\n').find((l) => l.trim().split(/\s+/).pop() === name);
   if (!line) throw new Error(`no pollfunc irq ${name} in /proc/interrupts (buffer not enabled?)`);
@@ -103,14 +104,14 @@ export function kernelHasIioDmabuf(release = require('os').release() as string):
 }
 
 /** Runs `body` with `dev` on a fresh hrtimer trigger at `hz`; removes the trigger afterwards. */
-export async function withTrigger<T>(dev: DeviceInfo, name: string, hz: number, body: () => Promise<T>): Promise<T> {
+export async function withTrigger<T>(dev: Device, name: string, hz: number, body: () => Promise<T>): Promise<T> {
   const trig = createHrtimerTrigger(name);
   try {
-    setTriggerFrequency(trig, hz);
-    setCurrentTrigger(dev, trig.name);
+    trig.writeFrequency(hz);
+    dev.writeCurrentTrigger(trig.name);
     return await body();
   } finally {
-    setCurrentTrigger(dev, '');
+    dev.writeCurrentTrigger('');
     removeHrtimerTrigger(name);
   }
 }

@@ -12,7 +12,7 @@ import { load, unload, deployNodes, errors, codeOf, describeErr, statusText, eve
 import {
   ADC, DAC, THERMO, CATCH, OUR_TRIGGERS, dev, sys, setSys, isRunning, isOutputRunning, owner, count, countInto, settled, delivers, send, inNode, sinkOf,
 } from './lib/steps';
-import { createHrtimerTrigger, removeHrtimerTrigger, fireTrigger } from '../../src/trigger';
+import { createHrtimerTrigger, removeHrtimerTrigger } from '../../src/trigger';
 import { emuAdcRaw } from '../lib/emu-pattern';
 
 type Problems = string[];
@@ -57,7 +57,7 @@ async function pulse(kind: 'hrtimer' | 'sysfs', name: string, sink: string): Pro
   for (let i = 0; i < 40 && count(sink) === from; i++) {
     const t = ctx.findTrigger(name);
     if (!t) return false;
-    fireTrigger(t);
+    t.fire();
     await eventually(() => count(sink) > from, 500);
   }
   return count(sink) > from;
@@ -279,7 +279,7 @@ describe('reliability: scenarios', function () {
       for (let n = 0; n < scans; n++) {
         // Fire the first scan of a block only once the last block was delivered (and requeued).
         if (n % 5 === 0 && !(await eventually(() => got.length >= n / 5, 10000))) t.problems.push(`block ${n / 5 - 1} was not delivered`);
-        fireTrigger(ctx.findTrigger('sysfstrig7')!);
+        ctx.findTrigger('sysfstrig7')!.fire();
         const want = String(emuAdcRaw(1, n, 16, true));
         if (!(await eventually(() => fs.readFileSync(path.join(adc.sysfsPath, 'in_voltage1_raw'), 'utf8').trim() === want, 5000, 2))) {
           t.problems.push(`scan ${n} was not captured by the device`);

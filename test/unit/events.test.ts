@@ -1,14 +1,10 @@
 // Event monitoring and triggers on the fake backend.
 import { strict as assert } from 'node:assert';
 import { EventStream, IioEvent, eventChannelId } from '../../src/events';
-import { Channel } from '../../src/channel';
 import { IioError } from '../../src/errors';
 import { IioContext } from '../../src/context';
 import { encodeEventCode, decodeEventCode, IIO_EV_DIR, IIO_EV_TYPE, IIO_CHAN_TYPE } from '../../src/uapi';
-import {
-  createSysfsTrigger, removeSysfsTrigger, createHrtimerTrigger, removeHrtimerTrigger, setCurrentTrigger, getCurrentTrigger,
-  checkTriggerBeforeEnable, triggerConsumers, fireTrigger, setTriggerFrequency, waitForTrigger,
-} from '../../src/trigger';
+import { Trigger, createSysfsTrigger, removeSysfsTrigger, createHrtimerTrigger, removeHrtimerTrigger, checkTriggerBeforeEnable, triggerConsumers } from '../../src/trigger';
 import { useFakeKernel, adc, deviceInfo, until, FakeBackend } from '../lib/fake-backend';
 
 describe('events (fake backend)', () => {
@@ -75,8 +71,9 @@ describe('triggers (fake backend)', () => {
     k.fake.addTriggerSupport();
     const ctx = new IioContext(root);
     const t = createSysfsTrigger(7, ctx);
-    assert.deepEqual(t, { id: 'trigger0', name: 'sysfstrig7', sysfsPath: `${root}/trigger0` });
-    fireTrigger(t);
+    assert.ok(t instanceof Trigger);
+    assert.deepEqual({ ...t }, { id: 'trigger0', name: 'sysfstrig7', sysfsPath: `${root}/trigger0` });
+    t.fire();
     assert.deepEqual(k.fake.writes, [`${root}/iio_sysfs_trigger/add_trigger=7`, `${root}/trigger0/trigger_now=1`]);
     removeSysfsTrigger(7, ctx);
     assert.equal(ctx.findTrigger('sysfstrig7'), undefined);
@@ -90,9 +87,9 @@ describe('triggers (fake backend)', () => {
     k.fake.addTriggerSupport();
     const t = createHrtimerTrigger('tick', new IioContext(root));
     assert.equal(t.name, 'tick');
-    setTriggerFrequency(t, 250);
+    t.writeFrequency(250);
     assert.equal(k.fake.text(`${t.sysfsPath}/sampling_frequency`), '250');
-    assert.throws(() => setTriggerFrequency(t, 0), (e: IioError) => e.code === 'EINVAL');
+    assert.throws(() => t.writeFrequency(0), (e: IioError) => e.code === 'EINVAL');
     removeHrtimerTrigger('tick');
     assert.equal(new IioContext(root).findTrigger('tick'), undefined);
   });
@@ -105,12 +102,12 @@ describe('triggers (fake backend)', () => {
   it('attaches and detaches a device\'s trigger; a device without one is ENOTSUP', () => {
     const dev = adc(k.fake, { triggerable: true });
     const info = deviceInfo(k.fake, dev);
-    setCurrentTrigger(info, 'tick');
-    assert.equal(getCurrentTrigger(info), 'tick');
-    setCurrentTrigger(info, '');
+    info.writeCurrentTrigger('tick');
+    assert.equal(info.readCurrentTrigger(), 'tick');
+    info.writeCurrentTrigger('');
     assert.equal(k.fake.writes[1], `${dev.sysfsPath}/trigger/current_trigger=\n`);
     const plain = deviceInfo(k.fake, adc(k.fake, { name: 'plain' }));
-    assert.throws(() => setCurrentTrigger(plain, 'tick'), (e: IioError) => e.code === 'ENOTSUP');
+    assert.throws(() => plain.writeCurrentTrigger('tick'), (e: IioError) => e.code === 'ENOTSUP');
   });
 
   it('refuses a trigger that already drives as many running devices as the kernel allows (EBUSY naming them)', () => {
@@ -162,7 +159,7 @@ describe('channels, event channel ids and waiting for a trigger (fake backend)',
   it('Channel.readScaled is (raw + offset) × scale, reading the shared scale; an empty raw is EINVAL naming it', async () => {
     const dev = adc(k.fake, { files: { in_voltage0_raw: '10', in_voltage_scale: '0.5', in_voltage0_offset: '-4' } });
     const info = deviceInfo(k.fake, dev);
-    const ch = Channel.find(info, 'voltage0');
+    const ch = info.channel('voltage0');
     assert.equal(ch.device, info);
     assert.equal(ch.file('raw'), 'in_voltage0_raw');
     assert.deepEqual(ch.readScaleSync(), { scale: 0.5, offset: -4 });
@@ -171,12 +168,12 @@ describe('channels, event channel ids and waiting for a trigger (fake backend)',
     k.fake.setFile(`${dev.sysfsPath}/in_voltage0_raw`, '\n');
     await assert.rejects(ch.readScaled(), (e: IioError) => e.code === 'EINVAL' && /in_voltage0_raw/.test(e.message) && /cannot parse ""/.test(e.message));
     assert.throws(() => ch.file('peak'), (e: IioError) => e.code === 'ENOENT' && /channel voltage0 of fake-adc has no "peak"/.test(e.message));
-    assert.throws(() => Channel.find(info, 'voltage9'), (e: IioError) => e.code === 'ENOENT' && /has no channel "voltage9"/.test(e.message));
+    assert.throws(() => info.channel('voltage9'), (e: IioError) => e.code === 'ENOENT' && /has no channel "voltage9"/.test(e.message));
   });
 
   it('a channel without scale and offset reads 1 and 0', () => {
     const dev = adc(k.fake);
-    assert.deepEqual(Channel.find(deviceInfo(k.fake, dev), 'voltage0').readScaleSync(), { scale: 1, offset: 0 });
+    assert.deepEqual(deviceInfo(k.fake, dev).channel('voltage0').readScaleSync(), { scale: 1, offset: 0 });
   });
 
   it('eventChannelId names the channel as discovery does: indexed, unindexed, modified, differential', () => {
@@ -195,11 +192,12 @@ describe('channels, event channel ids and waiting for a trigger (fake backend)',
     const ctx = new IioContext('/sys/bus/iio/devices');
     k.fake.mkdirp('/sys/bus/iio/devices');
     setTimeout(() => k.fake.setFile('/sys/bus/iio/devices/trigger4/name', 'late\n'), 150);
-    const t = await waitForTrigger(ctx, 'late', { timeoutMs: 3000 });
-    assert.deepEqual(t, { id: 'trigger4', name: 'late', sysfsPath: '/sys/bus/iio/devices/trigger4' });
-    await assert.rejects(waitForTrigger(ctx, 'never', { timeoutMs: 0, device: 'adc' }), (e: IioError) => e.code === 'ENOENT' && e.device === 'adc' && /no IIO trigger named "never"/.test(e.message));
+    const t = await ctx.waitForTrigger('late', { timeoutMs: 3000 });
+    assert.ok(t instanceof Trigger);
+    assert.deepEqual({ ...t }, { id: 'trigger4', name: 'late', sysfsPath: '/sys/bus/iio/devices/trigger4' });
+    await assert.rejects(ctx.waitForTrigger('never', { timeoutMs: 0, device: 'adc' }), (e: IioError) => e.code === 'ENOENT' && e.device === 'adc' && /no IIO trigger named "never"/.test(e.message));
     let asked = 0;
-    await assert.rejects(waitForTrigger(ctx, 'never', { timeoutMs: 60000, stillWanted: () => ++asked < 2 }), (e: IioError) => e.code === 'ENOENT');
+    await assert.rejects(ctx.waitForTrigger('never', { timeoutMs: 60000, stillWanted: () => ++asked < 2 }), (e: IioError) => e.code === 'ENOENT');
     assert.equal(asked, 2);
   });
 });
