@@ -95,7 +95,7 @@ export default function (RED: NodeAPI) {
       const h = handle;
       handle = null;
       try {
-        h?.release();
+        h?.close();
       } catch (err) {
         node.warn(err); // close(2) released the fd anyway
       }
@@ -193,7 +193,7 @@ export default function (RED: NodeAPI) {
     async function stopEvents() {
       const s = events;
       events = null;
-      await s?.stop();
+      await s?.close();
     }
 
     let closed = false;

@@ -98,7 +98,7 @@ class MmapBlock {
     this.view = this.mapping.view.subarray(0, size);
   }
 
-  release(): void {
+  close(): void {
     const m = this.mapping;
     const view = this.view;
     this.mapping = null;
@@ -216,7 +216,7 @@ abstract class BlockStream extends BufferStream {
     let first: unknown = null;
     for (const b of this.blocks) {
       try {
-        b.release();
+        b.close();
       } catch (err) {
         first ??= err;
       }

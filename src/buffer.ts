@@ -1,6 +1,6 @@
 // Buffered capture and output through read()/write() on a buffer fd: configure the scan elements,
 // length and watermark in sysfs, enable last; read whole blocks when the reactor says the
-// watermark is reached (per-block syscalls, never per-sample); disable and release on stop.
+// watermark is reached (per-block syscalls, never per-sample); disable and close on close().
 import { IioError, isIioError, toIioError } from './errors';
 import { kernel } from './local-backend';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT } from './uapi';
@@ -94,7 +94,7 @@ const enabledWatch = new (class {
 })();
 
 /**
- * Common life cycle of a buffer: configure and enable on start, disable and release on stop.
+ * Common life cycle of a buffer: configure and enable on start, disable and close on close.
  * Both directions share it; only what happens when the fd is ready differs.
  */
 export abstract class BufferStream {
@@ -107,7 +107,7 @@ export abstract class BufferStream {
   protected handle: DeviceHandle | null = null;
   protected bfd: BufferFd | null = null;
   protected stopping: Promise<void> | null = null;
-  /** Scan elements enabled before `start`, put back by `stop`. */
+  /** Scan elements enabled before `start`, put back by `close`. */
   private previousScanElements: Set<string> | null = null;
 
   constructor(
@@ -154,7 +154,7 @@ export abstract class BufferStream {
       if (this.device.triggerable) checkTriggerBeforeEnable(this.device);
       this.enable();
     } catch (err) {
-      this.releaseAfterFailedStart();
+      this.closeAfterFailedStart();
       throw err;
     }
     this.watchFds(this.bfd.fd);
@@ -162,7 +162,7 @@ export abstract class BufferStream {
   }
 
   /**
-   * Enables exactly the wanted scan elements, remembering the previous set for `stop`. Turns
+   * Enables exactly the wanted scan elements, remembering the previous set for `close`. Turns
    * channels off before turning others on: drivers that allow one channel at a time (ti-ads1015,
    * max11410, …) refuse a second one while the first is still on.
    */
@@ -218,7 +218,7 @@ export abstract class BufferStream {
       code: 'ECANCELED', errno: 125, path: `${this.device.sysfsPath}/${this.buffer.dir}/enable`, device: this.device.name, attribute: `${this.buffer.dir}/enable`,
       detail: `${this.buffer.dir} of ${this.device.name} was disabled by someone else while this capture/output was running`,
     }));
-    void this.stop();
+    void this.close();
   }
 
   /** Called with the buffer fd before the buffer is enabled (DMABUF: attach and enqueue blocks). */
@@ -240,15 +240,15 @@ export abstract class BufferStream {
     return toIioError(err, this.device.name);
   }
 
-  /** The buffer fd went away (device removed): report once and stop. */
+  /** The buffer fd went away (device removed): report once and close. */
   protected hungUp(): void {
     this.reportError(new IioError({ code: 'ENODEV', errno: 19, syscall: 'poll', path: this.device.devPath, device: this.device.name, detail: `buffer${this.buffer.index} hung up (device removed?)` }));
-    void this.stop();
+    void this.close();
   }
 
-  /** Disables the buffer and releases its fd and the device handle. Safe to call twice. */
-  stop(): Promise<void> {
-    this.stopping ??= this.release().finally(() => {
+  /** Disables the buffer and closes its fd and the device handle. Safe to call twice; `start` opens it again. */
+  close(): Promise<void> {
+    this.stopping ??= this.teardown().finally(() => {
       this.stopping = null;
     });
     return this.stopping;
@@ -280,7 +280,7 @@ export abstract class BufferStream {
     this.onReadyData();
   }
 
-  private async release(): Promise<void> {
+  private async teardown(): Promise<void> {
     const bfd = this.bfd;
     const handle = this.handle;
     if (!handle) return;
@@ -303,15 +303,15 @@ export abstract class BufferStream {
       }
     }
     if (bfd?.owned) handle.closeFd(bfd.fd);
-    handle.release();
+    handle.close();
     this.restoreScanElements();
     if (firstError) throw firstError;
   }
 
-  private releaseAfterFailedStart(): void {
+  private closeAfterFailedStart(): void {
     // Without the buffer fd the buffer is someone else's: leave its state alone.
     if (!this.bfd) {
-      this.handle?.release();
+      this.handle?.close();
       this.handle = null;
       return;
     }
@@ -329,7 +329,7 @@ export abstract class BufferStream {
     }
     if (this.bfd?.owned) this.handle?.closeFd(this.bfd.fd);
     this.bfd = null;
-    this.handle?.release();
+    this.handle?.close();
     this.handle = null;
     this.restoreScanElements();
   }

@@ -221,7 +221,7 @@ export class DeviceHandle {
     readonly fd: number,
   ) {}
 
-  /** The process's handle on `device`, opened on first use. Pair every call with `release()`. */
+  /** The process's handle on `device`, opened on first use. Pair every call with `close()`. */
   static acquire(device: DeviceInfo): DeviceHandle {
     let h = handles.get(device.devPath);
     if (!h) {
@@ -238,7 +238,7 @@ export class DeviceHandle {
     return handles.size;
   }
 
-  release(): void {
+  close(): void {
     if (this.users === 0) return;
     if (--this.users > 0) return;
     handles.delete(this.devPath);

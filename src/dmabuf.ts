@@ -169,7 +169,7 @@ export class DmabufBlock {
   }
 
   /** Unmaps (or, if views escaped, swaps in anonymous memory) and closes the DMABUF fd. */
-  release(): void {
+  close(): void {
     const m = this.mapping;
     const view = this.view;
     this.mapping = null;
@@ -217,7 +217,7 @@ function detachPool(bfd: number, blocks: DmabufBlock[], site: { path: string; de
     } catch {
       /* never attached, or the device is gone: the close below still frees it */
     }
-    b.release();
+    b.close();
   }
   blocks.length = 0;
 }

@@ -42,14 +42,14 @@ export class EventStream {
     try {
       this.fd = handle.openEvents();
     } catch (err) {
-      handle.release();
+      handle.close();
       throw err;
     }
     this.handle = handle;
     reactor.watch(this.fd, POLLIN, (revents) => this.onReady(revents), (err) => this.opts.onError(toIioError(err, this.device.name)));
   }
 
-  async stop(): Promise<void> {
+  async close(): Promise<void> {
     if (!this.handle) return;
     const fd = this.fd;
     const handle = this.handle;
@@ -57,13 +57,13 @@ export class EventStream {
     this.handle = null;
     await reactor.unwatch(fd);
     handle.closeFd(fd);
-    handle.release();
+    handle.close();
   }
 
   private onReady(revents: number): void {
     if (revents & (POLLERR | POLLHUP)) {
       this.opts.onError(new IioError({ code: 'ENODEV', syscall: 'poll', path: this.device.devPath, device: this.device.name, detail: 'event fd hung up (device removed?)' }));
-      void this.stop();
+      void this.close();
       return;
     }
     const n = kernel().read(this.fd, this.buf, this.buf.length, { path: this.device.devPath, device: this.device.name });

@@ -89,7 +89,7 @@ export function openInput(device: Device, opts: DmabufCaptureOptions, choice: Tr
 
 /**
  * A running output, the same whatever the transport: `write` takes at most one block, or returns
- * false (taking nothing) until `onDrain`. A cyclic block is repeated until the next write or stop:
+ * false (taking nothing) until `onDrain`. A cyclic block is repeated until the next write or close:
  * by the device over DMABUF, by keeping the kernel buffer topped up over write().
  */
 export interface Output {
@@ -103,7 +103,7 @@ export interface Output {
   /** Blocks accepted and not yet taken by the device (write()), or blocks queued in the kernel (DMABUF). */
   readonly queued: number;
   write(data: Buffer, cyclic?: boolean): boolean;
-  stop(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** Starts output on `device` with the chosen transport. `opts.blocks` bounds the queue of either. */
@@ -129,7 +129,7 @@ class BlockPoolOutput implements Output {
   get running() { return this.s.running; }
   get queued() { return this.blocks - this.s.available; }
   write(data: Buffer, cyclic = false): boolean { return this.s.write(data, cyclic); }
-  stop(): Promise<void> { return this.s.stop(); }
+  close(): Promise<void> { return this.s.close(); }
 }
 
 /** write() output: takes a block only while the queue has room; repeats a cyclic block itself. */
@@ -165,8 +165,8 @@ class FileOutput implements Output {
   private topUp(): void {
     while (this.cyclic && this.s!.running && this.s!.queued < this.limit) this.s!.write(this.cyclic);
   }
-  stop(): Promise<void> {
+  close(): Promise<void> {
     this.cyclic = null;
-    return this.s?.stop() ?? Promise.resolve();
+    return this.s?.close() ?? Promise.resolve();
   }
 }

@@ -1,23 +1,21 @@
 // The editor's live dropdowns: devices, channels, buffers, events and triggers from discovery.
-import * as fs from 'fs';
-import * as path from 'path';
-import type { IioContext, DeviceInfo } from '../../src/context';
+import type { IioContext } from '../../src/context';
+import type { Device } from '../../src/device';
 
-function textAttr(d: DeviceInfo, rel: string): string | null {
+/** The device's current trigger ('' for none), or null when it cannot be read. */
+function currentTrigger(d: Device): string | null {
   try {
-    return fs.readFileSync(path.join(d.sysfsPath, rel), 'utf8').trim();
+    return d.readCurrentTrigger().trim();
   } catch {
     return null;
   }
 }
 
-/** A numeric sysfs attribute of the device, or null (absent, unreadable, not a number). */
-function numberAttr(d: DeviceInfo, rel: string | undefined): number | null {
+/** A numeric attribute of the device, or null (absent, unreadable, not a number). */
+function numberAttr(d: Device, rel: string | undefined): number | null {
   if (!rel) return null;
   try {
-    const text = fs.readFileSync(path.join(d.sysfsPath, rel), 'utf8').trim();
-    const n = Number(text);
-    return text !== '' && Number.isFinite(n) ? n : null;
+    return d.attrs.readFloatSync(rel);
   } catch {
     return null;
   }
@@ -25,7 +23,7 @@ function numberAttr(d: DeviceInfo, rel: string | undefined): number | null {
 import type { NodeAPI, HttpRequest, HttpResponse } from './red';
 
 /** The JSON shape the editor reads (see nodes/*.html). */
-export function describeDevice(d: DeviceInfo) {
+export function describeDevice(d: Device) {
   return {
     id: d.id,
     name: d.name,
@@ -46,7 +44,7 @@ export function describeDevice(d: DeviceInfo) {
     attributes: d.attributes,
     triggerable: d.triggerable,
     /** The attached trigger's name, '' for none, null when not triggerable or unreadable: the dialogs warn before a deploy that would fail. */
-    currentTrigger: d.triggerable ? textAttr(d, 'trigger/current_trigger') : null,
+    currentTrigger: d.triggerable ? currentTrigger(d) : null,
     /** Why the device could not be described (an odd scan type, permission denied…), else null. */
     error: d.error ? { code: d.error.code, message: d.error.message } : null,
   };

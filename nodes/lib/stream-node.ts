@@ -11,7 +11,7 @@ import type { IioDeviceNode, DeviceUser } from '../iio-device';
 import type { Node } from './red';
 
 export interface Stream {
-  stop(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface StreamNodeSpec<S extends Stream> {
@@ -105,7 +105,7 @@ export class StreamController<S extends Stream> {
     this.stream = null;
     this.spec.stopped?.();
     try {
-      await s?.stop();
+      await s?.close();
     } finally {
       this.detachOurTrigger();
     }
@@ -117,7 +117,7 @@ export class StreamController<S extends Stream> {
     this.stream = null;
     this.attachedTrigger = null; // it went with the device
     this.spec.stopped?.();
-    await s?.stop().catch(() => undefined);
+    await s?.close().catch(() => undefined);
   }
 
   /** Detaches the trigger this node attached; a failure is reported, and the name kept to retry. */

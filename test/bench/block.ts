@@ -43,7 +43,7 @@ async function run(adc: Device, mode: Mode, kib: number): Promise<{ mibs: number
   const dt = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   const mib = (bytes - b0) / 1048576;
-  await stream.stop();
+  await stream.close();
   void held;
   return { mibs: mib / dt, cpu: ((cpu.user + cpu.system) / 1e6 / dt) * 100 };
 }

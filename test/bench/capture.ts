@@ -40,7 +40,7 @@ async function measure(scansPerBlock: number): Promise<string[]> {
   const cpu = process.cpuUsage(cpu0);
   const n = scans - s0;
   const mib = (bytes - b0) / 1048576;
-  await cap.stop();
+  await cap.close();
   const drops = Number(require('fs').readFileSync(`${adc.sysfsPath}/emu_dropped_scans`, 'utf8')) - dropsBefore;
   const cpuUs = cpu.user + cpu.system;
   return [String(scansPerBlock), (n / dt).toFixed(0), (mib / dt).toFixed(3), n ? (cpuUs / n).toFixed(2) : '-', ((cpuUs / 1e6 / dt) * 100).toFixed(1), String(drops), String(cap.overruns)];

@@ -92,7 +92,7 @@ async function ours(adc: Device, kind: CaptureKind, scansPerBlock: number): Prom
     bytes += b.data.length;
     held = decoder ? toArrays(decoder.decode(b.data, b.scans)) : b.data; // what a message would carry
   };
-  let stream: { stop(): Promise<void>; layout: CaptureStream['layout'] };
+  let stream: { close(): Promise<void>; layout: CaptureStream['layout'] };
   if (kind === 'dmabuf zero-copy') {
     const s = new DmabufCapture(adc, { index: 1, scansPerBlock, blocks: 4, payload: 'zerocopy', onBlock, onError });
     s.start();
@@ -105,7 +105,7 @@ async function ours(adc: Device, kind: CaptureKind, scansPerBlock: number): Prom
   try {
     return await window(() => bytes);
   } finally {
-    await stream.stop();
+    await stream.close();
     void held;
   }
 }
@@ -201,7 +201,7 @@ async function output(dac: Device, kind: 'write()' | 'DMABUF'): Promise<Rate> {
   try {
     return await window(() => s.written);
   } finally {
-    await s.stop();
+    await s.close();
   }
 }
 
@@ -249,7 +249,7 @@ async function latencyCore(thermo: Device): Promise<number[]> {
     await crossings(thermo, EVENTS);
     await sleep(200);
   } finally {
-    await s.stop();
+    await s.close();
   }
   return lat;
 }
@@ -360,7 +360,7 @@ async function soakRows(adc: Device): Promise<void> {
     const fmt = (x: typeof first) => `${x.mibs.toFixed(2)} MiB/s, ${x.cpu.toFixed(0)} ms CPU/MiB, RSS ${x.rss.toFixed(1)} MiB`;
     row(`soak ${(SOAK_S / 60).toFixed(0)} min, read() arrays 64 KiB: last minute vs first`, `last: ${fmt(last)}`, `first: ${fmt(first)}`, last.cpu / first.cpu, 'flat (CPU/MiB <= 1.1x, RSS +<= 10 MiB)', last.cpu / first.cpu <= 1.1 && last.rss - first.rss <= 10);
   } finally {
-    await started.stream.stop();
+    await started.stream.close();
     fs.writeFileSync(fr, '0');
     void held;
   }

@@ -64,7 +64,7 @@ describe('errors and resource hygiene on the real kernel', function () {
     try {
       assert.throws(() => openFile(adc.devPath, O_RDONLY), (e: IioError) => e.code === 'EBUSY' && e.syscall === 'open' && e.path === adc.devPath);
     } finally {
-      h.release();
+      h.close();
     }
     const fd = openFile(adc.devPath, O_RDONLY);
     closeFd(fd);
@@ -90,7 +90,7 @@ describe('errors and resource hygiene on the real kernel', function () {
           trig.fire();
           await waitFor(() => got.length === 1, `cycle ${i}`);
         } finally {
-          await cap.stop();
+          await cap.close();
         }
         // voltage1 (s16 at 0) + timestamp (at 8) = 16 bytes; each enable restarts at scan 0 (raw 961).
         assert.deepEqual(got.map((b) => [b.scans, b.data.length, b.data.readInt16LE(0)]), [[1, 16, emuAdcRaw(1, 0, 16, true)]], `cycle ${i}`);
@@ -98,7 +98,7 @@ describe('errors and resource hygiene on the real kernel', function () {
           const events: unknown[] = [];
           const ev = new EventStream(emu('emu-thermo'), { onEvents: (e) => events.push(...e), onError: (e) => errors.push(e) });
           ev.start();
-          await ev.stop();
+          await ev.close();
           assert.deepEqual(events, []);
         }
       }

@@ -53,7 +53,7 @@ describe('transport choice with the mmap block API (core)', function () {
       try {
         await waitFor(() => blocks.length >= 3, '3 blocks', 60000);
       } finally {
-        await started.stream.stop();
+        await started.stream.close();
       }
     });
     assert.deepEqual(errors, []);

@@ -188,7 +188,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
         try {
           await waitFor(() => blocks.length >= 50, '5000 scans', 150000);
         } finally {
-          await cap.stop();
+          await cap.close();
         }
         assert.deepEqual(errors, []);
         checkPattern(cap, blocks, 5000);
@@ -209,7 +209,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
     try {
       await waitFor(() => seen.length >= 40, '40 blocks', 150000);
     } finally {
-      await cap.stop();
+      await cap.close();
     }
     assert.deepEqual(errors, []);
     checkPattern(cap, seen, 40000);
@@ -233,7 +233,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
         }
         await waitFor(() => Number(readSys(dac, 'emu_consumed_bytes')) >= data.length, 'the DAC to consume everything', 100000);
       } finally {
-        await out.stop();
+        await out.close();
       }
       assert.deepEqual(errors, []);
       assert.equal(Number(readSys(dac, 'emu_consumed_bytes')), data.length);
@@ -257,7 +257,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
         assert.equal(out.write(wave, true), true);
         await waitFor(() => Number(readSys(dac, 'emu_cyclic_wraps')) >= 3, '3 repetitions', 60000);
       } finally {
-        await out.stop();
+        await out.close();
       }
       assert.deepEqual(errors, []);
       const bytes = Number(readSys(dac, 'emu_consumed_bytes'));
@@ -278,7 +278,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
         assert.throws(() => out.write(Buffer.alloc(20)), (e: IioError) => e.code === 'EINVAL');
         assert.equal(out.available, 2);
       } finally {
-        await out.stop();
+        await out.close();
       }
     });
   });
@@ -301,7 +301,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
             await waitFor(() => got.length === 1, `cycle ${i}`);
           }
         } finally {
-          await cap.stop();
+          await cap.close();
         }
         if (i % 20 === 0) checkPattern(cap, got, 1);
         else assert.equal(got.length, 0, `cycle ${i}: a scan without a fire`);
@@ -338,7 +338,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
         assert.ok(blocks[n - 1].data.buffer !== copies[n - 1].data.buffer, 'the payload is the mapping itself');
         assert.deepEqual(blocks.slice(n - 4).map((b) => b.data), copies.slice(n - 4).map((b) => b.data), 'the 4 newest views are still ours');
       } finally {
-        await cap.stop();
+        await cap.close();
       }
       assert.deepEqual(errors, []);
       checkPattern(cap, copies, copies.length * 50);
@@ -373,7 +373,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
       await waitFor(() => blocks.length >= 3, 'capture before the removal');
       fs.writeFileSync(`${drv}/unbind`, 'iio-emu');
       await waitFor(() => errors.length > 0, 'the error', 30000);
-      await cap.stop();
+      await cap.close();
     } finally {
       if (!fs.existsSync(`${drv}/iio-emu`)) fs.writeFileSync(`${drv}/bind`, 'iio-emu');
     }
@@ -392,7 +392,7 @@ describe('ADI mmap block API (emulator chardev for emu-adc / emu-dac buffer1)', 
     try {
       await waitFor(() => again.length >= 2, 'capture after the device came back');
     } finally {
-      await cap2.stop();
+      await cap2.close();
     }
     checkPattern(cap2, again, 200);
   });

@@ -55,14 +55,14 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
       assert.equal(cap.layout.scanBytes, 40);
       cap.start();
       await waitFor(() => blocks.length >= 20, '20 blocks', 100000);
-      await cap.stop();
+      await cap.close();
       assert.deepEqual(errors, []);
       assert.equal(readSys(dev, 'buffer0/enable'), '0');
       checkPattern(cap, blocks, 10000);
       assert.equal(readSys(dev, 'emu_dropped_scans'), '0');
       assert.deepEqual(blocks.map((b) => [b.sequence, b.scans, b.overrun]), blocks.map((_, i) => [i + 1, 500, false]));
     } finally {
-      await cap?.stop();
+      await cap?.close();
       dev.writeCurrentTrigger('');
       removeHrtimerTrigger('hwtest-hr');
     }
@@ -84,12 +84,12 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
       assert.equal(cap.layout.scanBytes, 12);
       cap.start();
       await waitFor(() => blocks.length >= 10, '10 blocks');
-      await cap.stop();
+      await cap.close();
       assert.deepEqual(errors, []);
       assert.deepEqual(blocks.map((b) => [b.data.length, b.scans]), blocks.map(() => [1200, 100]));
       checkPattern(cap, blocks, 1000);
     } finally {
-      await cap?.stop();
+      await cap?.close();
       dev.writeCurrentTrigger('');
       removeHrtimerTrigger('hwtest-sub');
     }
@@ -114,11 +114,11 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
       }
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(blocks.length, 5, 'no scan without a trigger');
-      await cap.stop();
+      await cap.close();
       assert.deepEqual(errors, []);
       checkPattern(cap, blocks, 5);
     } finally {
-      await cap?.stop();
+      await cap?.close();
       dev.writeCurrentTrigger('');
       removeSysfsTrigger(7);
     }
@@ -163,14 +163,14 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
         assert.equal(blocks.length, i + 1);
       }
       await new Promise((r) => setTimeout(r, 200));
-      await cap.stop();
+      await cap.close();
       assert.deepEqual(errors, []);
       assert.equal(blocks.length, 10000, 'one scan per fire, none extra');
       assert.deepEqual(blocks.map((b) => [b.sequence, b.scans, b.overrun]), blocks.map((_, i) => [i + 1, 1, false]));
       checkPattern(cap, blocks, 10000);
       assert.equal(readSys(dev, 'emu_dropped_scans'), '0');
     } finally {
-      await cap?.stop();
+      await cap?.close();
       dev.writeCurrentTrigger('');
       removeSysfsTrigger(6);
     }
@@ -192,8 +192,8 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
       assert.throws(() => h.openBuffer(0), (e: IioError) => e.code === 'EBUSY' && e.syscall === 'ioctl IIO_BUFFER_GET_FD_IOCTL' && e.path === dev.devPath);
       assert.throws(() => h.openBuffer(9), (e: IioError) => e.code === 'ENODEV');
     } finally {
-      h.release();
-      await cap.stop();
+      h.close();
+      await cap.close();
       dev.writeCurrentTrigger('');
       removeSysfsTrigger(8);
     }

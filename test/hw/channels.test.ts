@@ -64,7 +64,7 @@ describe('channel naming on the real kernel (emu-mux)', function () {
         trig.fire();
         await waitFor(() => blocks.length === i + 1, `scan ${i}`);
       }
-      await stream.stop();
+      await stream.close();
       const dec = new ScanDecoder(stream.layout);
       return { stream, values: (ch: string) => blocks.map((b) => Number(dec.decode(b.data, b.scans).channels[ch][0])) };
     };
@@ -95,7 +95,7 @@ describe('channel naming on the real kernel (emu-mux)', function () {
       assert.deepEqual(diff.values('voltage0-voltage1'), [0, 257, 514]);
       assert.deepEqual(emuMuxValues('voltage0-voltage1', 0, 3), [0, 257, 514]);
     } finally {
-      await cap?.stop();
+      await cap?.close();
       for (const el of mux.buffers[0].scanElements) writeSys(mux, el.enableAttr, 0);
       mux.writeCurrentTrigger('');
       removeSysfsTrigger(41);

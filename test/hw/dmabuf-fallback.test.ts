@@ -59,7 +59,7 @@ describe('DMABUF fallback on a kernel without the IIO DMABUF API (< 6.11)', func
         assert.ok(started.fallback, 'the reason for the fallback is reported');
         await waitFor(() => blocks.length >= 20, '2000 scans', 120000);
       } finally {
-        await started.stream.stop();
+        await started.stream.close();
       }
       assert.deepEqual(errors, []);
       checkPattern(started.stream as CaptureStream, blocks, 2000);
@@ -87,7 +87,7 @@ describe('DMABUF fallback on a kernel without the IIO DMABUF API (< 6.11)', func
         }
         await waitFor(() => Number(readSys(dac, 'emu_consumed_bytes')) >= data.length, 'the DAC to consume everything', 100000);
       } finally {
-        await out.stop();
+        await out.close();
       }
       assert.deepEqual(errors, []);
       assert.equal(Number(readSys(dac, 'emu_consumed_bytes')), data.length);

@@ -44,7 +44,7 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
         try {
           await waitFor(() => blocks.length * scansPerBlock >= 10000, '10 000 scans', 150000);
         } finally {
-          await cap.stop();
+          await cap.close();
         }
         assert.deepEqual(errors, []);
         checkPattern(cap, blocks, 10000);
@@ -68,7 +68,7 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
       try {
         await waitFor(() => blocks.length >= 20, '2000 scans');
       } finally {
-        await cap.stop();
+        await cap.close();
       }
       assert.deepEqual(errors, []);
       checkPattern(cap, blocks, 2000);
@@ -131,7 +131,7 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
       trig.fire();
       await waitFor(() => got.length === 1, 'a scan through the fallback');
     } finally {
-      await started.stream.stop();
+      await started.stream.close();
       adc.writeCurrentTrigger('');
       removeSysfsTrigger(11);
     }
@@ -158,7 +158,7 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
         }
         await waitFor(() => Number(readSys(dac, 'emu_consumed_bytes')) >= data.length, 'the DAC to consume everything', 100000);
       } finally {
-        await out.stop();
+        await out.close();
       }
       assert.deepEqual(errors, []);
       assert.equal(Number(readSys(dac, 'emu_consumed_bytes')), data.length);
@@ -180,7 +180,7 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
         assert.equal(out.write(wave, true), true);
         await waitFor(() => Number(readSys(dac, 'emu_cyclic_wraps')) >= 3, '3 repetitions', 60000);
       } finally {
-        await out.stop();
+        await out.close();
       }
       assert.deepEqual(errors, []);
       const bytes = Number(readSys(dac, 'emu_consumed_bytes'));
@@ -211,7 +211,7 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
             await waitFor(() => got.length === 1, `cycle ${i}`);
           }
         } finally {
-          await cap.stop();
+          await cap.close();
         }
         // Each enable restarts the scan counter: the one fired scan is scan 0.
         if (i % 20 === 0) checkPattern(cap, got, 1);
@@ -247,7 +247,7 @@ describe('DMABUF on the real kernel (emu-adc buffer1, emu-dac buffer1)', functio
         const n = blocks.length;
         assert.deepEqual(blocks.slice(n - 2).map((b) => b.data), copies.slice(n - 2).map((b) => b.data));
       } finally {
-        await cap.stop();
+        await cap.close();
       }
       assert.deepEqual(errors, []);
       // The views were the device's data when delivered: every value of every block exact.

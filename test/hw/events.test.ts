@@ -51,7 +51,7 @@ describe('events (emu-thermo threshold events through IIO_GET_EVENT_FD)', functi
       assert.ok(rise.timestamp > 0n && fall.timestamp > rise.timestamp, 'monotonic timestamps');
       assert.deepEqual(errors, []);
     } finally {
-      await stream.stop();
+      await stream.close();
     }
   });
 
@@ -75,7 +75,7 @@ describe('events (emu-thermo threshold events through IIO_GET_EVENT_FD)', functi
       await new Promise((r) => setTimeout(r, 200));
       assert.deepEqual(events.map((e) => [e.directionName, e.id]), [['rising', 0x0001000900000000n], ['rising', 0x0001000900000000n]]);
     } finally {
-      await stream.stop();
+      await stream.close();
     }
     assert.deepEqual(errors, []);
   });
@@ -90,15 +90,15 @@ describe('events (emu-thermo threshold events through IIO_GET_EVENT_FD)', functi
     try {
       assert.throws(() => h.openEvents(), (e: IioError) => e.code === 'EBUSY' && /IIO_GET_EVENT_FD_IOCTL/.test(e.message));
     } finally {
-      h.release();
-      await stream.stop();
+      h.close();
+      await stream.close();
     }
     assert.deepEqual([events, errors], [[], []]);
     const dac = DeviceHandle.acquire(emu('emu-dac'));
     try {
       assert.throws(() => dac.openEvents(), (e: IioError) => e.code === 'ENODEV');
     } finally {
-      dac.release();
+      dac.close();
     }
     assert.equal(readSys(t, 'events/in_temp_thresh_rising_en'), '0');
   });

@@ -38,7 +38,7 @@ describe('buffered output through write() (emu-dac buffer0)', function () {
       assert.ok(drains > 0, 'backpressure was exercised');
       assert.deepEqual(errors, []);
     } finally {
-      await out.stop();
+      await out.close();
       dac.writeCurrentTrigger('');
       removeHrtimerTrigger('hwtest-dac');
     }
@@ -56,7 +56,7 @@ describe('buffered output through write() (emu-dac buffer0)', function () {
       assert.throws(() => out.write(Buffer.alloc(3)), (e: IioError) => e.code === 'EINVAL' && /4-byte scans/.test(e.message));
       assert.equal(out.written, 0);
     } finally {
-      await out.stop();
+      await out.close();
       dac.writeCurrentTrigger('');
       removeHrtimerTrigger('hwtest-dac2');
     }

@@ -84,7 +84,7 @@ describe('ownership and safety of buffers and triggers (core)', function () {
         assert.deepEqual(a.errors, []);
         assert.deepEqual(b.errors, []);
       } finally {
-        await first.stop();
+        await first.close();
       }
     });
   });
@@ -97,7 +97,7 @@ describe('ownership and safety of buffers and triggers (core)', function () {
       const cap = new CaptureStream(dev, { index: 0, channels: ['voltage1'], scansPerBlock: 10, ...c });
       cap.start();
       const during = dev.buffers[0].scanElements.filter((e) => readSys(dev, e.enableAttr) === '1').map((e) => e.channel);
-      await cap.stop();
+      await cap.close();
       const after = dev.buffers[0].scanElements.filter((e) => readSys(dev, e.enableAttr) === '1').map((e) => e.channel);
       assert.deepEqual(during, ['voltage1']);
       assert.deepEqual(after, ['voltage3', 'accel_y']);
@@ -126,7 +126,7 @@ describe('ownership and safety of buffers and triggers (core)', function () {
       dev.writeCurrentTrigger('own-stale');
       cap.start();
       await waitFor(() => c.blocks.length >= 2, 'two blocks on the re-created trigger');
-      await cap.stop();
+      await cap.close();
       assert.deepEqual(c.errors, []);
     } finally {
       dev.writeCurrentTrigger('');
@@ -151,8 +151,8 @@ describe('ownership and safety of buffers and triggers (core)', function () {
         assert.equal(readSys(d, 'buffer0/enable'), '0');
         await waitFor(() => ca.blocks.length >= 2 && ct.blocks.length >= 2, 'both consumers keep capturing');
       } finally {
-        await capA.stop();
-        await capT.stop();
+        await capA.close();
+        await capT.close();
       }
       assert.deepEqual([...ca.errors, ...ct.errors, ...errors], []);
     });
@@ -162,7 +162,7 @@ describe('ownership and safety of buffers and triggers (core)', function () {
       const cap = new CaptureStream(adc(), { index: 0, channels: ['voltage1'], scansPerBlock: 10, ...c });
       cap.start();
       await waitFor(() => c.blocks.length >= 1, 'a block after the refusal');
-      await cap.stop();
+      await cap.close();
     });
     assert.deepEqual(c.errors, []);
   });
@@ -196,13 +196,13 @@ describe('ownership and safety of buffers and triggers (core)', function () {
           const r = new CaptureStream(dev, { index: 0, channels: ['voltage0'], scansPerBlock: 5, length: 4096, ...other });
           r.start();
           await sleep(30);
-          await r.stop();
+          await r.close();
           await sleep(30);
           assert.deepEqual(other.errors, []);
         }
         await waitFor(() => c.blocks.length >= 20, '20 blocks', 60000);
       } finally {
-        await cap.stop();
+        await cap.close();
       }
       assert.deepEqual(c.errors, []);
       // Every delivered block is whole: consecutive scans (n restarts only between blocks, when a
@@ -232,7 +232,7 @@ describe('ownership and safety of buffers and triggers (core)', function () {
     const cap = new CaptureStream(dev, { index: 0, scansPerBlock: 100, ...calm });
     cap.start();
     await waitFor(() => calm.blocks.length >= 300, '300 blocks', 120000);
-    await cap.stop();
+    await cap.close();
     assert.equal(readSys(dev, 'emu_dropped_scans'), '0');
     assert.equal(calm.blocks.filter((b) => b.overrun).length, 0);
     assert.equal(cap.overruns, 0);
@@ -246,7 +246,7 @@ describe('ownership and safety of buffers and triggers (core)', function () {
     await waitFor(() => busy.blocks.length >= 4, 'four blocks', 60000);
     holdEventLoopUntilDropped(dev, 1);
     await waitFor(() => busy.blocks.length >= 40, '40 blocks', 60000);
-    await fast.stop();
+    await fast.close();
     writeSys(dev, 'sampling_frequency', 1000);
     const dropped = Number(readSys(dev, 'emu_dropped_scans'));
     assert.ok(dropped > 0, 'the emulator dropped scans');
@@ -266,7 +266,7 @@ describe('ownership and safety of buffers and triggers (core)', function () {
         holdEventLoopUntilDropped(dev, 100);
         await waitFor(() => c.blocks.some((b) => b.overrun) && c.blocks.length >= 12, 'blocks after the overflow', 30000);
       } finally {
-        await cap.stop();
+        await cap.close();
       }
       assert.deepEqual(c.errors, []);
       // The true gap, from the emulator's scan counter n carried in voltage1.

@@ -42,7 +42,7 @@ describe('mmap block capture (fake backend)', () => {
     assert.deepEqual(dev.buffers[0].mmapBlocks.map((b) => [b.offset, b.size]), [[0, 8], [4096, 8], [8192, 8], [12288, 8]]);
     assert.equal(k.fake.mapped, 4);
     assert.deepEqual(dev.buffers[0].blockQueue, [0, 1, 2, 3]);
-    await s.stop();
+    await s.close();
     assert.equal(k.fake.mapped, 0);
     assert.equal(k.fake.ioctls[k.fake.ioctls.length - 1], 'BLOCK_FREE');
     assert.equal(k.fake.openFds(), 0);
@@ -58,7 +58,7 @@ describe('mmap block capture (fake backend)', () => {
     assert.deepEqual(blocks.map((b) => [...b.data]), [[...u16(1, 2, 3, 4)], [...u16(5, 6, 7, 8)]]);
     assert.deepEqual(blocks.map((b) => [b.sequence, b.overrun, b.scans]), [[1, false, 4], [2, false, 4]]);
     assert.deepEqual(dev.buffers[0].blockQueue, [2, 3, 0, 1], 'each went back to the device, in order');
-    await s.stop();
+    await s.close();
     assert.deepEqual(errors, []);
   });
 
@@ -73,7 +73,7 @@ describe('mmap block capture (fake backend)', () => {
     await until(() => blocks.length === 4, 'four blocks');
     assert.deepEqual(blocks.map((b) => b.overrun), [false, false, false, true], 'block 0 went back after the gap: it alone is flagged');
     assert.equal(s.overruns, 1);
-    await s.stop();
+    await s.close();
   });
 
   it('zero-copy: holds blocks / 2 views, then requeues the oldest; at stop an escaped view reads zeros, never freed memory', async () => {
@@ -88,7 +88,7 @@ describe('mmap block capture (fake backend)', () => {
     await until(() => blocks.length === 3, 'a third block');
     assert.deepEqual(dev.buffers[0].blockQueue, [3, 0], 'the oldest held went back');
     assert.deepEqual([...views[2]], [...u16(3, 3, 3, 3)], 'the view is the block itself');
-    await s.stop();
+    await s.close();
     assert.deepEqual([...views[2]], [...Buffer.alloc(8)]);
   });
 
@@ -116,7 +116,7 @@ describe('transports with the mmap block API (fake backend)', () => {
     for (const [dmabuf, blockApi] of [[true, true], [false, true], [false, false]]) {
       const input = openInput(deviceInfo(k.fake, dev(k.fake, dmabuf, blockApi)), capture);
       order.push([input.transport, input.fallback, input.blockFallback]);
-      await input.stream.stop();
+      await input.stream.close();
     }
     assert.deepEqual(order, [['dmabuf', undefined, undefined], ['block', 'EPERM', undefined], ['read', 'EPERM', 'ENOTTY']]);
     assert.equal(k.fake.openFds(), 0);
@@ -146,7 +146,7 @@ describe('transports with the mmap block API (fake backend)', () => {
     k.fake.finishMmapBlock(d);
     k.fake.finishMmapBlock(d);
     assert.deepEqual([...Buffer.concat(d.buffers[0].data)], [...u16(1, 2, 3, 5, 6)]);
-    await out.stop();
+    await out.close();
     assert.equal(k.fake.mapped, 0);
   });
 });

@@ -24,7 +24,7 @@ describe('capture through read() (fake backend)', () => {
     s.start();
     assert.deepEqual(k.fake.writes, [`${base}/buffer0/in_voltage1_en=1`, `${base}/buffer0/length=32`, `${base}/buffer0/watermark=8`, `${base}/buffer0/enable=1`]);
     assert.deepEqual(k.fake.ioctls, ['IIO_BUFFER_GET_FD_IOCTL']);
-    await s.stop();
+    await s.close();
   });
 
   it('delivers blocks of exactly scansPerBlock scans, in order, with the bytes the device produced', async () => {
@@ -40,7 +40,7 @@ describe('capture through read() (fake backend)', () => {
     await until(() => blocks.length === 3, 'the third block');
     assert.deepEqual([...blocks[2].data], [...u16(9, 10, 11, 12)]);
     assert.deepEqual(errors, []);
-    await s.stop();
+    await s.close();
   });
 
   it('stop right after start, with the reactor\'s poll in flight, closes the fd only after the poll returned', async () => {
@@ -55,7 +55,7 @@ describe('capture through read() (fake backend)', () => {
       if (f === fd && k.fake.pollsWaiting > 0) closedWhilePolled = true;
       close(f, site);
     };
-    await s.stop();
+    await s.close();
     assert.equal(closedWhilePolled, false);
     k.fake.produce(dev, u16(1, 2, 3, 4));
     await new Promise((r) => setTimeout(r, 10));
@@ -72,7 +72,7 @@ describe('capture through read() (fake backend)', () => {
     await until(() => blocks.length === 1, 'the block on the next wake-up');
     assert.deepEqual([...blocks[0].data], [...u16(5)]);
     assert.deepEqual(errors, []);
-    await s.stop();
+    await s.close();
   });
 
   it('stop disables the buffer, closes its fd and the chardev, and restores the scan elements enabled before', async () => {
@@ -82,13 +82,13 @@ describe('capture through read() (fake backend)', () => {
     s.start();
     assert.equal(k.fake.text(`${base}/buffer0/in_voltage0_en`), '1');
     assert.equal(k.fake.text(`${base}/buffer0/in_voltage1_en`), '0');
-    await s.stop();
+    await s.close();
     assert.equal(k.fake.enabled(dev), false);
     assert.equal(k.fake.text(`${base}/buffer0/in_voltage0_en`), '0');
     assert.equal(k.fake.text(`${base}/buffer0/in_voltage1_en`), '1');
     assert.equal(k.fake.openFds(), 0);
     assert.equal(s.running, false);
-    await s.stop(); // twice: nothing more
+    await s.close(); // twice: nothing more
   });
 
   it('turns channels off before turning others on (drivers allowing one channel at a time)', async () => {
@@ -97,7 +97,7 @@ describe('capture through read() (fake backend)', () => {
     const { s } = capture(k.fake, { channels: ['voltage1'] });
     s.start();
     assert.deepEqual(k.fake.writes.slice(0, 2), [`${base}/buffer0/in_voltage0_en=0`, `${base}/buffer0/in_voltage1_en=1`]);
-    await s.stop();
+    await s.close();
   });
 
   it('a second capture of a running buffer fails with EBUSY and leaves the first one\'s configuration alone', async () => {
@@ -109,7 +109,7 @@ describe('capture through read() (fake backend)', () => {
     assert.throws(() => b.s.start(), (e: IioError) => e.code === 'EBUSY');
     assert.equal(k.fake.writes.length, writes);
     assert.equal(b.s.running, false);
-    await a.s.stop();
+    await a.s.close();
   });
 
   it('reports a hang-up (device removed) once as ENODEV and releases everything', async () => {
@@ -118,7 +118,7 @@ describe('capture through read() (fake backend)', () => {
     s.start();
     k.fake.removeDevice(dev);
     await until(() => errors.length === 1 && !s.running, 'the hang-up');
-    await s.stop();
+    await s.close();
     assert.equal(errors[0].code, 'ENODEV');
     assert.match(errors[0].message, /buffer0 hung up/);
     assert.equal(k.fake.openFds(), 0);
@@ -135,7 +135,7 @@ describe('capture through read() (fake backend)', () => {
     assert.equal(errors[0].syscall, 'read');
     assert.equal(errors[0].device, 'fake-adc');
     assert.equal(errors[0].path, '/dev/iio:device0');
-    await s.stop();
+    await s.close();
   });
 
   it('flags the block after a full kernel buffer as an overrun (the read took the whole kfifo)', async () => {
@@ -149,7 +149,7 @@ describe('capture through read() (fake backend)', () => {
     assert.deepEqual(blocks.map((b) => b.overrun), [false, false, true]);
     assert.equal(blocks[2].lost, undefined, 'no timestamp channel: nothing to count with');
     assert.equal(s.overruns, 1);
-    await s.stop();
+    await s.close();
   });
 
   it('counts the scans lost in an overrun from the timestamp channel', async () => {
@@ -164,7 +164,7 @@ describe('capture through read() (fake backend)', () => {
     assert.equal(blocks[2].overrun, true);
     assert.equal(blocks[2].lost, 4);
     assert.equal(s.gaps.lost, 4);
-    await s.stop();
+    await s.close();
   });
 
   it('reports a buffer disabled by someone else as ECANCELED and stops', async () => {
@@ -195,7 +195,7 @@ describe('capture through read() (fake backend)', () => {
     s.start();
     assert.equal(k.fake.writes[0], `${base}/buffer0/enable=0`);
     assert.equal(k.fake.enabled(dev), true);
-    await s.stop();
+    await s.close();
   });
 
   it('rejects an unknown channel, an output buffer and a length shorter than a block before opening anything', () => {
@@ -223,7 +223,7 @@ describe('capture through read() (fake backend)', () => {
     k.fake.produce(dev, u16(7, 8));
     await until(() => blocks.length === 1, 'a block');
     assert.deepEqual([...blocks[0].data], [...u16(7, 8)]);
-    await s.stop();
+    await s.close();
     assert.equal(k.fake.openFds(), 0);
   });
 });
@@ -245,7 +245,7 @@ describe('output through write() (fake backend)', () => {
     await until(() => s.written === 8, 'both written');
     assert.deepEqual([...Buffer.concat(dev.buffers[0].data)], [...u16(1, 2, 3, 4)]);
     assert.equal(s.queued, 0);
-    await s.stop();
+    await s.close();
     assert.equal(k.fake.openFds(), 0);
   });
 
@@ -268,7 +268,7 @@ describe('output through write() (fake backend)', () => {
     await until(() => s.queued === 0, 'the rest');
     assert.deepEqual([...Buffer.concat(dev.buffers[0].data)], [...u16(1, 2)]);
     assert.equal(drained, 1);
-    await s.stop();
+    await s.close();
   });
 
   it('refuses partial scans (EINVAL) and writes to a stopped stream (EPIPE)', async () => {
@@ -278,7 +278,7 @@ describe('output through write() (fake backend)', () => {
     s.start();
     assert.throws(() => s.write(Buffer.alloc(3)), (e: IioError) => e.code === 'EINVAL' && /whole number of 2-byte scans/.test(e.message));
     assert.throws(() => s.write(Buffer.alloc(0)), (e: IioError) => e.code === 'EINVAL');
-    await s.stop();
+    await s.close();
   });
 
   it('reports a write() failure (ENODEV after removal) and stops', async () => {
@@ -290,7 +290,7 @@ describe('output through write() (fake backend)', () => {
     s.write(u16(5));
     await until(() => errors.length >= 1 && !s.running, 'the failure');
     assert.equal(errors[0].code, 'ENODEV');
-    await s.stop();
+    await s.close();
     assert.equal(k.fake.openFds(), 0);
   });
 });

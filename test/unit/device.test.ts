@@ -15,12 +15,12 @@ describe('device handle (fake backend)', () => {
     assert.equal(a, b);
     assert.equal(k.fake.openFds('chardev'), 1);
     assert.equal(DeviceHandle.openCount(), 1);
-    a.release();
+    a.close();
     assert.equal(k.fake.openFds('chardev'), 1);
-    b.release();
+    b.close();
     assert.equal(k.fake.openFds('chardev'), 0);
     assert.equal(DeviceHandle.openCount(), 0);
-    b.release(); // once more: harmless
+    b.close(); // once more: harmless
     assert.equal(DeviceHandle.openCount(), 0);
   });
 
@@ -29,7 +29,7 @@ describe('device handle (fake backend)', () => {
     dev.refuseRdwr = 'EACCES';
     const h = DeviceHandle.acquire(deviceInfo(k.fake, dev));
     assert.equal(k.fake.openFds('chardev'), 1);
-    h.release();
+    h.close();
   });
 
   it('names the device and the errno when the chardev cannot be opened', () => {
@@ -53,7 +53,7 @@ describe('device handle (fake backend)', () => {
     assert.throws(() => h.openBuffer(1), (e: IioError) => e.code === 'ENODEV');
     h.closeFd(b.fd);
     assert.equal(k.fake.openFds('buffer'), 0);
-    h.release();
+    h.close();
   });
 
   it('reads buffer0 through the chardev itself on kernels without GET_FD (ENOTTY), and never closes it for the buffer', () => {
@@ -65,14 +65,14 @@ describe('device handle (fake backend)', () => {
     assert.throws(() => h.openBuffer(1), (e: IioError) => e.code === 'ENOTTY');
     h.closeFd(b.fd);
     assert.equal(k.fake.openFds('chardev'), 1);
-    h.release();
+    h.close();
   });
 
   it('rejects a bad buffer index with EINVAL before any ioctl', () => {
     const h = DeviceHandle.acquire(deviceInfo(k.fake, adc(k.fake)));
     for (const bad of [-1, 1.5, 0x10000, NaN]) assert.throws(() => h.openBuffer(bad), (e: IioError) => e.code === 'EINVAL');
     assert.deepEqual(k.fake.ioctls, []);
-    h.release();
+    h.close();
   });
 
   it('opens the event fd; ENODEV on a device without events, EBUSY for a second one', () => {
@@ -80,9 +80,9 @@ describe('device handle (fake backend)', () => {
     const fd = h.openEvents();
     assert.throws(() => h.openEvents(), (e: IioError) => e.code === 'EBUSY' && /IIO_GET_EVENT_FD_IOCTL/.test(e.message));
     h.closeFd(fd);
-    h.release();
+    h.close();
     const h2 = DeviceHandle.acquire(deviceInfo(k.fake, adc(k.fake, { name: 'no-events' })));
     assert.throws(() => h2.openEvents(), (e: IioError) => e.code === 'ENODEV');
-    h2.release();
+    h2.close();
   });
 });

@@ -35,7 +35,7 @@ describe('DMABUF capture (fake backend)', () => {
     assert.equal(dev.buffers[0].queue.length, 4);
     assert.deepEqual(dev.buffers[0].queue.map((q) => q.bytesUsed), [8, 8, 8, 8]);
     assert.equal(k.fake.mapped, 4);
-    await s.stop();
+    await s.close();
   });
 
   it('delivers completed blocks in enqueue order with exactly the bytes the device wrote, and requeues each', async () => {
@@ -49,7 +49,7 @@ describe('DMABUF capture (fake backend)', () => {
     assert.deepEqual(blocks.map((b) => [...b.data]), [[...u16(1, 2, 3, 4)], [...u16(5, 6, 7, 8)]]);
     assert.deepEqual(blocks.map((b) => [b.sequence, b.overrun, b.scans]), [[1, false, 4], [2, false, 4]]);
     assert.equal(dev.buffers[0].queue.length, 4, 'every delivered block went back to the device');
-    await s.stop();
+    await s.close();
   });
 
   it('brackets CPU access with DMA_BUF_IOCTL_SYNC: START before reading, END before requeueing', async () => {
@@ -61,7 +61,7 @@ describe('DMABUF capture (fake backend)', () => {
     const st = k.fake.fds.get(fd) as { syncs: number[] };
     const RW = DMA_BUF_SYNC_READ | DMA_BUF_SYNC_WRITE;
     assert.deepEqual(st.syncs, [DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE, DMA_BUF_SYNC_START | RW, DMA_BUF_SYNC_END | RW]);
-    await s.stop();
+    await s.close();
   });
 
   it('drops a block that completed unfilled (cancelled), counts it, and flags the next delivered block as an overrun', async () => {
@@ -81,7 +81,7 @@ describe('DMABUF capture (fake backend)', () => {
     await until(() => blocks.length === 4, 'the requeued block');
     assert.deepEqual(blocks.map((b) => b.overrun), [false, false, false, true]);
     assert.equal(s.overruns, 1);
-    await s.stop();
+    await s.close();
   });
 
   it('reports a failing requeue mid-stream (ENQUEUE: EIO) with the ioctl named, and keeps delivering what it had', async () => {
@@ -95,7 +95,7 @@ describe('DMABUF capture (fake backend)', () => {
     assert.match(errors[0].message, /IIO_BUFFER_DMABUF_ENQUEUE_IOCTL/);
     assert.equal(errors[0].device, 'fake-adc');
     assert.deepEqual(blocks.map((b) => [...b.data]), [], 'a copy is delivered only after its block went back');
-    await s.stop();
+    await s.close();
     assert.equal(k.fake.openFds(), 0);
   });
 
@@ -107,7 +107,7 @@ describe('DMABUF capture (fake backend)', () => {
     k.fake.failFence(dev.buffers[0].queue[0].fd);
     await until(() => errors.length >= 1 && !s.running, 'the hang-up');
     assert.equal(errors[0].code, 'ENODEV');
-    await s.stop();
+    await s.close();
     assert.equal(k.fake.openFds(), 0);
     assert.equal(k.fake.mapped, 0);
   });
@@ -116,7 +116,7 @@ describe('DMABUF capture (fake backend)', () => {
     const { info, opts } = setup(k.fake);
     const s = new DmabufCapture(info, opts);
     s.start();
-    await s.stop();
+    await s.close();
     assert.equal(k.fake.ioctls.filter((i) => i === 'DETACH').length, 4);
     assert.equal(k.fake.mapped, 0);
     assert.equal(k.fake.openFds(), 0);
@@ -130,7 +130,7 @@ describe('DMABUF capture (fake backend)', () => {
     k.fake.completeBlock(dev, 0, u16(4, 3, 2, 1));
     await until(() => views.length === 1, 'a block');
     assert.deepEqual([...views[0]], [...u16(4, 3, 2, 1)]);
-    await s.stop();
+    await s.close();
     assert.deepEqual([...views[0]], [...Buffer.alloc(8)], 'the stale view reads zeros');
     assert.equal(k.fake.mapped, 1, 'the placeholder stays mapped until the view is collected');
   });
@@ -142,7 +142,7 @@ describe('DMABUF capture (fake backend)', () => {
     assert.equal(started.fallback, 'EPERM');
     assert.equal(k.fake.openFds('dmabuf'), 0);
     assert.equal(k.fake.mapped, 0);
-    await started.stream.stop();
+    await started.stream.close();
   });
 
   it('auto falls back when no allocator exists (ENOENT), and says so', async () => {
@@ -150,7 +150,7 @@ describe('DMABUF capture (fake backend)', () => {
     k.fake.heap = false;
     const started = openInput(info, opts, 'auto');
     assert.deepEqual([started.transport, started.fallback], ['read', 'ENOENT']);
-    await started.stream.stop();
+    await started.stream.close();
   });
 
   it('auto does not hide a shortage behind a fallback: ENOMEM from the heap is reported', () => {
@@ -169,7 +169,7 @@ describe('DMABUF capture (fake backend)', () => {
     const started = openInput(info, opts, 'read');
     assert.deepEqual([started.transport, started.fallback], ['read', undefined]);
     assert.deepEqual(k.fake.ioctls, ['IIO_BUFFER_GET_FD_IOCTL']);
-    await started.stream.stop();
+    await started.stream.close();
   });
 
   it('rejects a pool of fewer than 2 or more than 64 blocks with EINVAL', () => {
@@ -196,7 +196,7 @@ describe('DMABUF output (fake backend)', () => {
     assert.deepEqual(q.map((x) => [x.bytesUsed, x.flags]), [[6, IIO_BUFFER_DMABUF_CYCLIC]]);
     assert.deepEqual([...dev.buffers[0].data[0]], [...u16(1, 2, 3)]);
     assert.equal(s.written, 6);
-    await s.stop();
+    await s.close();
     assert.equal(k.fake.openFds(), 0);
   });
 
@@ -212,7 +212,7 @@ describe('DMABUF output (fake backend)', () => {
     assert.equal(s.available, 1);
     assert.equal(s.write(u16(3, 3, 3, 3)), true);
     assert.deepEqual(dev.buffers[0].data.map((d) => d.readUInt16LE(0)), [1, 2, 3]);
-    await s.stop();
+    await s.close();
   });
 
   it('refuses more than one block, partial scans, and writes when stopped', async () => {
@@ -221,7 +221,7 @@ describe('DMABUF output (fake backend)', () => {
     s.start();
     assert.throws(() => s.write(u16(1, 2, 3, 4, 5)), (e: IioError) => e.code === 'EINVAL' && /1 to 4 whole 2-byte scans/.test(e.message));
     assert.throws(() => s.write(Buffer.alloc(3)), (e: IioError) => e.code === 'EINVAL');
-    await s.stop();
+    await s.close();
   });
 });
 
@@ -235,10 +235,10 @@ describe('transports: openOutput (fake backend)', () => {
   it('auto picks DMABUF where the buffer has it, write() where it does not, and says why', async () => {
     const a = openOutput(deviceInfo(k.fake, dac(k.fake, true)), { scansPerBlock: 2, blocks: 2, onError: assert.fail });
     assert.deepEqual([a.transport, a.fallback], ['dmabuf', undefined]);
-    await a.stop();
+    await a.close();
     const b = openOutput(deviceInfo(k.fake, dac(k.fake, false)), { index: 0, scansPerBlock: 2, blocks: 2, onError: assert.fail });
     assert.deepEqual([b.transport, b.fallback], ['write', 'EPERM']);
-    await b.stop();
+    await b.close();
     assert.throws(() => openOutput(deviceInfo(k.fake, k.fake.devices.get('/dev/iio:device1')!), { scansPerBlock: 2, onError: assert.fail }, 'dmabuf'), (e: IioError) => e.code === 'EPERM');
     assert.throws(() => openOutput(deviceInfo(k.fake, k.fake.devices.get('/dev/iio:device1')!), { scansPerBlock: 2, onError: assert.fail }, 'bogus' as never), (e: IioError) => e.code === 'EINVAL');
     assert.equal(k.fake.openFds(), 0);
@@ -258,7 +258,7 @@ describe('transports: openOutput (fake backend)', () => {
     k.fake.notify();
     await until(() => out.queued === 0, 'the queue written');
     assert.deepEqual([...Buffer.concat(dev.buffers[0].data)], [...u16(1, 2, 3, 4)]);
-    await out.stop();
+    await out.close();
   });
 
   it('write(): a cyclic block is repeated to keep the kernel buffer fed until a new one replaces it', async () => {
@@ -289,6 +289,6 @@ describe('transports: openOutput (fake backend)', () => {
     assert.deepEqual(words.slice(0, 6), [7, 7, 7, 7, 7, 7]);
     assert.deepEqual(words.slice(-4), [9, 9, 9, 9]);
     assert.ok(drains >= 1);
-    await out.stop();
+    await out.close();
   });
 });

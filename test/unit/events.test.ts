@@ -31,7 +31,7 @@ describe('events (fake backend)', () => {
       ['thresh', 'falling', 'voltage', -1, 3, true, 5n, falling],
     ]);
     assert.deepEqual(errors, []);
-    await s.stop();
+    await s.close();
     assert.equal(k.fake.openFds(), 0);
   });
 
@@ -42,7 +42,7 @@ describe('events (fake backend)', () => {
     assert.throws(() => other.start(), (e: IioError) => e.code === 'EBUSY');
     k.fake.raiseEvent(dev, 1n, 1n);
     await until(() => got.length === 1, 'the event');
-    await s.stop();
+    await s.close();
     assert.equal(k.fake.openFds(), 0);
   });
 
