@@ -76,15 +76,17 @@ export default function (RED: NodeAPI) {
     };
 
     /**
-     * The device's chardev, held while a stream user is registered and the device is present: the
-     * kernel admits one opener, and this node is the one for its users (streams share the handle).
-     * A failure to open it (EBUSY: another process has it) is shown to every user.
+     * The device's chardev, held by this node while a stream user is registered and the device is
+     * present (opened on the first such register, closed on the last deregister or a disconnect),
+     * as 10-mqtt.js holds its broker connection. The kernel admits one opener: the runtime's one
+     * context shares the open chardev among this node, its streams and any other config node of
+     * the same device. A failure to open it (EBUSY: another process has it) is shown to every user.
      */
     let handle: DeviceHandle | null = null;
     function holdHandle(): void {
       if (handle || closed || !present || ![...users].some((u) => u.usesChardev)) return;
       try {
-        handle = DeviceHandle.acquire(present);
+        handle = present.openHandle();
       } catch (err) {
         const e = toIioError(err);
         node.warn(e.message); // the kernel detail goes to the log; the users show it in words

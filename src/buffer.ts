@@ -139,7 +139,7 @@ export abstract class BufferStream {
   start(): void {
     if (this.handle) return;
     const dir = this.buffer.dir;
-    const handle = DeviceHandle.acquire(this.device);
+    const handle = this.device.openHandle();
     this.handle = handle;
     try {
       // Own the buffer before touching its configuration: a second user gets EBUSY here and must

@@ -7,7 +7,7 @@ import { parseScanType, ScanType } from './scan';
 import { channelTypeNames, modifierNames } from './uapi';
 import { kernel } from './local-backend';
 import type { DirEntry } from './backend';
-import { Device, DeviceAccess } from './device';
+import { Device, DeviceAccess, DeviceHandle } from './device';
 import { Trigger } from './trigger';
 
 export const SYSFS_IIO = '/sys/bus/iio/devices';
@@ -191,6 +191,8 @@ const TRIGGER_LOOK_MS = 100;
  */
 export class IioContext {
   readonly access: DeviceAccess;
+  /** The open chardev of each device in use, by devPath: shared by every user of the device here. */
+  readonly #handles = new Map<string, DeviceHandle>();
   constructor(readonly root: string = SYSFS_IIO, readonly devRoot: string = '/dev', access?: DeviceAccess) {
     // Loaded on use: the local access runs the streams, whose modules load this one.
     this.access = access ?? (require('./local-access') as typeof import('./local-access')).localAccess;
@@ -205,6 +207,22 @@ export class IioContext {
       .map((id) => this.readDevice(id))
       .filter((d): d is DeviceInfo => d !== null)
       .map((d) => new Device(this, d));
+  }
+
+  /** One reference to `device`'s chardev, opened by the first user (see Device.openHandle). */
+  handleOf(device: DeviceInfo): DeviceHandle {
+    const h = this.#handles.get(device.devPath);
+    if (h?.isOpen) return h.retain();
+    const opened = DeviceHandle.open(device, () => {
+      if (this.#handles.get(device.devPath) === opened) this.#handles.delete(device.devPath);
+    });
+    this.#handles.set(device.devPath, opened);
+    return opened;
+  }
+
+  /** Chardevs this context holds open (for leak checks). */
+  openHandles(): number {
+    return this.#handles.size;
   }
 
   /** The `iio:deviceN` directories, in number order. */

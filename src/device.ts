@@ -129,6 +129,14 @@ export class Device implements DeviceInfo {
     this.attrs.writeSync('trigger/current_trigger', name);
   }
 
+  /**
+   * The device's chardev, one reference to it: the context shares one open chardev per device
+   * among its users (the kernel admits one opener). `close()` the handle when done.
+   */
+  openHandle(): DeviceHandle {
+    return this.#context.handleOf(this);
+  }
+
   /** Starts capture on input buffer `opts.index` (default 0). */
   openInput(opts: DmabufCaptureOptions, choice: TransportChoice = 'auto'): Input {
     return this.buffer(opts.index ?? 0, 'in').openInput(opts, choice);
@@ -203,7 +211,8 @@ export class DeviceEvent implements EventInfo {
   }
 }
 
-const handles = new Map<string, DeviceHandle>();
+/** Chardevs open in this process, for leak checks. */
+let openChardevs = 0;
 
 /** A buffer's fd: anonymous from IIO_BUFFER_GET_FD, or the chardev itself on kernels without it. */
 export interface BufferFd {
@@ -212,36 +221,51 @@ export interface BufferFd {
   owned: boolean;
 }
 
+/**
+ * An open chardev, counted: every user (a config node, a stream, the event monitor) holds one
+ * reference and gives it back with `close()`; the fd closes with the last. Handed out by
+ * `device.openHandle()`, which shares one per device within its context.
+ */
 export class DeviceHandle {
-  private users = 0;
+  private users = 1;
   private constructor(
     readonly devPath: string,
     /** Name for messages: `name/label`, or the name alone when the device has no label. */
     readonly label: string,
     readonly fd: number,
-  ) {}
-
-  /** The process's handle on `device`, opened on first use. Pair every call with `close()`. */
-  static acquire(device: DeviceInfo): DeviceHandle {
-    let h = handles.get(device.devPath);
-    if (!h) {
-      const label = device.label ? `${device.name}/${device.label}` : device.name;
-      h = new DeviceHandle(device.devPath, label, openChardev(device.devPath, label));
-      handles.set(device.devPath, h);
-    }
-    h.users++;
-    return h;
+    private readonly onClosed: () => void,
+  ) {
+    openChardevs++;
   }
 
-  /** Number of open handles in this process (for leak checks). */
+  /** Opens the chardev of `device` with one reference; `onClosed` runs once the last is given back. */
+  static open(device: DeviceInfo, onClosed: () => void = () => undefined): DeviceHandle {
+    const label = device.label ? `${device.name}/${device.label}` : device.name;
+    return new DeviceHandle(device.devPath, label, openChardev(device.devPath, label), onClosed);
+  }
+
+  /** Chardevs open in this process, whichever context opened them (for leak checks). */
   static openCount(): number {
-    return handles.size;
+    return openChardevs;
   }
 
+  get isOpen(): boolean {
+    return this.users > 0;
+  }
+
+  /** One more reference; pair it with `close()`. */
+  retain(): this {
+    if (this.users === 0) throw new IioError({ code: 'EBADF', errno: 9, device: this.label, detail: `the chardev of ${this.label} is closed` });
+    this.users++;
+    return this;
+  }
+
+  /** Gives back one reference; the last closes the fd. Extra calls are harmless. */
   close(): void {
     if (this.users === 0) return;
     if (--this.users > 0) return;
-    handles.delete(this.devPath);
+    openChardevs--;
+    this.onClosed();
     kernel().close(this.fd, { path: this.devPath, device: this.label });
   }
 

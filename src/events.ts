@@ -6,6 +6,7 @@ import { reactor } from './reactor';
 import { decodeEventBatch, decodeEventCode, IioEventCode, IIO_EVENT_DATA_SIZE, POLLERR, POLLHUP, POLLIN } from './uapi';
 import { DeviceHandle } from './device';
 import type { DeviceInfo } from './context';
+import type { Device } from './device';
 
 export interface IioEvent extends IioEventCode {
   /** The raw 64-bit event code. */
@@ -28,7 +29,7 @@ export class EventStream {
   private readonly buf = Buffer.alloc(IIO_EVENT_DATA_SIZE * BATCH);
 
   constructor(
-    readonly device: DeviceInfo,
+    readonly device: Device,
     private readonly opts: EventStreamOptions,
   ) {}
 
@@ -38,7 +39,7 @@ export class EventStream {
 
   start(): void {
     if (this.running) return;
-    const handle = DeviceHandle.acquire(this.device);
+    const handle = this.device.openHandle();
     try {
       this.fd = handle.openEvents();
     } catch (err) {

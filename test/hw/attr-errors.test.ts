@@ -60,7 +60,7 @@ describe('errors and resource hygiene on the real kernel', function () {
 
   it('a second opener of /dev/iio:deviceX gets EBUSY while the handle is held', () => {
     const adc = emu('emu-adc');
-    const h = DeviceHandle.acquire(adc);
+    const h = adc.openHandle();
     try {
       assert.throws(() => openFile(adc.devPath, O_RDONLY), (e: IioError) => e.code === 'EBUSY' && e.syscall === 'open' && e.path === adc.devPath);
     } finally {

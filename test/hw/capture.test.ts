@@ -184,7 +184,7 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
     const errors: IioError[] = [];
     const cap = new CaptureStream(dev, { scansPerBlock: 16, onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) });
     cap.start();
-    const h = DeviceHandle.acquire(dev);
+    const h = dev.openHandle();
     try {
       const b1 = h.openBuffer(1);
       assert.ok(b1.owned && b1.fd > 2 && b1.fd !== cap.fd);

@@ -86,7 +86,7 @@ describe('events (emu-thermo threshold events through IIO_GET_EVENT_FD)', functi
     const errors: IioError[] = [];
     const stream = new EventStream(t, { onEvents: (e) => events.push(...e), onError: (e) => errors.push(e) });
     stream.start();
-    const h = DeviceHandle.acquire(t);
+    const h = t.openHandle();
     try {
       assert.throws(() => h.openEvents(), (e: IioError) => e.code === 'EBUSY' && /IIO_GET_EVENT_FD_IOCTL/.test(e.message));
     } finally {
@@ -94,7 +94,7 @@ describe('events (emu-thermo threshold events through IIO_GET_EVENT_FD)', functi
       await stream.close();
     }
     assert.deepEqual([events, errors], [[], []]);
-    const dac = DeviceHandle.acquire(emu('emu-dac'));
+    const dac = emu('emu-dac').openHandle();
     try {
       assert.throws(() => dac.openEvents(), (e: IioError) => e.code === 'ENODEV');
     } finally {

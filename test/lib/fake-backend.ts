@@ -772,7 +772,15 @@ export function adc(fake: FakeBackend, opts: Partial<DeviceSpec> & { dmabuf?: bo
 
 /** The core's description of a fake device (through IioContext, as a program would get it). */
 export function deviceInfo(fake: FakeBackend, dev: FakeDevice): Device {
-  return new IioContext(fake.root).findDevice({ id: dev.id });
+  return contextOf(fake).findDevice({ id: dev.id });
+}
+
+const contexts = new WeakMap<FakeBackend, IioContext>();
+/** One context per fake kernel, as a program has one: its devices share their chardevs. */
+export function contextOf(fake: FakeBackend): IioContext {
+  let ctx = contexts.get(fake);
+  if (!ctx) contexts.set(fake, (ctx = new IioContext(fake.root)));
+  return ctx;
 }
 
 /** Waits until `check` holds, letting the reactor and timers run; fails naming `what` after `ms`. */
