@@ -17,7 +17,7 @@ import { IioError, isIioError } from './errors';
 import { kernel } from './local-backend';
 import type { Backend, MappedRegion } from './backend';
 import { reactor } from './reactor';
-import { BlockDelivery, PayloadMode } from './delivery';
+import { BlockDelivery, OutputBlocks, PayloadMode } from './delivery';
 import {
   O_CLOEXEC, O_NONBLOCK, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, PROT_READ, PROT_WRITE,
   IIO_BUFFER_BLOCK_ALLOC_IOCTL, IIO_BUFFER_BLOCK_DEQUEUE_IOCTL, IIO_BUFFER_BLOCK_ENQUEUE_IOCTL, IIO_BUFFER_BLOCK_FLAG_CYCLIC,
@@ -334,12 +334,16 @@ export interface BlockOutputOptions extends OutputOptions, BlockOptions {}
 
 /** Output through the block API: `write` fills a free block and enqueues it (cyclic: repeated until the next one). */
 export class BlockOutput extends BlockStream {
-  private free: MmapBlock[] = [];
-  private blocked = false;
-  written = 0;
+  private readonly pool: OutputBlocks<MmapBlock>;
 
-  constructor(device: Device, private readonly opts: BlockOutputOptions) {
+  constructor(device: Device, opts: BlockOutputOptions) {
     super(device, opts, 'out');
+    this.pool = new OutputBlocks(this, this.blockBytes, opts.onDrain);
+  }
+
+  /** Bytes enqueued so far. */
+  get written(): number {
+    return this.pool.written;
   }
 
   protected readyEvents(): number {
@@ -348,49 +352,33 @@ export class BlockOutput extends BlockStream {
 
   protected override attachBlocks(bfd: number): void {
     super.attachBlocks(bfd);
-    this.free = [...this.blocks];
+    this.pool.reset(this.blocks);
   }
 
   protected override detachBlocks(bfd: number): void {
-    this.free = [];
+    this.pool.reset([]);
     super.detachBlocks(bfd);
   }
 
   get available(): number {
-    return this.free.length;
+    return this.pool.available;
   }
 
   /** Enqueues whole scans (at most one block). False when no block is free: wait for onDrain. */
   write(data: Buffer, cyclic = false): boolean {
-    if (!this.running) throw new IioError({ code: 'EPIPE', device: this.device.name, detail: 'output buffer is not running' });
-    if (!Buffer.isBuffer(data) || data.length === 0 || data.length % this.layout.scanBytes !== 0 || data.length > this.blockBytes) {
-      throw new IioError({ code: 'EINVAL', device: this.device.name, detail: `output of ${Buffer.isBuffer(data) ? data.length : 'non-Buffer'} bytes is not 1 to ${this.scansPerBlock} whole ${this.layout.scanBytes}-byte scans` });
-    }
-    const b = this.free.shift();
-    if (!b) {
-      this.blocked = true;
-      return false;
-    }
-    data.copy(b.view!, 0, 0, data.length);
-    try {
-      this.enqueue(b, data.length, cyclic ? IIO_BUFFER_BLOCK_FLAG_CYCLIC : 0);
-    } catch (err) {
-      this.free.unshift(b);
-      throw err;
-    }
-    this.written += data.length;
-    return true;
+    return this.pool.write(
+      data,
+      (b) => data.copy(b.view!, 0, 0, data.length),
+      (b) => this.enqueue(b, data.length, cyclic ? IIO_BUFFER_BLOCK_FLAG_CYCLIC : 0),
+    );
   }
 
   protected onFinished(): void {
     for (let i = 0; i < MAX_DEQUEUE_PER_WAKE && this.running; i++) {
       const got = this.dequeue();
       if (!got) break;
-      this.free.push(got.block);
+      this.pool.giveBack(got.block);
     }
-    if (this.blocked && this.free.length > 0) {
-      this.blocked = false;
-      this.opts.onDrain?.();
-    }
+    this.pool.drained();
   }
 }

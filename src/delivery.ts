@@ -1,9 +1,12 @@
-// What the two capture transports with blocks of their own — DMABUF (src/dmabuf.ts) and ADI's
-// mmap blocks (src/block.ts) — share once a block is back from the device: gap bookkeeping (the
+// What the two transports with blocks of their own — DMABUF (src/dmabuf.ts) and ADI's mmap blocks
+// (src/block.ts) — share. On capture, once a block is back from the device: gap bookkeeping (the
 // next block queued after the device ran out of blocks is flagged), dropping cancelled blocks, and
-// handing the block to onBlock in the payload mode asked for, with zero-copy blocks held back.
-// How a block gets requeued (canary and CPU-access bracket, or a plain ENQUEUE) stays with each.
+// handing the block to onBlock in the payload mode asked for, with zero-copy blocks held back. On
+// output: the free list, the write() checks and the drain signal (OutputBlocks). How a block is
+// filled and queued (CPU-access bracket, canary, or a plain ENQUEUE) stays with each.
+import { IioError } from './errors';
 import type { CapturedBlock, TimestampGaps } from './buffer';
+import type { ScanLayout } from './scan';
 
 /** What onBlock receives: see DmabufCaptureOptions.payload. */
 export type PayloadMode = 'copy' | 'borrow' | 'zerocopy';
@@ -94,5 +97,80 @@ export class BlockDelivery<B extends SharedBlock> {
     } finally {
       if (mode === 'borrow' && s.running()) s.requeue(b);
     }
+  }
+}
+
+/** What OutputBlocks checks a write against. */
+export interface OutputShape {
+  readonly running: boolean;
+  readonly device: { readonly name: string };
+  readonly layout: ScanLayout;
+  readonly scansPerBlock: number;
+}
+
+/**
+ * The free blocks of a running output and its drain signal: `write` fills a free block and queues
+ * it, or takes nothing and returns false until a block comes back (`giveBack`), when onDrain runs.
+ */
+export class OutputBlocks<B extends SharedBlock> {
+  private free: B[] = [];
+  private blocked = false;
+  /** Bytes queued so far. */
+  written = 0;
+
+  constructor(
+    private readonly shape: OutputShape,
+    private readonly blockBytes: number,
+    private readonly onDrain?: () => void,
+  ) {}
+
+  /** Every block is free (on start), or none is (on close). */
+  reset(blocks: readonly B[]): void {
+    this.free = [...blocks];
+    this.blocked = false;
+  }
+
+  /** Free blocks (the rest are queued in the kernel). */
+  get available(): number {
+    return this.free.length;
+  }
+
+  /**
+   * Copies `data` (1 to scansPerBlock whole scans) into a free block through `fill` and queues it
+   * with `queue`. EPIPE when not running, EINVAL for anything else than whole scans in a Buffer;
+   * false when no block is free. A block whose queueing fails is free again.
+   */
+  write(data: Buffer, fill: (b: B) => void, queue: (b: B) => void): boolean {
+    const s = this.shape;
+    if (!s.running) throw new IioError({ code: 'EPIPE', device: s.device.name, detail: 'output buffer is not running' });
+    if (!Buffer.isBuffer(data) || data.length === 0 || data.length % s.layout.scanBytes !== 0 || data.length > this.blockBytes) {
+      throw new IioError({ code: 'EINVAL', device: s.device.name, detail: `output of ${Buffer.isBuffer(data) ? data.length : 'non-Buffer'} bytes is not 1 to ${s.scansPerBlock} whole ${s.layout.scanBytes}-byte scans` });
+    }
+    const b = this.free.shift();
+    if (!b) {
+      this.blocked = true;
+      return false;
+    }
+    try {
+      fill(b);
+      queue(b);
+    } catch (err) {
+      this.free.unshift(b);
+      throw err;
+    }
+    this.written += data.length;
+    return true;
+  }
+
+  /** The device is done with `b`: free again. */
+  giveBack(b: B): void {
+    this.free.push(b);
+  }
+
+  /** After blocks came back: tells a writer who met a full pool that there is room. */
+  drained(): void {
+    if (!this.blocked || this.free.length === 0) return;
+    this.blocked = false;
+    this.onDrain?.();
   }
 }

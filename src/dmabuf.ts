@@ -13,7 +13,7 @@ import { IioError, toIioError } from './errors';
 import { kernel } from './local-backend';
 import type { Backend, MappedRegion } from './backend';
 import { reactor } from './reactor';
-import { BlockDelivery, PayloadMode } from './delivery';
+import { BlockDelivery, OutputBlocks, PayloadMode } from './delivery';
 import {
   DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, DMA_BUF_SYNC_WRITE,
   DMA_HEAP_IOCTL_ALLOC, IIO_BUFFER_DMABUF_ATTACH_IOCTL, IIO_BUFFER_DMABUF_CYCLIC, IIO_BUFFER_DMABUF_DETACH_IOCTL,
@@ -441,13 +441,16 @@ export interface DmabufOutputOptions extends OutputOptions, DmabufOptions {}
  * the device until the next block is enqueued or the buffer is disabled.
  */
 export class DmabufOutput extends DmabufStream {
-  private free: DmabufBlock[] = [];
-  private blocked = false;
-  /** Bytes enqueued so far. */
-  written = 0;
+  private readonly pool: OutputBlocks<DmabufBlock>;
 
-  constructor(device: Device, private readonly opts: DmabufOutputOptions) {
+  constructor(device: Device, opts: DmabufOutputOptions) {
     super(device, opts, 'out');
+    this.pool = new OutputBlocks(this, this.blockBytes, opts.onDrain);
+  }
+
+  /** Bytes enqueued so far. */
+  get written(): number {
+    return this.pool.written;
   }
 
   /** Polled only while enqueued: an idle DMABUF is always "complete". */
@@ -457,17 +460,17 @@ export class DmabufOutput extends DmabufStream {
 
   protected override attachBlocks(bfd: number): void {
     super.attachBlocks(bfd);
-    this.free = [...this.blocks];
+    this.pool.reset(this.blocks);
   }
 
   protected override detachBlocks(bfd: number): void {
-    this.free = [];
+    this.pool.reset([]);
     super.detachBlocks(bfd);
   }
 
   /** Free blocks (the rest are queued in the kernel). */
   get available(): number {
-    return this.free.length;
+    return this.pool.available;
   }
 
   /**
@@ -475,36 +478,24 @@ export class DmabufOutput extends DmabufStream {
    * the data and waits for onDrain.
    */
   write(data: Buffer, cyclic = false): boolean {
-    if (!this.running) throw new IioError({ code: 'EPIPE', device: this.device.name, detail: 'output buffer is not running' });
-    if (data.length === 0 || data.length % this.layout.scanBytes !== 0 || data.length > this.blockBytes) {
-      throw new IioError({ code: 'EINVAL', device: this.device.name, detail: `output of ${data.length} bytes is not 1 to ${this.scansPerBlock} whole ${this.layout.scanBytes}-byte scans` });
-    }
-    const b = this.free.shift();
-    if (!b) {
-      this.blocked = true;
-      return false;
-    }
-    b.sync(DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
-    data.copy(b.view!, 0, 0, data.length);
-    b.sync(DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
-    try {
-      this.enqueueBlock(b, data.length, cyclic ? IIO_BUFFER_DMABUF_CYCLIC : 0);
-    } catch (err) {
-      this.free.unshift(b);
-      throw err;
-    }
-    this.written += data.length;
-    reactor.setEvents(b.fd, POLLOUT);
-    return true;
+    return this.pool.write(
+      data,
+      (b) => {
+        b.sync(DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+        data.copy(b.view!, 0, 0, data.length);
+        b.sync(DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+      },
+      (b) => {
+        this.enqueueBlock(b, data.length, cyclic ? IIO_BUFFER_DMABUF_CYCLIC : 0);
+        reactor.setEvents(b.fd, POLLOUT);
+      },
+    );
   }
 
   protected onComplete(b: DmabufBlock, revents: number): void {
     if (revents & POLLERR) return this.hungUp();
     reactor.setEvents(b.fd, 0);
-    this.free.push(b);
-    if (this.blocked) {
-      this.blocked = false;
-      this.opts.onDrain?.();
-    }
+    this.pool.giveBack(b);
+    this.pool.drained();
   }
 }

@@ -6,6 +6,7 @@ import { CaptureStream } from '../../src/buffer';
 import { IioContext } from '../../src/context';
 import { ScanDecoder } from '../../src/scan';
 import { createHrtimerTrigger, removeHrtimerTrigger } from '../../src/trigger';
+import { measureWindow, printTable } from './measure';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 4);
 const RATE_HZ = Number(process.env.BENCH_RATE_HZ || 20000);
@@ -30,19 +31,13 @@ async function measure(scansPerBlock: number): Promise<string[]> {
   });
   decoder = new ScanDecoder(cap.layout);
   cap.start();
-  await new Promise((r) => setTimeout(r, 300)); // settle
-  const s0 = scans;
-  const b0 = bytes;
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  const dt = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = process.cpuUsage(cpu0);
-  const n = scans - s0;
-  const mib = (bytes - b0) / 1048576;
+  const w = await measureWindow(SECONDS, [() => scans, () => bytes]);
+  const n = w.moved[0];
+  const mib = w.moved[1] / 1048576;
+  const dt = w.dt;
   await cap.close();
   const drops = Number(require('fs').readFileSync(`${adc.sysfsPath}/emu_dropped_scans`, 'utf8')) - dropsBefore;
-  const cpuUs = cpu.user + cpu.system;
+  const cpuUs = w.cpuUs;
   return [String(scansPerBlock), (n / dt).toFixed(0), (mib / dt).toFixed(3), n ? (cpuUs / n).toFixed(2) : '-', ((cpuUs / 1e6 / dt) * 100).toFixed(1), String(drops), String(cap.overruns)];
 }
 
@@ -56,8 +51,7 @@ async function main() {
     const rows = [['scans/block', 'scans/s', 'MiB/s', 'CPU µs/scan', 'CPU %', 'dropped', 'overruns']];
     for (const b of BLOCKS) rows.push(await measure(b));
     console.log(`read() capture, emu-adc all channels (40 B/scan), hrtimer ${RATE_HZ} Hz, ${SECONDS} s per row`);
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
+    printTable(rows);
   } finally {
     adc.writeCurrentTrigger('');
     removeHrtimerTrigger('bench-read');
