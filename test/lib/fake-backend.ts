@@ -638,6 +638,20 @@ export class FakeBackend implements Backend {
     return n;
   }
 
+  /**
+   * From now on, notes any close(2) (of `fd`, or of any fd) made while a poll is in flight: the
+   * reactor must let the poll return first. Returns the check.
+   */
+  spyCloseDuringPoll(fd?: number): () => boolean {
+    let seen = false;
+    const close = this.close.bind(this);
+    this.close = (f, site) => {
+      if ((fd === undefined || f === fd) && this.pollsWaiting > 0) seen = true;
+      close(f, site);
+    };
+    return () => seen;
+  }
+
   /** Polls in flight (for tests of the reactor). */
   get pollsWaiting(): number {
     return this.waiters.length;

@@ -48,15 +48,9 @@ describe('capture through read() (fake backend)', () => {
     const { s, blocks } = capture(k.fake);
     s.start();
     await until(() => k.fake.pollsWaiting === 1, 'the poll in flight');
-    const fd = s.fd;
-    let closedWhilePolled = false;
-    const close = k.fake.close.bind(k.fake);
-    k.fake.close = (f, site) => {
-      if (f === fd && k.fake.pollsWaiting > 0) closedWhilePolled = true;
-      close(f, site);
-    };
+    const closedWhilePolled = k.fake.spyCloseDuringPoll(s.fd);
     await s.close();
-    assert.equal(closedWhilePolled, false);
+    assert.equal(closedWhilePolled(), false);
     k.fake.produce(dev, u16(1, 2, 3, 4));
     await new Promise((r) => setTimeout(r, 10));
     assert.equal(blocks.length, 0);

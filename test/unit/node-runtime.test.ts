@@ -233,4 +233,55 @@ describe('nodes on the fake backend', function () {
     assert.deepEqual(seen, ['disconnected', 'connected', 'deviceConnected']);
     config.deregister(user);
   });
+
+  it('the config node owns the device: two stream nodes share its one chardev, which closes with the last of them', async () => {
+    const el = [{ name: 'voltage0', index: 0, type: 'le:u16/16>>0' }];
+    const dev = adc(fake, { buffers: [{ elements: el }, { elements: el }] });
+    await helper.load(nodes(), [
+      device,
+      { id: 'in0', type: 'iio-in', device: 'dev', buffer: 0, samples: 2 },
+      { id: 'in1', type: 'iio-in', device: 'dev', buffer: 1, samples: 2 },
+    ]);
+    await until(() => fake.enabled(dev, 0) && fake.enabled(dev, 1), 'both buffers running');
+    assert.deepEqual([fake.openFds('chardev'), fake.openFds('buffer')], [1, 2]);
+    const st0 = statusesOf('in0');
+    helper.getNode('in0').receive({ payload: 'stop' });
+    await until(() => st0.some((x) => x.text === 'stopped'), 'in0 stopped');
+    assert.deepEqual([fake.openFds('chardev'), fake.openFds('buffer')], [1, 1], 'one chardev still, for in1 and the config node');
+    await helper.unload();
+    assert.equal(fake.openFds('chardev'), 0);
+  });
+
+  it('two config nodes naming one device (by name, by label) share the runtime’s one chardev instead of meeting EBUSY', async () => {
+    const el = [{ name: 'voltage0', index: 0, type: 'le:u16/16>>0' }];
+    const dev = adc(fake, { label: 'main', buffers: [{ elements: el }, { elements: el }] });
+    await helper.load(nodes(), [
+      device,
+      { id: 'dev2', type: 'iio-device', deviceLabel: 'main' },
+      { id: 'in0', type: 'iio-in', device: 'dev', buffer: 0, samples: 2 },
+      { id: 'in1', type: 'iio-in', device: 'dev2', buffer: 1, samples: 2 },
+      ...catchAll,
+    ]);
+    const caught = collect('caught');
+    await until(() => fake.enabled(dev, 0) && fake.enabled(dev, 1), 'both buffers running');
+    assert.equal(fake.openFds('chardev'), 1);
+    assert.deepEqual(caught, []);
+  });
+
+  it('iio-in stopped while waiting for a trigger that never appears opens nothing and attaches nothing', async () => {
+    const dev = adc(fake, { triggerable: true });
+    await helper.load(nodes(), [device, { id: 'in', type: 'iio-in', device: 'dev', samples: 1, trigger: 'never-there', autoStart: false }, ...catchAll]);
+    const st = statusesOf('in');
+    const caught = collect('caught');
+    helper.getNode('in').receive({ payload: 'start' });
+    await new Promise((r) => setTimeout(r, 150)); // waiting for the trigger
+    helper.getNode('in').receive({ payload: 'stop' });
+    await until(() => caught.length === 1, 'the wait given up');
+    await until(() => st.some((x) => x.text === 'stopped'), 'stopped');
+    assert.equal(caught[0].error.code, 'ENOENT');
+    assert.equal(fake.openFds('buffer'), 0);
+    assert.equal(fake.enabled(dev), false);
+    assert.equal(fake.text(`${dev.sysfsPath}/trigger/current_trigger`), '');
+  });
 });
+
