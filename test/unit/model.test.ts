@@ -145,4 +145,24 @@ describe('object model (fake backend)', () => {
     assert.deepEqual(calls, [`attributes ${dev.sysfsPath} fake-adc`, 'openInput fake-adc buffer0 index=0 dmabuf']);
     assert.ok(new IioContext(ROOT).findDevice({ id: dev.id }).attrs instanceof AttributeDir, 'locally: sysfs files');
   });
+
+  it('the README’s core example runs as written (through the package entry point)', async () => {
+    const { IioContext: Ctx, createSysfsTrigger: create } = require('../../src/index') as typeof import('../../src/index');
+    adc(k.fake, { name: 'emu-adc', triggerable: true, files: { in_voltage0_raw: '8', in_voltage0_scale: '0.5' } });
+    k.fake.addTriggerSupport();
+    const ctx = new Ctx();
+    create(1, ctx);
+    const blocks: number[] = [];
+    const onBlock = (b: { scans: number }) => blocks.push(b.scans);
+    const onError = (e: Error) => assert.fail(e);
+    const adcDev = ctx.findDevice({ name: 'emu-adc' });
+    assert.equal(await adcDev.channel('voltage0').readScaled(), 4);
+    const trig = await ctx.waitForTrigger('sysfstrig1');
+    adcDev.writeCurrentTrigger(trig.name);
+    const input = adcDev.buffer(0, 'in').openInput({ scansPerBlock: 64, onBlock, onError });
+    assert.equal(input.transport, 'read');
+    await input.stream.close();
+    assert.equal(k.fake.openFds(), 0);
+  });
 });
+
