@@ -3,7 +3,7 @@
 // owns the device's one event fd, and watches for the device disappearing and coming back.
 import type { DeviceSelector } from '../src/context';
 import type { Device } from '../src/device';
-import { EventStream, IioEvent } from '../src/events';
+import type { EventStream, IioEvent } from '../src/events';
 import { DeviceHandle } from '../src/device';
 import { IioError, toIioError } from '../src/errors';
 import { registerAdminEndpoints } from './lib/admin';
@@ -105,12 +105,8 @@ export default function (RED: NodeAPI) {
     node.device = () => present ?? node.resolve();
     Object.defineProperty(node, 'connected', { get: () => present !== null });
 
-    const stillThere = (d: Device) => {
-      const now = context.identify(d.id);
-      return now !== null && !now.error && now.name === d.name && now.label === d.label;
-    };
     // Only reads: connecting and disconnecting (and telling the users) stay with the watcher.
-    node.current = () => (present && stillThere(present) ? present : context.findDevice(node.selector));
+    node.current = () => (present?.isStillThere() ? present : context.findDevice(node.selector));
 
     const disconnect = async (why: IioError) => {
       present = null;
@@ -144,7 +140,7 @@ export default function (RED: NodeAPI) {
 
     const watch = setInterval(() => {
       if (users.size === 0) return;
-      if (present && !stillThere(present)) {
+      if (present && !present.isStillThere()) {
         const gone = new IioError({ code: 'ENODEV', errno: 19, device: present.name, path: present.sysfsPath, detail: 'the IIO device disappeared' });
         void disconnect(gone);
       } else if (!present) {
@@ -188,9 +184,7 @@ export default function (RED: NodeAPI) {
     function startEvents() {
       if (events) return;
       const d = present ?? node.resolve();
-      const s = new EventStream(d, { onEvents: dispatch, onError: fail });
-      s.start();
-      events = s;
+      events = d.openEvents({ onEvents: dispatch, onError: fail });
     }
     async function stopEvents() {
       const s = events;

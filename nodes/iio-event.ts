@@ -2,8 +2,7 @@
 // filter; optionally configures that event's enable, value, hysteresis and period.
 import { parseBoolAttr } from '../src/attr';
 import { IioError } from '../src/errors';
-import { toRawSetting } from '../src/event-units';
-import type { Device, DeviceEvent } from '../src/device';
+import type { Device, DeviceEvent, EventSettings } from '../src/device';
 import type { IioEvent } from '../src/events';
 import { deviceNode, reportError, asError, deviceRef, describeValue, textOf, configText } from './lib/common';
 import { t, useCatalogs } from './lib/i18n';
@@ -17,7 +16,7 @@ interface EventConfig {
   configure: boolean;
   /** 'scaled': value and hysteresis in the channel's scaled units (m°C, mV…); 'raw': as the attributes take them. */
   units: 'scaled' | 'raw';
-  settings: { en?: boolean; value?: string; hysteresis?: string; period?: string };
+  settings: EventSettings;
 }
 
 
@@ -32,21 +31,6 @@ function readConfig(def: NodeDef): EventConfig {
 /** The sysfs event (attributes) this node's filter names exactly, or throws naming what is missing. */
 function findEvent(device: Device, cfg: EventConfig): DeviceEvent {
   return device.event(cfg.channel, cfg.eventType, cfg.direction);
-}
-
-/** Writes the given settings (value/hysteresis/period first, enable last) to the event's attributes. */
-async function configure(ev: DeviceEvent, s: EventConfig['settings'], units: EventConfig['units']): Promise<void> {
-  const attrs = ev.device.attrs;
-  // The scale and offset of the event's channel (1 and 0 where it has none).
-  const scaling = units === 'scaled' ? ((await ev.channelObject?.readScale()) ?? { scale: 1, offset: 0 }) : null;
-  for (const key of ['value', 'hysteresis', 'period'] as const) {
-    if (s[key] === undefined) continue;
-    const attr = ev.file(key);
-    // An attribute that holds an integer now takes the nearest integer.
-    const text = scaling ? toRawSetting(key, s[key]!, scaling, !(await attrs.readString(attr)).includes('.')) : s[key]!;
-    await attrs.write(attr, text);
-  }
-  if (s.en !== undefined && ev.attributes.en) await attrs.write(ev.attributes.en, s.en);
 }
 
 export default function (RED: NodeAPI) {
@@ -116,7 +100,7 @@ export default function (RED: NodeAPI) {
           enabledFrom = { device, attr: ev.attributes.en, was: await device.attrs.readString(ev.attributes.en) };
         }
         if (closed) return;
-        await configure(ev, cfg.settings, cfg.units);
+        await ev.writeSettings(cfg.settings, cfg.units);
       }
       if (!closed) node.status({ fill: 'green', shape: 'dot', text: t('iio-event', 'status.listening') });
     }
@@ -161,7 +145,7 @@ export default function (RED: NodeAPI) {
       Promise.resolve()
         .then(() => {
           const device = dev.resolve();
-          return configure(findEvent(device, cfg), settings, cfg.units);
+          return findEvent(device, cfg).writeSettings(settings, cfg.units);
         })
         .then(() => done(), (err) => done(asError(err)));
     });

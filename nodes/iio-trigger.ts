@@ -4,7 +4,7 @@
 import type { Device } from '../src/device';
 import type { Trigger } from '../src/trigger';
 import { IioError, describeValue } from '../src/errors';
-import { createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger, validateTriggerName, anyBufferEnabled } from '../src/trigger';
+import { createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger, validateTriggerName } from '../src/trigger';
 import { asError, reportError, intConfig, nodeContext } from './lib/common';
 import { t, useCatalogs } from './lib/i18n';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
@@ -46,7 +46,7 @@ export default function (RED: NodeAPI) {
     const entry = owned.get(name);
     if (!entry) return true;
     for (const d of namedBy(name)) {
-      if (anyBufferEnabled(d.sysfsPath)) continue;
+      if (d.anyBufferEnabled()) continue;
       try {
         d.writeCurrentTrigger('');
       } catch {

@@ -6,8 +6,10 @@ import { kernel } from './local-backend';
 import { IioError } from './errors';
 import { IIO_BUFFER_GET_FD_IOCTL, IIO_GET_EVENT_FD_IOCTL, INT_SIZE, decodeInt, encodeInt, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR } from './uapi';
 import { Channel } from './channel';
-import { eventChannelId } from './events';
-import { validateTriggerName } from './trigger';
+import { EventStream, eventChannelId } from './events';
+import type { EventStreamOptions } from './events';
+import { anyBufferEnabled, validateTriggerName } from './trigger';
+import { toRawSetting } from './event-units';
 import type { AttributeStore } from './attr';
 import type { BufferInfo, DeviceInfo, EventInfo, IioContext, ScanElementInfo } from './context';
 import type { ChannelScale } from './scan';
@@ -28,6 +30,8 @@ export interface DeviceAccess {
   openInput(buffer: DeviceBuffer, opts: DmabufCaptureOptions, choice: TransportChoice): Input;
   /** Starts output on an output buffer. */
   openOutput(buffer: DeviceBuffer, opts: DmabufOutputOptions, choice: TransportChoice): Output;
+  /** Starts monitoring the device's events (one monitor per device: the kernel's rule). */
+  openEvents(device: Device, opts: EventStreamOptions): EventStream;
 }
 
 /**
@@ -72,6 +76,20 @@ export class Device implements DeviceInfo {
   /** Name for messages: `name/label`, or the name alone when the device has no label. */
   get fullName(): string {
     return this.label ? `${this.name}/${this.label}` : this.name;
+  }
+
+  /**
+   * Whether this device is still the one at its sysfs path (same name and label): a replug can
+   * renumber iio:deviceN, and another device can take the number.
+   */
+  isStillThere(): boolean {
+    const now = this.#context.identify(this.id);
+    return now !== null && !now.error && now.name === this.name && now.label === this.label;
+  }
+
+  /** Whether any of its buffers is enabled now (by anyone). */
+  anyBufferEnabled(): boolean {
+    return anyBufferEnabled(this.sysfsPath);
   }
 
   /** Channel `id`, an input one first (then any direction, or only `direction`); ENOENT naming both. */
@@ -135,6 +153,11 @@ export class Device implements DeviceInfo {
    */
   openHandle(): DeviceHandle {
     return this.#context.handleOf(this);
+  }
+
+  /** Starts monitoring the device's events; `close()` the monitor when done. */
+  openEvents(opts: EventStreamOptions): EventStream {
+    return this.#context.access.openEvents(this, opts);
   }
 
   /** Starts capture on input buffer `opts.index` (default 0). */
@@ -209,6 +232,33 @@ export class DeviceEvent implements EventInfo {
     if (!file) throw new IioError({ code: 'ENOENT', errno: 2, device: this.#device.name, detail: `the ${this.channel} ${this.type} ${this.eventDirection} event has no ${setting}` });
     return file;
   }
+
+  /**
+   * Writes the given settings: value, hysteresis and period first, enable last (so the event
+   * fires on the new level only). `scaled`: value and hysteresis are in the channel's scaled units
+   * ((raw + offset) × scale) and are converted to the raw units the attributes take, to the
+   * nearest integer where the attribute holds one. ENOENT for a setting the event has not.
+   */
+  async writeSettings(s: EventSettings, units: 'scaled' | 'raw' = 'raw'): Promise<void> {
+    const attrs = this.#device.attrs;
+    const scaling = units === 'scaled' ? ((await this.channelObject?.readScale()) ?? { scale: 1, offset: 0 }) : null;
+    for (const key of ['value', 'hysteresis', 'period'] as const) {
+      const given = s[key];
+      if (given === undefined) continue;
+      const attr = this.file(key);
+      const text = scaling ? toRawSetting(key, given, scaling, !(await attrs.readString(attr)).includes('.')) : given;
+      await attrs.write(attr, text);
+    }
+    if (s.en !== undefined && this.attributes.en) await attrs.write(this.attributes.en, s.en);
+  }
+}
+
+/** What DeviceEvent.writeSettings writes (texts as the user gave them). */
+export interface EventSettings {
+  en?: boolean;
+  value?: string;
+  hysteresis?: string;
+  period?: string;
 }
 
 /** Chardevs open in this process, for leak checks. */

@@ -2,6 +2,7 @@
 // on its chardev, both through kernel().
 import { AttributeDir } from './attr';
 import { openInput, openOutput } from './transport';
+import { EventStream } from './events';
 import type { DeviceAccess } from './device';
 
 export const localAccess: DeviceAccess = {
@@ -9,4 +10,9 @@ export const localAccess: DeviceAccess = {
   attributes: (dir, label) => new AttributeDir(dir, label),
   openInput: (buffer, opts, choice) => openInput(buffer.device, opts, choice),
   openOutput: (buffer, opts, choice) => openOutput(buffer.device, opts, choice),
+  openEvents(device, opts) {
+    const s = new EventStream(device, opts);
+    s.start();
+    return s;
+  },
 };

@@ -11,6 +11,7 @@ import { IioError } from '../../src/errors';
 import { encodeEventCode, decodeEventCode, IIO_EV_DIR, IIO_EV_TYPE, IIO_CHAN_TYPE } from '../../src/uapi';
 import { useFakeKernel, adc, deviceInfo } from '../lib/fake-backend';
 import type { Input, Output } from '../../src/transport';
+import type { EventStream } from '../../src/events';
 
 const ROOT = '/sys/bus/iio/devices';
 
@@ -134,6 +135,10 @@ describe('object model (fake backend)', () => {
         calls.push(`openOutput ${buffer.index}`);
         return {} as Output;
       },
+      openEvents(device) {
+        calls.push(`openEvents ${device.name}`);
+        return {} as EventStream;
+      },
     };
     const ctx = new IioContext(ROOT, '/dev', access);
     const d = ctx.findDevice({ id: dev.id });
@@ -142,7 +147,8 @@ describe('object model (fake backend)', () => {
     const input = d.openInput({ scansPerBlock: 4, onBlock: () => undefined, onError: () => undefined }, 'dmabuf');
     assert.equal(input.transport, 'read');
     assert.throws(() => d.openOutput({ scansPerBlock: 4, onError: () => undefined }), (e: IioError) => e.code === 'EINVAL');
-    assert.deepEqual(calls, [`attributes ${dev.sysfsPath} fake-adc`, 'openInput fake-adc buffer0 index=0 dmabuf']);
+    d.openEvents({ onEvents: () => undefined, onError: () => undefined });
+    assert.deepEqual(calls, [`attributes ${dev.sysfsPath} fake-adc`, 'openInput fake-adc buffer0 index=0 dmabuf', 'openEvents fake-adc']);
     assert.ok(new IioContext(ROOT).findDevice({ id: dev.id }).attrs instanceof AttributeDir, 'locally: sysfs files');
   });
 
@@ -163,6 +169,33 @@ describe('object model (fake backend)', () => {
     assert.equal(input.transport, 'read');
     await input.stream.close();
     assert.equal(k.fake.openFds(), 0);
+  });
+
+  it('event.writeSettings writes value, hysteresis and period before enable; scaled units become raw, integers rounded', async () => {
+    const dev = adc(k.fake, {
+      files: {
+        in_voltage0_raw: '0', in_voltage0_scale: '0.5', in_voltage0_offset: '10',
+        'events/in_voltage0_thresh_rising_en': '0', 'events/in_voltage0_thresh_rising_value': '50', 'events/in_voltage0_thresh_rising_hysteresis': '1.5',
+      },
+    });
+    const ev = deviceInfo(k.fake, dev).event('voltage0', 'thresh', 'rising');
+    const at = (f: string) => `${dev.sysfsPath}/events/in_voltage0_thresh_rising_${f}`;
+    const before = k.fake.writes.length;
+    await ev.writeSettings({ en: true, value: '40.3', hysteresis: '2' }, 'scaled');
+    assert.deepEqual(k.fake.writes.slice(before), [`${at('value')}=71`, `${at('hysteresis')}=4`, `${at('en')}=1`], '40.3 / 0.5 − 10 = 70.6 → 71 (integer attribute); 2 / 0.5 = 4');
+    await ev.writeSettings({ value: '7' });
+    assert.equal(k.fake.writes.at(-1), `${at('value')}=7`, 'raw units as given');
+    await assert.rejects(ev.writeSettings({ period: '1' }), (e: IioError) => e.code === 'ENOENT' && /has no period/.test(e.message));
+  });
+
+  it('device.isStillThere: false once the device is gone or another device took its number', () => {
+    const dev = adc(k.fake);
+    const d = deviceInfo(k.fake, dev);
+    assert.equal(d.isStillThere(), true);
+    k.fake.removeDevice(dev);
+    assert.equal(d.isStillThere(), false);
+    adc(k.fake, { id: dev.id, name: 'other-adc' });
+    assert.equal(d.isStillThere(), false, 'same iio:deviceN, another device');
   });
 });
 
