@@ -4,9 +4,8 @@ import { IioError, toIioError } from './errors';
 import { kernel } from './local-backend';
 import { reactor } from './reactor';
 import { decodeEventBatch, decodeEventCode, IioEventCode, IIO_EVENT_DATA_SIZE, POLLERR, POLLHUP, POLLIN } from './uapi';
-import { DeviceHandle } from './device';
 import type { DeviceInfo } from './context';
-import type { Device } from './device';
+import type { Device, DeviceHandle } from './device';
 
 export interface IioEvent extends IioEventCode {
   /** The raw 64-bit event code. */

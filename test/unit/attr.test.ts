@@ -3,18 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { IioError } from '../../src/errors';
+import { expectCode } from '../lib/expect';
 import {
   AttributeDir, formatValue, parseAvailable, parseBoolAttr, parseFloatAttr, parseIntAttr, validateAttributeName,
 } from '../../src/attr';
-
-function expectCode(fn: () => unknown, code: string, text?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof IioError, `expected IioError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    if (text) assert.match(e.message, text);
-    return true;
-  });
-}
 
 async function expectCodeAsync(promise: Promise<unknown>, code: string): Promise<IioError> {
   try {

@@ -13,6 +13,16 @@ describe('reactor (fake backend)', () => {
   const ring = (fd: number) => fake.write(fd, word, 8);
   const drain = (fd: number) => fake.read(fd, word, 8);
   const never = () => assert.fail('unexpected call');
+  /** Watches a rung eventfd; the count of handler calls (each drains it). */
+  const counted = (fd: number) => {
+    const calls = { n: 0 };
+    r.watch(fd, POLLIN, () => {
+      drain(fd);
+      calls.n++;
+    }, never);
+    ring(fd);
+    return calls;
+  };
 
   beforeEach(() => {
     fake = new FakeBackend();
@@ -156,13 +166,8 @@ describe('reactor (fake backend)', () => {
   it('retries when the loop cannot start (EMFILE for its eventfd) and recovers without telling anyone', async () => {
     const fd = fake.eventFd();
     fake.fail('eventFd', 'EMFILE', 2);
-    let calls = 0;
-    r.watch(fd, POLLIN, () => {
-      drain(fd);
-      calls++;
-    }, never);
-    ring(fd);
-    await until(() => calls === 1, 'the handler after two failed starts');
+    const calls = counted(fd);
+    await until(() => calls.n === 1, 'the handler after two failed starts');
     await r.unwatch(fd);
     fake.close(fd);
   });
@@ -170,13 +175,8 @@ describe('reactor (fake backend)', () => {
   it('retries a failing poll (ENOMEM)', async () => {
     fake.fail('poll', 'ENOMEM', 3);
     const fd = fake.eventFd();
-    let calls = 0;
-    r.watch(fd, POLLIN, () => {
-      drain(fd);
-      calls++;
-    }, never);
-    ring(fd);
-    await until(() => calls === 1, 'the handler after three failed polls');
+    const calls = counted(fd);
+    await until(() => calls.n === 1, 'the handler after three failed polls');
     await r.unwatch(fd);
     fake.close(fd);
   });

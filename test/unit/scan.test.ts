@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { IioError } from '../../src/errors';
+import { expectCode } from '../lib/expect';
 import {
   ScanDecoder, ScanElementSpec, ScanType, computeLayout, encodeScans, encodeScansInto, formatScanType, kernelAlign,
   parseScanType, rawArrayKind,
@@ -8,15 +8,6 @@ import { EMU_ADC_CHANNELS, emuAdcBlock, emuAdcLayout, emuAdcRaw } from '../lib/e
 
 function el(name: string, index: number, type: string, isTimestamp?: boolean): ScanElementSpec {
   return { name, index, type: parseScanType(type), ...(isTimestamp === undefined ? {} : { isTimestamp }) };
-}
-
-function expectCode(fn: () => unknown, code: string, text?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof IioError, `expected IioError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    if (text) assert.match(e.message, text);
-    return true;
-  });
 }
 
 describe('scan', () => {
