@@ -110,7 +110,7 @@ export class RemoteContext {
   /** An attribute's text, without iiod's trailing NUL and the kernel's newline. */
   async readAttr(device: RemoteDevice | RemoteTrigger | string, attribute: string, scope: AttrScope = { kind: 'device' }): Promise<string> {
     const id = idOf(device);
-    const ctx: CommandContext = { command: 'READ', device: id, attribute: validateAttributeName(attribute, id) };
+    const ctx: CommandContext = { command: 'READ', device: labelOf(device), attribute: validateAttributeName(attribute, id) };
     const line = `READ ${commandWord(id, 'device id')}${scopeWords(scope, id)} ${commandWord(attribute, 'attribute', id)}\n`;
     const data = await this.conn.run(ctx, line, (reply) => readSized(this.conn, reply, ctx, MAX_ATTRIBUTE_BYTES));
     let end = data.length;
@@ -122,7 +122,11 @@ export class RemoteContext {
   /** Writes an attribute (values formatted as for local sysfs); resolves to the bytes the driver took. */
   async writeAttr(device: RemoteDevice | RemoteTrigger | string, attribute: string, value: AttributeValue, scope: AttrScope = { kind: 'device' }): Promise<number> {
     const id = idOf(device);
-    const ctx: CommandContext = { command: 'WRITE', device: id, attribute: validateAttributeName(attribute, id) };
+    // iiod answers an unknown device before reading the value, which it would then take for commands.
+    if (!this.info.devices.some((d) => d.id === id) && !this.info.triggers.some((t) => t.id === id)) {
+      throw new IioError({ code: 'ENODEV', errno: 19, device: id, detail: `no device ${id} at ${this.uri}` });
+    }
+    const ctx: CommandContext = { command: 'WRITE', device: labelOf(device), attribute: validateAttributeName(attribute, id) };
     const text = Buffer.from(formatValue(value, { device: id, attribute }));
     const line = `WRITE ${commandWord(id, 'device id')}${scopeWords(scope, id)} ${commandWord(attribute, 'attribute', id)} ${text.length}\n`;
     return status(this.conn, ctx, line, text);
@@ -131,7 +135,7 @@ export class RemoteContext {
   /** The device's trigger name; '' when none is attached (iiod 0.24 answers EIO then). */
   async getTrigger(device: RemoteDevice | string): Promise<string> {
     const id = idOf(device);
-    const ctx: CommandContext = { command: 'GETTRIG', device: id };
+    const ctx: CommandContext = { command: 'GETTRIG', device: labelOf(device) };
     try {
       const data = await this.conn.run(ctx, `GETTRIG ${commandWord(id, 'device id')}\n`, (reply) => readSized(this.conn, reply, ctx, 256));
       return data.toString('utf8').replace(/\0$/, '');
@@ -144,7 +148,7 @@ export class RemoteContext {
   /** Attaches the trigger named `name` (one the board's iiod knew when it started); '' detaches. */
   async setTrigger(device: RemoteDevice | string, name: string): Promise<void> {
     const id = idOf(device);
-    const ctx: CommandContext = { command: 'SETTRIG', device: id, attribute: 'trigger/current_trigger' };
+    const ctx: CommandContext = { command: 'SETTRIG', device: labelOf(device), attribute: 'trigger/current_trigger' };
     const arg = name === '' ? '' : ` ${commandWord(name, 'trigger name', id)}`;
     await status(this.conn, ctx, `SETTRIG ${commandWord(id, 'device id')}${arg}\n`);
   }
@@ -185,4 +189,9 @@ export class RemoteContext {
 
 function idOf(device: RemoteDevice | RemoteTrigger | string): string {
   return typeof device === 'string' ? device : device.id;
+}
+
+/** What errors call the device: its name when known, as the local core does. */
+function labelOf(device: RemoteDevice | RemoteTrigger | string): string {
+  return typeof device === 'string' ? device : device.name ?? device.id;
 }

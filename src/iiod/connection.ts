@@ -130,7 +130,10 @@ export class IiodConnection {
       this.current = ctx;
       try {
         this.socket.write(line);
-        return await body(this.reply(ctx, timeoutMs));
+        const value = await body(this.reply(ctx, timeoutMs));
+        // More than the reply: whatever follows would be taken for the next command's answer.
+        if (this.buffered > 0) this.fail(this.error({ code: 'EPROTO', errno: 71, detail: `${this.buffered} bytes after the reply (not an iiod?)` }, ctx));
+        return value;
       } catch (err) {
         throw this.toCommandError(err, ctx);
       } finally {

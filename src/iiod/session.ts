@@ -47,6 +47,21 @@ export function channelMask(device: RemoteDevice, enabled: readonly RemoteChanne
   return words.reverse().map((w) => w.toString(16).padStart(8, '0')).join('');
 }
 
+/**
+ * The scan size libiio 0.24 computes for these channels (iio_device_get_sample_size_mask): each
+ * element aligned to its own size, but no padding of the scan to its largest element, which the
+ * kernel adds. iiod sizes its reads with it, so where the two differ it cannot serve the set.
+ */
+export function libiioScanBytes(enabled: readonly RemoteChannel[]): number {
+  let size = 0;
+  for (const c of enabled) {
+    const t = c.scanElement!.type;
+    const length = (t.storageBits / 8) * t.repeat;
+    size += size % length ? 2 * length - (size % length) : length;
+  }
+  return size;
+}
+
 export class RemoteBufferSession {
   readonly channels: RemoteChannel[];
   readonly layout: ScanLayout;
@@ -67,6 +82,14 @@ export class RemoteBufferSession {
     this.channels = selectChannels(device, direction, setup.channels);
     this.layout = computeLayout(this.channels.map((c) => ({ name: c.id, index: c.scanElement!.index, type: c.scanElement!.type, isTimestamp: c.id === 'timestamp' })));
     this.mask = channelMask(device, this.channels);
+    const libiio = libiioScanBytes(this.channels);
+    if (libiio !== this.layout.scanBytes) {
+      throw invalid(
+        `iiod 0.24 cannot serve ${this.channels.map((c) => c.id).join(', ')}: libiio counts ${libiio}-byte scans where the kernel pads them to ${this.layout.scanBytes}; ` +
+          'add the timestamp channel or another channel as wide as the widest one',
+        { device: label },
+      );
+    }
     const n = setup.scansPerBlock;
     if (!Number.isInteger(n) || n < 1) throw invalid(`scans per block ${describeValue(n)}: a whole number from 1`, { device: label });
     if (n * this.layout.scanBytes > MAX_BLOCK_BYTES) throw invalid(`a block of ${n} scans is over ${MAX_BLOCK_BYTES} bytes`, { device: label });

@@ -104,6 +104,7 @@ describe('iiod client against a scripted peer', function () {
     await assert.rejects(ctx.readAttr('iio:device1', 'raw\nWRITE x'), (e: IioError) => e.code === 'EINVAL');
     await assert.rejects(ctx.readAttr('iio:device1 x', 'raw'), (e: IioError) => e.code === 'EINVAL' && /device id/.test(e.message));
     await assert.rejects(ctx.setTrigger('iio:device1', 't0 x'), (e: IioError) => e.code === 'EINVAL');
+    await assert.rejects(ctx.writeAttr('iio:device9', 'raw', 1), (e: IioError) => e.code === 'ENODEV' && /no device iio:device9 at ip:127\.0\.0\.1:/.test(e.message));
     assert.deepEqual(f.lines, ['PRINT']);
   });
 
@@ -152,6 +153,14 @@ describe('iiod client against a scripted peer', function () {
       await assert.rejects(ctx.readAttr('iio:device1', 'sampling_frequency'), (e: unknown) => e === first);
     });
   }
+
+  it('bytes beyond a reply end the session (EPROTO), the reply itself is kept', async () => {
+    const f = await serve(iiod((l) => (l === 'READ iio:device1 sampling_frequency' ? { reply: Buffer.concat([sized('1000\0'), Buffer.from('-2\n')]) } : undefined)));
+    ctx = await RemoteContext.connect(f.uri);
+    assert.equal(await ctx.readAttr('iio:device1', 'sampling_frequency'), '1000');
+    assert.equal(ctx.connected, false);
+    await assert.rejects(ctx.readAttr('iio:device1', 'sampling_frequency'), (e: IioError) => e.code === 'EPROTO' && /3 bytes (after the reply|from the peer while no command was running)/.test(e.message));
+  });
 
   it('bytes while no command runs end the session (EPROTO)', async () => {
     const f = await serve(iiod());
@@ -231,6 +240,14 @@ describe('iiod client against a scripted peer', function () {
         await cap.stop();
       });
     }
+
+    it('a channel set iiod 0.24 sizes wrongly (no trailing padding in libiio) is refused before OPEN', async () => {
+      const f = await serve(iiod());
+      ctx = await RemoteContext.connect(f.uri);
+      await assert.rejects(ctx.openInput({ name: 'emu-adc' }, { scansPerBlock: 10, channels: ['accel_z', 'voltage3', 'voltage2'], onBlock: () => undefined, onError: () => undefined }),
+        (e: IioError) => e.code === 'EINVAL' && /libiio counts 10-byte scans where the kernel pads them to 12/.test(e.message));
+      assert.equal(f.sessions.length, 1);
+    });
 
     it('OPEN refused (no trigger: EINVAL) rejects openInput and closes its session', async () => {
       const f = await serve(iiod());

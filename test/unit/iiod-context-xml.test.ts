@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseContextXml, kernelFormat } from '../../src/iiod/context-xml';
-import { channelMask, selectChannels } from '../../src/iiod/session';
+import { channelMask, selectChannels, libiioScanBytes } from '../../src/iiod/session';
 import { parseXml, XmlError } from '../../src/iiod/xml';
 import { computeLayout } from '../../src/scan';
 import { IioError } from '../../src/errors';
@@ -67,6 +67,11 @@ describe('iiod context description (libiio XML)', () => {
     assert.equal(layout(some).scanBytes, 16);
     assert.equal(layout(selectChannels(adc, 'in')).scanBytes, 40);
     assert.deepEqual(layout(selectChannels(adc, 'in', ['accel_z', 'voltage3', 'voltage2'])).elements.map((e) => [e.name, e.offset]), [['voltage2', 0], ['voltage3', 4], ['accel_z', 8]]);
+    // libiio 0.24 leaves out the kernel's trailing padding: equal with the timestamp, short without.
+    assert.equal(libiioScanBytes(selectChannels(adc, 'in')), 40);
+    assert.equal(libiioScanBytes(some), 16);
+    assert.equal(libiioScanBytes(selectChannels(adc, 'in', ['accel_z', 'voltage3', 'voltage2'])), 10);
+    assert.equal(libiioScanBytes(selectChannels(adc, 'in', ['accel_z', 'voltage3', 'voltage2', 'timestamp'])), 24);
     // 40 channels → two words, the high one first.
     const wide = { ...adc, channels: Array.from({ length: 40 }, (_, i) => ({ ...adc.channels[1], id: `voltage${i}`, maskBit: i, scanElement: { ...adc.channels[1].scanElement!, index: i } })) };
     assert.equal(channelMask(wide, [wide.channels[0], wide.channels[33]]), '0000000200000001');
