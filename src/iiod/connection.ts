@@ -109,11 +109,6 @@ export class IiodConnection {
     return this.failure === null;
   }
 
-  /** The error that ended the session, if one did. */
-  get lastError(): IioError | null {
-    return this.failure;
-  }
-
   /**
    * Runs one command: sends `line`, then lets `body` read the reply. Commands run in call order,
    * one at a time. `timeoutMs` overrides the session's bound on each wait of this command.
@@ -148,13 +143,10 @@ export class IiodConnection {
   async close(): Promise<void> {
     if (!this.failure) this.socket.end('EXIT\n');
     this.fail(this.error({ code: 'ECANCELED', errno: 125, detail: 'the connection was closed' }), false);
-    if (!this.socket.destroyed) {
-      // A peer that does not close its side is not waited for long.
-      const timer = setTimeout(() => this.socket.destroy(), 1000);
-      await this.closed;
-      clearTimeout(timer);
-    }
+    // A peer that does not close its side after EXIT is not waited for long.
+    const timer = this.socket.destroyed ? null : setTimeout(() => this.socket.destroy(), 1000);
     await this.closed;
+    if (timer) clearTimeout(timer);
   }
 
   /** An IioError about this session, the current command, `ctx`. */

@@ -172,6 +172,14 @@ describe('iiod client against a scripted peer', function () {
     await assert.rejects(ctx.readAttr('iio:device1', 'sampling_frequency'), (e: IioError) => e.code === 'EPROTO' && /9 bytes from the peer while no command was running/.test(e.message));
   });
 
+  it('a peer that keeps its side open after EXIT is dropped: close() still resolves', async () => {
+    const f = await serve(iiod());
+    ctx = await RemoteContext.connect(f.uri);
+    (f.sessions[0].socket as unknown as { end: () => void }).end = () => undefined; // ignores EXIT
+    await ctx.close();
+    assert.equal(ctx.connected, false);
+  });
+
   it('commands wait in a bounded queue (EAGAIN beyond); close rejects them all with ECANCELED', async () => {
     const f = await serve(() => ({}));
     const conn = await IiodConnection.connect({ host: '127.0.0.1', port: f.port, timeoutMs: 5000, maxQueued: 3 });
@@ -240,6 +248,18 @@ describe('iiod client against a scripted peer', function () {
         await cap.stop();
       });
     }
+
+    it('stop while the daemon sits on a READBUF: the wait times out, the session is dropped (iiod then closes the buffer), no error is reported', async () => {
+      const f = await serve(iiod((line) => (line.startsWith('OPEN ') ? { reply: '0\n' } : line.startsWith('READBUF ') ? {} : undefined)));
+      ctx = await RemoteContext.connect(f.uri, { timeoutMs: 300 });
+      const errors: IioError[] = [];
+      const cap = await ctx.openInput({ name: 'emu-adc' }, { scansPerBlock: 10, onBlock: () => assert.fail('no block expected'), onError: (e) => errors.push(e) });
+      while (f.sessions[1].lines.length < 3) await sleep(5);
+      await cap.stop();
+      assert.deepEqual(errors, []);
+      assert.deepEqual(f.sessions[1].lines, ['TIMEOUT 300', 'OPEN iio:device1 10 000001ff', 'READBUF iio:device1 400']);
+      while (!f.sessions[1].peerClosed) await sleep(5);
+    });
 
     it('a channel set iiod 0.24 sizes wrongly (no trailing padding in libiio) is refused before OPEN', async () => {
       const f = await serve(iiod());
