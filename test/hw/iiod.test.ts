@@ -23,6 +23,8 @@ describe('remote boards over iiod 0.24 (ip:127.0.0.1, the emulator in this guest
   let iiodLog = '';
   let ctx: RemoteContext;
   const remote = (name: string): RemoteDevice => ctx.findDevice({ name });
+  // A process killed by a signal has signalCode set and exitCode null.
+  const iiodRunning = () => iiod !== null && iiod.exitCode === null && iiod.signalCode === null;
 
   before(async () => {
     // iiod describes the context once, when it starts: the triggers must exist before.
@@ -36,7 +38,7 @@ describe('remote boards over iiod 0.24 (ip:127.0.0.1, the emulator in this guest
         ctx = await RemoteContext.connect('ip:127.0.0.1', { timeoutMs: 5000 });
         break;
       } catch (err) {
-        if (Date.now() > end || iiod.exitCode !== null) throw new Error(`iiod did not come up: ${(err as Error).message}\n${iiodLog}`);
+        if (Date.now() > end || !iiodRunning()) throw new Error(`iiod did not come up: ${(err as Error).message}\n${iiodLog}`);
         await sleep(200);
       }
     }
@@ -44,9 +46,9 @@ describe('remote boards over iiod 0.24 (ip:127.0.0.1, the emulator in this guest
 
   after(async () => {
     await ctx?.close();
-    if (iiod && iiod.exitCode === null) {
+    if (iiodRunning()) {
       const exited = new Promise((r) => iiod!.once('exit', r));
-      iiod.kill('SIGTERM');
+      iiod!.kill('SIGTERM');
       const timer = setTimeout(() => iiod!.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
@@ -234,5 +236,34 @@ describe('remote boards over iiod 0.24 (ip:127.0.0.1, the emulator in this guest
     const periods = Math.ceil(consumed / wave.length);
     const stream = Buffer.concat(Array.from({ length: periods }, () => wave)).subarray(0, consumed);
     assert.equal(readSys(dac, 'emu_consumed_crc32'), `0x${zlib.crc32(stream).toString(16).padStart(8, '0')}`);
+  });
+
+  // Last: it ends the daemon.
+  it('the board goes away mid-capture (iiod killed): onError names the device and the host, the capture and the session end', async () => {
+    const adc = emu('emu-adc');
+    await ctx.setTrigger(remote('emu-adc'), ADC_TRIGGER);
+    const got: CapturedBlock[] = [];
+    const errors: IioError[] = [];
+    const cap = await ctx.openInput(remote('emu-adc'), { scansPerBlock: 100, onBlock: (b) => got.push(b), onError: (e) => errors.push(e) });
+    try {
+      await waitFor(() => got.length >= 2, 'two blocks', 60000);
+      const exited = new Promise((r) => iiod!.once('exit', r));
+      iiod!.kill('SIGKILL');
+      await exited;
+      await waitFor(() => errors.length > 0, 'the capture to notice', 30000);
+    } finally {
+      await cap.stop();
+      // A killed iiod cannot disable what it enabled: put the buffer back for the next test file.
+      if (readSys(adc, 'buffer0/enable') !== '0') {
+        console.log('      (the killed iiod left emu-adc buffer0 enabled; disabled it here)');
+        writeSys(adc, 'buffer0/enable', 0);
+      }
+    }
+    assert.equal(errors.length, 1);
+    assert.ok(['ECONNRESET', 'EPIPE'].includes(errors[0].code) && errors[0].device === 'emu-adc' && errors[0].message.includes('127.0.0.1:30431'), errors[0].message);
+    assert.equal(cap.running, false);
+    await assert.rejects(ctx.readAttr(remote('emu-adc'), 'sampling_frequency'), (e: IioError) => ['ECONNRESET', 'EPIPE'].includes(e.code));
+    assert.equal(ctx.connected, false);
+    await assert.rejects(RemoteContext.connect('ip:127.0.0.1', { timeoutMs: 2000 }), (e: IioError) => e.code === 'ECONNREFUSED');
   });
 });
