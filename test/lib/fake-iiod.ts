@@ -1,7 +1,12 @@
 // A scripted TCP peer for the iiod client's host tests: it reads command lines (and the payload a
 // handler asks for) and answers whatever the test says — a faithful iiod, or a broken one.
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { createHook } from 'node:async_hooks';
+
+/** Captured from Debian's iiod 0.24 (PRINT) serving the emulator in the harness VM, trigger t0 created first. */
+export const CONTEXT_XML = fs.readFileSync(path.join(__dirname, '../../../test/fixtures/iiod-0.24-context.xml'), 'utf8');
 
 export interface FakeSession {
   socket: net.Socket;

@@ -4,8 +4,7 @@ import { RemoteContext } from '../../src/iiod/client';
 import { IiodConnection } from '../../src/iiod/connection';
 import { IioError } from '../../src/errors';
 import type { CapturedBlock } from '../../src/buffer';
-import { FakeIiod, Handler, sized, liveHandles } from '../lib/fake-iiod';
-import { FIXTURE } from './iiod-context-xml.test';
+import { FakeIiod, Handler, sized, liveHandles, CONTEXT_XML as FIXTURE } from '../lib/fake-iiod';
 import { emuAdcBlock, EMU_ADC_CHANNELS } from '../lib/emu-pattern';
 import { checkPattern } from '../lib/hw';
 

@@ -1,15 +1,11 @@
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { parseContextXml, kernelFormat } from '../../src/iiod/context-xml';
 import { channelMask, selectChannels, libiioScanBytes } from '../../src/iiod/session';
 import { parseXml, XmlError } from '../../src/iiod/xml';
 import { computeLayout } from '../../src/scan';
 import { IioError } from '../../src/errors';
 import { EMU_ADC_CHANNELS } from '../lib/emu-pattern';
-
-/** Captured from Debian's iiod 0.24 (PRINT) serving the emulator in the harness VM, trigger t0 created first. */
-export const FIXTURE = fs.readFileSync(path.join(__dirname, '../../../test/fixtures/iiod-0.24-context.xml'), 'utf8');
+import { CONTEXT_XML as FIXTURE } from '../lib/fake-iiod';
 
 describe('iiod context description (libiio XML)', () => {
   const info = parseContextXml(FIXTURE);
