@@ -1,7 +1,7 @@
 // Capture from a board's device over iiod: OPEN with the channel mask, one READBUF per block, the
 // daemon's chunks (the first carries the mask) put together into whole blocks laid out as the
 // kernel lays them out, so ScanDecoder reads them as it reads local ones; CLOSE on stop.
-import { IioError, toIioError } from '../errors';
+import type { IioError } from '../errors';
 import type { CapturedBlock } from '../buffer';
 import { statusError } from './connection';
 import { RemoteBufferSession, RemoteBufferSetup } from './session';
@@ -51,8 +51,7 @@ export class RemoteCapture extends RemoteBufferSession {
       } catch (err) {
         if (this.stopping) return;
         this.stopping = true;
-        await this.closeSession();
-        this.opts.onError(toIioError(err, this.device.name));
+        await this.failed(err, this.opts.onError);
         return;
       }
       if (this.stopping) return;
@@ -62,8 +61,7 @@ export class RemoteCapture extends RemoteBufferSession {
 
   /** One READBUF of a whole block: chunks of at most what remains, the mask line once. */
   private readBlock(): Promise<Buffer> {
-    const conn = this.conn;
-    if (!conn) return Promise.reject(new IioError({ code: 'ECANCELED', errno: 125, device: this.device.name, detail: 'capture stopped' }));
+    const conn = this.session();
     const ctx = this.context('READBUF');
     return conn.run(ctx, `READBUF ${this.device.id} ${this.blockBytes}\n`, async (reply) => {
       const block = Buffer.alloc(this.blockBytes);

@@ -1,7 +1,7 @@
 // Output to a board's device over iiod: OPEN with the channel mask, one WRITEBUF per block (the
 // daemon answers 0 when ready for the bytes, then how many it took). iiod 0.24 refuses CYCLIC on
 // mainline kernels (EPERM), so a cyclic block is repeated here, as the local write() path does.
-import { IioError, invalid, describeValue, toIioError } from '../errors';
+import { IioError, invalid, describeValue } from '../errors';
 import { statusError } from './connection';
 import { RemoteBufferSession, RemoteBufferSetup } from './session';
 import type { RemoteDevice } from './context-xml';
@@ -91,8 +91,7 @@ export class RemoteOutput extends RemoteBufferSession {
         this.stopping = true;
         this.queue = [];
         this.cyclic = null;
-        await this.closeSession();
-        this.opts.onError(toIioError(err, this.device.name));
+        await this.failed(err, this.opts.onError);
         return;
       }
       if (wasFull && !this.stopping) this.opts.onDrain?.();
@@ -100,8 +99,7 @@ export class RemoteOutput extends RemoteBufferSession {
   }
 
   private writeBlock(data: Buffer): Promise<number> {
-    const conn = this.conn;
-    if (!conn) return Promise.reject(new IioError({ code: 'ECANCELED', errno: 125, device: this.device.name, detail: 'output stopped' }));
+    const conn = this.session();
     const ctx = this.context('WRITEBUF');
     return conn.run(ctx, `WRITEBUF ${this.device.id} ${data.length}\n`, async (reply) => {
       // The bytes go only once the daemon said it takes them: sent after a refusal they would be read as commands.

@@ -1,7 +1,7 @@
 // What a remote capture and a remote output share: the scan elements chosen, their layout (the
 // kernel's, which iiod passes through), the channel mask iiod wants, and a session of its own
 // with the buffer OPENed on it and CLOSEd at the end.
-import { IioError, invalid, describeValue } from '../errors';
+import { IioError, invalid, describeValue, toIioError } from '../errors';
 import { computeLayout, ScanLayout } from '../scan';
 import { IiodConnection, CommandContext } from './connection';
 import { status, commandWord } from './commands';
@@ -105,6 +105,18 @@ export class RemoteBufferSession {
 
   protected context(command: string): CommandContext {
     return { command, device: this.device.name ?? this.device.id };
+  }
+
+  /** The open session; ECANCELED once stop or a failure closed it. */
+  protected session(): IiodConnection {
+    if (!this.conn) throw new IioError({ code: 'ECANCELED', errno: 125, device: this.device.name, detail: 'the buffer was closed' });
+    return this.conn;
+  }
+
+  /** A failure while running: the session goes first, then `onError` hears why. */
+  protected async failed(err: unknown, onError: (e: IioError) => void): Promise<void> {
+    await this.closeSession();
+    onError(toIioError(err, this.device.name));
   }
 
   /** Connects, sets the daemon's timeout, opens the buffer. Closes the session again on failure. */
