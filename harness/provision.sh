@@ -14,6 +14,9 @@ command -v make >/dev/null || need+=(make)
 command -v gcc >/dev/null || need+=(gcc)
 # iio_readdev: the reference the benchmark (npm run bench) measures the capture path against.
 command -v iio_readdev >/dev/null || need+=(libiio-utils)
+# iiod: the remote-board tests run Debian's daemon inside the guest, which sees the host's root
+# (virtiofs), so a host install is what puts /usr/sbin/iiod in the guest.
+[ -x /usr/sbin/iiod ] || need+=(iiod)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -24,4 +27,9 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || true
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # The package enables iiod.service, which would serve this host's IIO devices to the network
+  # without authentication. The harness needs only the binary: keep the host's daemon off.
+  if [[ " ${need[*]} " == *" iiod "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now iiod.service >/dev/null 2>&1 || true
+  fi
 fi

@@ -74,6 +74,11 @@ const ERRNO_TEXT: Readonly<Record<string, string>> = {
   ENOSYS: 'Function not implemented',
   EOPNOTSUPP: 'Operation not supported',
   ETIMEDOUT: 'Connection timed out',
+  EPIPE: 'Broken pipe',
+  EPROTO: 'Protocol error',
+  ECONNRESET: 'Connection reset by peer',
+  ECONNREFUSED: 'Connection refused',
+  EHOSTUNREACH: 'No route to host',
   ECANCELED: 'Operation canceled',
 };
 

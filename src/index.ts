@@ -24,3 +24,5 @@ export { decodeEventCode, encodeEventCode } from './uapi';
 export { Trigger, createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger } from './trigger';
 export { DeviceHandle } from './device';
 export { reactor } from './reactor';
+export { RemoteContext, RemoteCapture, RemoteOutput, parseUri, formatUri, IIOD_PORT } from './iiod';
+export type { IioUri, AttrScope, RemoteContextInfo, RemoteDevice, RemoteChannel, RemoteTrigger, RemoteCaptureOptions, RemoteOutputOptions } from './iiod';

@@ -1,0 +1,305 @@
+// One TCP session with an iiod daemon: commands one at a time (a bounded queue), the framing of
+// its text protocol (an integer line; a length, that many bytes, a newline), a timeout on every
+// wait, and every length from the peer bounded before anything is allocated. Any failure that
+// leaves the byte stream out of step (a timeout, junk, a closed socket) ends the session: the
+// socket is destroyed and every later command fails with the same error.
+import * as net from 'node:net';
+import { IioError, errnoName, errnoFromCode, fromNodeError, describeValue } from '../errors';
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  /** Bound on connecting and on each wait for a reply (ms); default 5000. */
+  timeoutMs?: number;
+  /** Commands allowed to wait behind the running one; more fail with EAGAIN. Default 64. */
+  maxQueued?: number;
+}
+
+/** What a command is about, for its errors: `iiod READ on raw (iio:device1) failed: …`. */
+export interface CommandContext {
+  /** The command word: READ, WRITE, OPEN, READBUF… */
+  command: string;
+  device?: string;
+  attribute?: string;
+}
+
+/** Longest integer or mask line we accept (iiod's mask line is at most 129 bytes). */
+const MAX_LINE = 256;
+/** Bytes buffered from the peer before the socket is paused (raised to the size of a pending read). */
+const HIGH_WATER = 64 * 1024;
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+/** The reading side a command body uses: each wait is bounded by the command's timeout. */
+export interface Reply {
+  /** One `\n`-terminated line, without the newline; EPROTO when longer than `max`. */
+  line(max?: number): Promise<string>;
+  /** An integer line (iiod's status/length line). */
+  integer(): Promise<number>;
+  /** Exactly `n` bytes; the caller bounds `n` first. */
+  bytes(n: number): Promise<Buffer>;
+  /** Exactly `n` bytes into `dest` at `offset`. */
+  bytesInto(dest: Buffer, offset: number, n: number): Promise<void>;
+  /** Sends more bytes (a WRITE value, a WRITEBUF block). */
+  send(data: Buffer | string): void;
+  /** A protocol violation: EPROTO naming the command; ends the session. */
+  protocolError(why: string): IioError;
+}
+
+interface Waiter {
+  ready: () => boolean;
+  resolve: () => void;
+  reject: (e: IioError) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class IiodConnection {
+  readonly endpoint: string;
+  private readonly timeoutMs: number;
+  private readonly maxQueued: number;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** The buffered size at which the socket pauses (grows for a large pending read). */
+  private highWater = HIGH_WATER;
+  private waiter: Waiter | null = null;
+  private current: CommandContext | null = null;
+  private tail: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+  private failure: IioError | null = null;
+  private closed: Promise<void>;
+
+  private constructor(private readonly socket: net.Socket, opts: ConnectionOptions) {
+    this.endpoint = formatEndpoint(opts.host, opts.port);
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxQueued = opts.maxQueued ?? 64;
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('end', () => this.fail(this.error({ code: 'ECONNRESET', detail: 'the peer closed the connection' })));
+    socket.on('error', (e: NodeJS.ErrnoException) => this.fail(this.fromSocketError(e)));
+    socket.on('close', () => this.fail(this.error({ code: 'ECONNRESET', detail: 'the connection closed' })));
+  }
+
+  /** Connects, bounded by `timeoutMs`: ETIMEDOUT, ECONNREFUSED, EHOSTUNREACH… as IioError. */
+  static connect(opts: ConnectionOptions): Promise<IiodConnection> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const endpoint = formatEndpoint(opts.host, opts.port);
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: opts.host, port: opts.port });
+      const timer = setTimeout(() => done(new IioError({ code: 'ETIMEDOUT', errno: 110, syscall: 'connect', detail: `${endpoint}: no answer in ${timeoutMs} ms` })), timeoutMs);
+      const onError = (e: NodeJS.ErrnoException) => done(fromNodeError(e, { syscall: 'connect', detail: `${endpoint}: ${e.message}` }));
+      const done = (err: IioError | null) => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        socket.off('connect', onConnect);
+        if (err) {
+          socket.destroy();
+          reject(err);
+        } else {
+          socket.setNoDelay(true);
+          resolve(new IiodConnection(socket, opts));
+        }
+      };
+      const onConnect = () => done(null);
+      socket.once('error', onError);
+      socket.once('connect', onConnect);
+    });
+  }
+
+  /** Whether the session can still take commands. */
+  get usable(): boolean {
+    return this.failure === null;
+  }
+
+  /**
+   * Runs one command: sends `line`, then lets `body` read the reply. Commands run in call order,
+   * one at a time. `timeoutMs` overrides the session's bound on each wait of this command.
+   */
+  run<T>(ctx: CommandContext, line: string, body: (reply: Reply) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.queued >= this.maxQueued) {
+      return Promise.reject(this.error({ code: 'EAGAIN', detail: `${this.queued} commands already waiting` }, ctx));
+    }
+    this.queued++;
+    const result = this.tail.then(async () => {
+      this.queued--;
+      if (this.failure) throw this.failure;
+      this.current = ctx;
+      try {
+        this.socket.write(line);
+        const value = await body(this.reply(ctx, timeoutMs));
+        // More than the reply: whatever follows would be taken for the next command's answer.
+        if (this.buffered > 0) this.fail(this.error({ code: 'EPROTO', errno: 71, detail: `${this.buffered} bytes after the reply (not an iiod?)` }, ctx));
+        return value;
+      } catch (err) {
+        throw this.toCommandError(err, ctx);
+      } finally {
+        this.current = null;
+      }
+    });
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Ends the session (EXIT when it is healthy); resolves once the socket is gone. */
+  async close(): Promise<void> {
+    if (!this.failure) this.socket.end('EXIT\n');
+    this.fail(this.error({ code: 'ECANCELED', errno: 125, detail: 'the connection was closed' }), false);
+    // A peer that does not close its side after EXIT is not waited for long.
+    const timer = this.socket.destroyed ? null : setTimeout(() => this.socket.destroy(), 1000);
+    await this.closed;
+    if (timer) clearTimeout(timer);
+  }
+
+  /** An IioError about this session, the current command, `ctx`. */
+  error(o: { code: string; errno?: number; detail: string }, ctx: CommandContext | null = this.current): IioError {
+    return new IioError({
+      code: o.code,
+      errno: o.errno ?? errnoFromCode(o.code),
+      syscall: ctx ? `iiod ${ctx.command}` : 'iiod',
+      device: ctx?.device,
+      attribute: ctx?.attribute,
+      detail: `${this.endpoint}: ${o.detail}`,
+    });
+  }
+
+  private fromSocketError(e: NodeJS.ErrnoException): IioError {
+    return this.error({ code: typeof e.code === 'string' && /^E[A-Z0-9]+$/.test(e.code) ? e.code : 'EIO', errno: Math.abs(e.errno ?? 0) || undefined, detail: e.message });
+  }
+
+  private toCommandError(err: unknown, ctx: CommandContext): IioError {
+    if (err instanceof IioError) return err;
+    return this.error({ code: 'EIO', detail: err instanceof Error ? err.message : describeValue(err) }, ctx);
+  }
+
+  /** Ends the session with `err`: the pending wait fails, the socket goes. */
+  private fail(err: IioError, destroy = true): void {
+    if (!this.failure) this.failure = err;
+    const w = this.waiter;
+    this.waiter = null;
+    if (w) {
+      clearTimeout(w.timer);
+      w.reject(this.failure);
+    }
+    this.chunks = [];
+    this.buffered = 0;
+    if (destroy) this.socket.destroy();
+  }
+
+  private onData(d: Buffer): void {
+    if (this.failure) return;
+    if (!this.current) {
+      this.fail(this.error({ code: 'EPROTO', errno: 71, detail: `${d.length} bytes from the peer while no command was running (not an iiod?)` }, null));
+      return;
+    }
+    this.chunks.push(d);
+    this.buffered += d.length;
+    if (this.buffered >= this.highWater) this.socket.pause();
+    const w = this.waiter;
+    if (w && w.ready()) {
+      this.waiter = null;
+      clearTimeout(w.timer);
+      w.resolve();
+    }
+  }
+
+  private wait(ready: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (ready()) return Promise.resolve();
+    if (this.socket.isPaused()) this.socket.resume();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        const err = this.error({ code: 'ETIMEDOUT', errno: 110, detail: `no ${what} in ${timeoutMs} ms` });
+        this.fail(err);
+        reject(err);
+      }, timeoutMs);
+      this.waiter = { ready, resolve, reject, timer };
+    });
+  }
+
+  /** Takes `n` buffered bytes (n ≤ buffered) into dest. */
+  private take(dest: Buffer, offset: number, n: number): void {
+    let done = 0;
+    while (done < n) {
+      const c = this.chunks[0];
+      const k = Math.min(c.length, n - done);
+      c.copy(dest, offset + done, 0, k);
+      done += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    this.buffered -= n;
+    if (this.buffered < this.highWater && this.socket.isPaused()) this.socket.resume();
+  }
+
+  /** Offset of the first `\n` within the first `limit` buffered bytes, or -1. */
+  private newlineWithin(limit: number): number {
+    let seen = 0;
+    for (const c of this.chunks) {
+      const at = c.subarray(0, Math.max(0, limit - seen)).indexOf(10);
+      if (at >= 0) return seen + at;
+      seen += c.length;
+      if (seen >= limit) break;
+    }
+    return -1;
+  }
+
+  private reply(ctx: CommandContext, timeoutMs: number): Reply {
+    const protocolError = (why: string): IioError => {
+      const err = this.error({ code: 'EPROTO', errno: 71, detail: why }, ctx);
+      this.fail(err);
+      return err;
+    };
+    const line = async (max = MAX_LINE): Promise<string> => {
+      await this.wait(() => this.newlineWithin(max + 1) >= 0 || this.buffered > max, timeoutMs, 'reply');
+      const at = this.newlineWithin(max + 1);
+      if (at < 0) throw protocolError(`a reply line longer than ${max} bytes (not an iiod?)`);
+      const buf = Buffer.allocUnsafe(at + 1);
+      this.take(buf, 0, at + 1);
+      return buf.toString('latin1', 0, at);
+    };
+    const bytesInto = async (dest: Buffer, offset: number, n: number): Promise<void> => {
+      // The pause threshold follows the pending read, so a large block arrives without stalling.
+      this.highWater = Math.max(HIGH_WATER, n);
+      try {
+        let done = 0;
+        while (done < n) {
+          await this.wait(() => this.buffered > 0, timeoutMs, `data (${done} of ${n} bytes so far)`);
+          const k = Math.min(this.buffered, n - done);
+          this.take(dest, offset + done, k);
+          done += k;
+        }
+      } finally {
+        this.highWater = HIGH_WATER;
+      }
+    };
+    return {
+      line,
+      async integer() {
+        const text = await line();
+        if (!/^-?\d{1,19} *$/.test(text)) throw protocolError(`expected an integer line, got ${describeValue(text, 40)} (not an iiod?)`);
+        return Number(text.trimEnd());
+      },
+      async bytes(n: number) {
+        const buf = Buffer.alloc(n);
+        await bytesInto(buf, 0, n);
+        return buf;
+      },
+      bytesInto,
+      send: (data) => {
+        this.socket.write(data);
+      },
+      protocolError,
+    };
+  }
+}
+
+function formatEndpoint(host: string, port: number): string {
+  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+
+/** The IioError for iiod's negative status `status` (a -errno) about `ctx`. */
+export function statusError(conn: IiodConnection, status: number, ctx: CommandContext, detail = 'the daemon answered'): IioError {
+  const code = errnoName(-status);
+  return conn.error({ code: code === 'EUNKNOWN' ? 'EIO' : code, errno: -status, detail: `${detail} ${status}` }, ctx);
+}
