@@ -10,7 +10,7 @@ import type { RemoteDevice, RemoteChannel } from '../../src/iiod/context-xml';
 import type { CapturedBlock } from '../../src/buffer';
 import { IioError } from '../../src/errors';
 import { encodeScans } from '../../src/scan';
-import { createHrtimerTrigger, removeHrtimerTrigger, setTriggerFrequency, setCurrentTrigger } from '../../src/trigger';
+import { createHrtimerTrigger, removeHrtimerTrigger } from '../../src/trigger';
 import { emuAdcBlock } from '../lib/emu-pattern';
 import { ctx as local, emu, readSys, writeSys, waitFor, sleep, checkPattern } from '../lib/hw';
 
@@ -28,8 +28,8 @@ describe('remote boards over iiod 0.24 (ip:127.0.0.1, the emulator in this guest
 
   before(async () => {
     // iiod describes the context once, when it starts: the triggers must exist before.
-    setTriggerFrequency(createHrtimerTrigger(ADC_TRIGGER), 2000);
-    setTriggerFrequency(createHrtimerTrigger(DAC_TRIGGER), 4000);
+    createHrtimerTrigger(ADC_TRIGGER).writeFrequency(2000);
+    createHrtimerTrigger(DAC_TRIGGER).writeFrequency(4000);
     iiod = spawn('iiod', [], { stdio: ['ignore', 'ignore', 'pipe'] });
     iiod.stderr!.on('data', (d: Buffer) => (iiodLog = (iiodLog + d.toString()).slice(-4000)));
     const end = Date.now() + 30000;
@@ -53,7 +53,7 @@ describe('remote boards over iiod 0.24 (ip:127.0.0.1, the emulator in this guest
       await exited;
       clearTimeout(timer);
     }
-    for (const name of ['emu-adc', 'emu-dac'] as const) setCurrentTrigger(emu(name), '');
+    for (const name of ['emu-adc', 'emu-dac'] as const) emu(name).writeCurrentTrigger('');
     removeHrtimerTrigger(ADC_TRIGGER);
     removeHrtimerTrigger(DAC_TRIGGER);
   });
