@@ -298,7 +298,7 @@ describe(`the editor in Chromium, against Node-RED ${NR5 ? 5 : 4} in the VM`, fu
     await wire(ids.in, ids.first);
   });
 
-  it('iio-event: channels, types and directions fill from emu-thermo; 45000 m°C shows as raw 560 beside the field', async () => {
+  it('iio-event: channels, types and directions fill from emu-thermo; 40000 m°C shows as raw 480 beside the field', async () => {
     ids.event = await dragFromPalette('iio-event', 200, 240);
     await openByDoubleClick(ids.event);
     await addDeviceThroughDialog('emu-thermo', 'board-temp');
@@ -312,14 +312,18 @@ describe(`the editor in Chromium, against Node-RED ${NR5 ? 5 : 4} in the VM`, fu
     await page.check('#node-input-configure');
     assert.equal(await page.inputValue('#node-input-units'), 'scaled');
     await page.waitForFunction(() => /62\.5/.test($('#iio-event-scaling-tip').text()));
-    await page.fill('#node-input-value', '45000');
+    // 40 °C: raw 480, not the emulator's default 560, so that the runtime's write shows.
+    await page.fill('#node-input-value', '40000');
     await page.fill('#node-input-hysteresis', '1000');
-    assert.equal((await page.textContent('#iio-event-value-raw'))?.trim(), '= 560 raw');
+    assert.equal((await page.textContent('#iio-event-value-raw'))?.trim(), '= 480 raw');
     assert.equal((await page.textContent('#iio-event-hysteresis-raw'))?.trim(), '= 16 raw');
     await picture('3-iio-event');
     await closeEditor(true);
     const saved = await page.evaluate((nid) => { const n = window.RED.nodes.node(nid); return [n.channel, n.eventType, n.direction, n.configure, n.units, n.value, n.hysteresis]; }, ids.event);
-    assert.deepEqual(saved, ['temp', 'thresh', 'rising', true, 'scaled', '45000', '1000']);
+    assert.deepEqual(saved, ['temp', 'thresh', 'rising', true, 'scaled', '40000', '1000']);
+    ids.events = 'ed000000000dbgev';
+    await addHelpers([{ id: ids.events, type: 'debug', name: 'events', active: true, tosidebar: true, console: false, tostatus: false, complete: 'payload', targetType: 'msg', x: 420, y: 280, wires: [] }]);
+    await wire(ids.event, ids.events);
   });
 
   it('iio-attr: device attributes of emu-thermo and channel attributes of emu-dac fill the dropdowns', async () => {
@@ -351,6 +355,19 @@ describe(`the editor in Chromium, against Node-RED ${NR5 ? 5 : 4} in the VM`, fu
     await page.fill('#node-input-interval', '1');
     await closeEditor(true);
     assert.equal((await page.locator(`${node(ids.attrDac)} .red-ui-flow-node-label`).textContent())?.trim(), 'voltage0/raw');
+
+    // A write: emu-thermo's emulated temperature, to cross the threshold iio-event set.
+    ids.attrHeat = await dragFromPalette('iio-attr', 420, 520);
+    await openByDoubleClick(ids.attrHeat);
+    await page.selectOption('#node-input-device', { label: 'board-temp' });
+    await page.waitForFunction(() => $('#node-input-attribute-choice option[value="emu_temp_mC"]').length === 1);
+    await page.selectOption('#node-input-attribute-choice', 'emu_temp_mC');
+    await page.selectOption('#node-input-action', 'write');
+    await closeEditor(true);
+    assert.equal((await page.locator(`${node(ids.attrHeat)} .red-ui-flow-node-label`).textContent())?.trim(), 'write emu_temp_mC');
+    ids.heat = 'ed00000000000hot';
+    await addHelpers([{ id: ids.heat, type: 'inject', name: '46 °C', props: [{ p: 'payload' }], payload: '46000', payloadType: 'num', repeat: '', once: false, x: 200, y: 520, wires: [[]] }]);
+    await wire(ids.heat, ids.attrHeat);
   });
 
   it('iio-dmabuf-out, new, with an iio-trigger in the workspace: its defaults work, the dialog chose the trigger', async () => {
@@ -379,8 +396,8 @@ describe(`the editor in Chromium, against Node-RED ${NR5 ? 5 : 4} in the VM`, fu
     const confirm = await page.evaluate(() => $('#node-dialog-confirm-deploy:visible').text());
     assert.equal(confirm, '', 'the editor asked to confirm the deploy');
     await untilStatus(ids.trigger, 'the trigger', (s) => s === 'editor-trigger 50 Hz');
-    // iio-event wrote raw 560 (45000 m°C); iio-attr reads it back from sysfs every second.
-    await untilStatus(ids.attrEvent, 'iio-attr to read raw 560', (s) => s === '560');
+    // iio-event wrote raw 480 (40000 m°C); iio-attr reads it back from sysfs every second.
+    await untilStatus(ids.attrEvent, 'iio-attr to read raw 480', (s) => s === '480');
     assert.equal(await statusText(ids.event), 'listening');
     // iio-in: the first block of voltage0 and voltage1, exactly the emulator's pattern.
     await showSidebarTab('debug');
@@ -396,6 +413,12 @@ describe(`the editor in Chromium, against Node-RED ${NR5 ? 5 : 4} in the VM`, fu
     await page.locator(`${node(ids.inject)} .red-ui-flow-node-button`).click();
     await untilStatus(ids.attrDac, `out_voltage0_raw = ${DAC_VALUE}`, (s) => s === String(DAC_VALUE));
     assert.equal(await statusText(ids.dac), 'streaming (DMABUF), queue 0');
+    // 46 °C through iio-attr: the threshold's rising event reaches iio-event and its debug node.
+    await page.locator(`${node(ids.heat)} .red-ui-flow-node-button`).click();
+    await untilStatus(ids.attrHeat, 'emu_temp_mC read back after the write', (s) => s === '46000');
+    await untilStatus(ids.event, 'one event', (s) => s === '1 event');
+    await until('the event in the debug sidebar', 30000, async () =>
+      ((await page.locator('.red-ui-debug-msg').allTextContents()).some((t) => t.includes('board-temp/temp/thresh/rising')) ? true : null));
     await picture('5-deployed');
   });
 
