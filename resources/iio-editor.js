@@ -441,10 +441,18 @@
         // iio-trigger node of this workspace before the kernel's triggers), so that a new node
         // works on its defaults; when there is none, say what is missing before the deploy.
         function chooseTrigger() {
-            if (userPicked || !device || device.triggerable === false || device.currentTrigger !== "" || kernelTriggers === null) {
+            if (userPicked || !device || kernelTriggers === null) {
                 return;
             }
             var current = $("#node-input-trigger").val();
+            if (device.triggerable === false || device.currentTrigger !== "") {
+                // Another device, which needs no choice: take back the one made for the previous.
+                if (chosen !== null && current === chosen) {
+                    chosen = null;
+                    triggerCombo.value("");
+                }
+                return;
+            }
             if (current && current !== chosen) {
                 return;
             }

@@ -446,6 +446,24 @@ describe(`the editor in Chromium, against Node-RED ${NR5 ? 5 : 4} in the VM`, fu
     }
   });
 
+  it('a trigger the dialog chose is taken back when the device becomes one with a trigger attached', async () => {
+    const id = await dragFromPalette('iio-in', 700, 560);
+    await openByDoubleClick(id);
+    // emu-thermo has no trigger attached: the workspace's is chosen.
+    await page.selectOption('#node-input-device', { label: 'board-temp' });
+    await page.waitForFunction(() => $('#node-input-trigger').val() === 'editor-trigger');
+    assert.match((await page.textContent('#iio-in-trigger-tip')) ?? '', /^board-temp has no trigger attached: editor-trigger is chosen for it/);
+    // emu-adc runs on editor-trigger since the deploy: keep its own.
+    await page.selectOption('#node-input-device', { label: 'adc-main' });
+    await page.waitForFunction(() => $('#node-input-trigger').val() === '' && /emu-adc/.test($('#iio-in-device-state').text()));
+    assert.equal(await page.inputValue('#node-input-trigger-choice'), '');
+    assert.equal(await page.locator('#iio-in-trigger-tip').isVisible(), false);
+    await closeEditor(false);
+    await page.locator(`${node(id)} .red-ui-flow-node`).first().click();
+    await page.keyboard.press('Delete');
+    await page.waitForSelector(node(id), { state: 'detached' });
+  });
+
   it('no console error in the editor comes from our code', () => {
     const ours = consoleErrors.filter((e) => /iio|nodeRedContribIio/i.test(e));
     if (consoleErrors.length) console.log(`      other console errors: ${consoleErrors.length}\n${consoleErrors.map((e) => `        ${e.split('\n')[0]}`).join('\n')}`);
