@@ -39,7 +39,9 @@ if [ "$mode" = vm ]; then
   done
 fi
 
-node "$repo/node_modules/node-red/red.js" --userDir "$userdir" --settings "$userdir/settings.js" &
+# IIO_NODE_BIN and IIO_NODE_RED_MODULES pick another Node and Node-RED (harness/node-red5.sh's, for the
+# editor tests under Node-RED 5); by default the host's node and the project's Node-RED 4.1.
+"${IIO_NODE_BIN:-node}" "${IIO_NODE_RED_MODULES:-$repo/node_modules}/node-red/red.js" --userDir "$userdir" --settings "$userdir/settings.js" &
 red=$!
 trap 'kill -TERM $red 2>/dev/null; wait $red; exit 0' TERM INT
 for _ in $(seq 600); do

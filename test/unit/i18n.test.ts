@@ -73,6 +73,24 @@ describe('i18n: runtime status texts from the catalogs', () => {
   });
 });
 
+describe('i18n: the editor\'s texts in every language', () => {
+  const keysOf = (o: unknown, prefix = ''): string[] =>
+    Object.entries(o as Record<string, unknown>).flatMap(([k, v]) => (v !== null && typeof v === 'object' ? keysOf(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
+  it('every key of an en-US catalog (dialogs, tips, status) is in de and ja, with its placeholders', () => {
+    for (const file of fs.readdirSync(path.join(LOCALES, 'en-US'))) {
+      const en = JSON.parse(fs.readFileSync(path.join(LOCALES, 'en-US', file), 'utf8'));
+      for (const lang of ['de', 'ja']) {
+        const other = JSON.parse(fs.readFileSync(path.join(LOCALES, lang, file), 'utf8'));
+        for (const key of keysOf(en)) {
+          const text = lookup(other, key);
+          assert.equal(typeof text, 'string', `${lang}/${file} lacks ${key}`);
+          for (const ph of String(lookup(en, key)).match(/__\w+__/g) ?? []) assert.ok((text as string).includes(ph), `${lang}/${file} ${key} lacks ${ph}`);
+        }
+      }
+    }
+  });
+});
+
 describe('i18n: help in every language', () => {
   const types = fs.readdirSync(path.join(ROOT, 'nodes')).filter((f) => f.endsWith('.html')).map((f) => f.slice(0, -5));
   const sections = (html: string) => (html.match(/<h3>/g) ?? []).length;

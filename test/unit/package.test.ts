@@ -47,8 +47,13 @@ interface NodeDef {
   paletteLabel?: unknown;
 }
 
+const RESOURCES_DIR = path.join(ROOT, 'resources');
+const RESOURCE_SCRIPT = /<script type="text\/javascript" src="resources\/node-red-contrib-iio\/([\w.-]+)"><\/script>/g;
+
+/** A node's html as the editor runs it: the package's resources/ scripts it loads, inline where they stand. */
 function readHtml(type: string): string {
-  return fs.readFileSync(path.join(NODES_DIR, `${type}.html`), 'utf8');
+  return fs.readFileSync(path.join(NODES_DIR, `${type}.html`), 'utf8')
+    .replace(RESOURCE_SCRIPT, (_m, file: string) => `<script type="text/javascript">${fs.readFileSync(path.join(RESOURCES_DIR, file), 'utf8')}</script>`);
 }
 
 function scriptBlocks(html: string, attr: string): Array<{ name: string; body: string }> {
@@ -242,7 +247,8 @@ describe('package: editor files, icons, catalogs and examples', () => {
     describe(type, () => {
       it('registers exactly this type', () => {
         const html = readHtml(type);
-        assert.match(html, new RegExp(`RED\\.nodes\\.registerType\\(\\s*(['"])${type}\\1`));
+        // The definition as an object literal: node-red-dev validate (the Flow Library's scorecard) reads no other form.
+        assert.match(html, new RegExp(`RED\\.nodes\\.registerType\\(\\s*(['"])${type}\\1,\\s*\\{`));
         assert.deepEqual([...loadDefinitions(html).keys()], [type]);
       });
 
@@ -531,6 +537,12 @@ describe('package: editor files, icons, catalogs and examples', () => {
       }
       for (const f of fs.readdirSync(EXAMPLES_DIR)) {
         assert.ok(files.includes(`examples/${f}`), `examples/${f} not packed`);
+      }
+      // The editor scripts the html files load from the package's resources/ (Node-RED serves them at /resources/<module>/).
+      for (const type of htmlTypes) {
+        for (const m of fs.readFileSync(path.join(NODES_DIR, `${type}.html`), 'utf8').matchAll(RESOURCE_SCRIPT)) {
+          assert.ok(files.includes(`resources/${m[1]}`), `resources/${m[1]} (loaded by ${type}.html) not packed`);
+        }
       }
       assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.startsWith('dist/test/') || f.startsWith('harness/')), []);
     });
