@@ -41,7 +41,7 @@ const C_EVENT_READER = path.join(root, 'harness/bench/iio_event_latency');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-function percentile(xs: number[], p: number): number {
+export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
@@ -230,14 +230,14 @@ async function outputRows(dac: DeviceInfo): Promise<void> {
 const TEMPS = [50000, 20000]; // each write crosses one threshold (rising at 45 °C, falling at 35 °C)
 
 /** Makes `n` crossings 40 ms apart; `ready` resolves when the reader is listening. */
-async function crossings(thermo: DeviceInfo, n: number): Promise<void> {
+export async function crossings(thermo: DeviceInfo, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     fs.writeFileSync(path.join(thermo.sysfsPath, 'emu_temp_mC'), String(TEMPS[i % 2]));
     await sleep(40);
   }
 }
 
-const nowNs = () => process.hrtime.bigint(); // CLOCK_MONOTONIC
+export const nowNs = () => process.hrtime.bigint(); // CLOCK_MONOTONIC
 
 async function latencyCore(thermo: DeviceInfo): Promise<number[]> {
   const lat: number[] = [];
@@ -253,7 +253,7 @@ async function latencyCore(thermo: DeviceInfo): Promise<number[]> {
   return lat;
 }
 
-async function latencyC(thermo: DeviceInfo): Promise<number[]> {
+export async function latencyC(thermo: DeviceInfo): Promise<number[]> {
   const child: ChildProcess = spawn(C_EVENT_READER, [thermo.devPath, String(EVENTS)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -290,7 +290,11 @@ async function latencyNode(helper: any, allNodes: unknown[]): Promise<number[]> 
   return lat;
 }
 
-async function eventRows(thermo: DeviceInfo): Promise<void> {
+/**
+ * Runs `body` with a Node-RED test runtime holding our iio-device and iio-event nodes, and
+ * emu-thermo's threshold events enabled and stamped on CLOCK_MONOTONIC; puts them back after.
+ */
+export async function withEventBench<T>(thermo: DeviceInfo, body: (helper: any, allNodes: unknown[]) => Promise<T>): Promise<T> {
   const sys = (a: string, v: string | number) => fs.writeFileSync(path.join(thermo.sysfsPath, a), String(v));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const helper = require('node-red-node-test-helper');
@@ -301,14 +305,8 @@ async function eventRows(thermo: DeviceInfo): Promise<void> {
   sys('emu_temp_mC', 25000);
   sys('events/in_temp_thresh_rising_en', 1);
   sys('events/in_temp_thresh_falling_en', 1);
-  const all: Record<string, number[]> = { c: [], core: [], node: [] };
   try {
-    for (let rep = 0; rep < REPS; rep++) {
-      console.log(`events, repetition ${rep + 1}/${REPS}`);
-      all.c.push(...(await latencyC(thermo)));
-      all.core.push(...(await latencyCore(thermo)));
-      all.node.push(...(await latencyNode(helper, allNodes)));
-    }
+    return await body(helper, allNodes);
   } finally {
     sys('events/in_temp_thresh_rising_en', 0);
     sys('events/in_temp_thresh_falling_en', 0);
@@ -316,6 +314,18 @@ async function eventRows(thermo: DeviceInfo): Promise<void> {
     sys('emu_temp_mC', 25000);
     await new Promise<void>((r) => helper.stopServer(r));
   }
+}
+
+async function eventRows(thermo: DeviceInfo): Promise<void> {
+  const all: Record<string, number[]> = { c: [], core: [], node: [] };
+  await withEventBench(thermo, async (helper, allNodes) => {
+    for (let rep = 0; rep < REPS; rep++) {
+      console.log(`events, repetition ${rep + 1}/${REPS}`);
+      all.c.push(...(await latencyC(thermo)));
+      all.core.push(...(await latencyCore(thermo)));
+      all.node.push(...(await latencyNode(helper, allNodes)));
+    }
+  });
   const ms = (ns: number) => `${(ns / 1e6).toFixed(2)} ms`;
   const stat = (xs: number[]) => `p50 ${ms(percentile(xs, 50))}, p99 ${ms(percentile(xs, 99))} (${xs.length} events)`;
   const cP99 = percentile(all.c, 99);
@@ -383,7 +393,9 @@ async function main() {
   for (const r of table.slice(1)) console.log(line(r));
 }
 
-main().then(() => process.exit(0), (e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().then(() => process.exit(0), (e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
