@@ -4,6 +4,7 @@
 // and the iio-event node (poll resolved → node.send → the next node's input). Run in the VM:
 //   bash harness/vm.sh -- node dist/test/bench/event-stages.js
 import * as fs from 'fs';
+import { PerformanceObserver, performance } from 'perf_hooks';
 import { IioContext, DeviceInfo } from '../../src/context';
 import { EventStream } from '../../src/events';
 import { kernel, useBackend } from '../../src/local-backend';
@@ -29,6 +30,18 @@ useBackend({ ...local, poll: async (fds, count, timeout) => {
 } });
 
 type Stages = Record<string, number[]>;
+
+// Garbage collections, on the hrtime clock: the slow outliers are checked against them.
+const hrAtPerfZero = process.hrtime.bigint() - BigInt(Math.round(performance.now() * 1e6));
+const gcs: Array<{ start: bigint; end: bigint; kind: number }> = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const start = hrAtPerfZero + BigInt(Math.round(e.startTime * 1e6));
+    gcs.push({ start, end: start + BigInt(Math.round(e.duration * 1e6)), kind: (e as any).detail?.kind ?? 0 });
+  }
+}).observe({ entryTypes: ['gc'] });
+/** The slowest node messages: kernel timestamp, arrival, and the GC time that overlapped them. */
+const slowest: Array<{ ts: bigint; at: bigint; gcMs: number }> = [];
 const add = (s: Stages, k: string, ns: bigint | number) => (s[k] ??= []).push(Number(ns));
 
 async function plainNode(thermo: DeviceInfo, s: Stages): Promise<void> {
@@ -110,6 +123,7 @@ async function node(helper: any, allNodes: unknown[], s: Stages): Promise<void> 
     if (pollAsked > sentAt) add(s, 'node: send -> next poll asked', pollAsked - sentAt);
     if (pollAsked > sentAt) add(s, 'node: next poll asked -> submitted', pollSubmitted - pollAsked);
     add(s, 'node: total', t - ts);
+    slowest.push({ ts, at: t, gcMs: 0 });
   });
   try {
     await sleep(500);
@@ -133,6 +147,10 @@ async function main(): Promise<void> {
     }
   });
   const ms = (ns: number) => (ns / 1e6).toFixed(2);
+  for (const e of slowest) for (const g of gcs) if (g.end > e.ts && g.start < e.at) e.gcMs += Number((g.end < e.at ? g.end : e.at) - (g.start > e.ts ? g.start : e.ts)) / 1e6;
+  slowest.sort((a, b) => Number(b.at - b.ts - (a.at - a.ts)));
+  console.log(`GCs: ${gcs.length}, ${ms(gcs.reduce((x, g) => x + Number(g.end - g.start), 0))} ms in all`);
+  console.log(`slowest node messages (ms, GC ms within): ${slowest.slice(0, 6).map((e) => `${ms(Number(e.at - e.ts))} (${e.gcMs.toFixed(2)})`).join(', ')}`);
   console.log(`\nEvent latency by stage (${process.arch}; ms)`);
   console.log('| stage | n | p50 | p90 | p99 |');
   console.log('|---|---|---|---|---|');
