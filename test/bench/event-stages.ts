@@ -9,7 +9,7 @@ import { IioContext, DeviceInfo } from '../../src/context';
 import { EventStream } from '../../src/events';
 import { kernel, useBackend } from '../../src/local-backend';
 import { IIO_GET_EVENT_FD_IOCTL, encodeInt, decodeInt } from '../../src/uapi';
-import { crossings, latencyC, nowNs, percentile, withEventBench } from './table';
+import { crossings, latencyC, loadPlain, nowNs, percentile, withEventBench } from './table';
 
 const REPS = Number(process.env.IIO_BENCH_REPS || 2);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -90,7 +90,7 @@ async function core(thermo: DeviceInfo, s: Stages): Promise<void> {
 }
 
 async function node(helper: any, allNodes: unknown[], s: Stages): Promise<void> {
-  await helper.load(allNodes, [
+  await loadPlain(helper, allNodes, [
     { id: 's-thermo', type: 'iio-device', deviceName: 'emu-thermo' },
     { id: 's-ev', type: 'iio-event', device: 's-thermo', channel: '', eventType: '', direction: '', configure: false, wires: [['s-out']] },
     { id: 's-out', type: 'helper' },

@@ -9,7 +9,7 @@
 //    /proc/PID/io and /proc/PID/stat over the same window.
 //  - output: emu-dac free-running, DmabufOutput against OutputStream (write()), 64 KiB blocks.
 //  - events: emu-thermo threshold crossings 40 ms apart on CLOCK_MONOTONIC; latency from the
-//    event's kernel timestamp to the message, for the iio-event node (in a Node-RED runtime), the
+//    event's kernel timestamp to the message, for the iio-event node (in a Node-RED runtime; the test helper's spies off), the
 //    core's EventStream, and a minimal C reader (harness/bench/iio_event_latency).
 //  - soak: read() capture with the decoded payload for IIO_BENCH_SOAK_S seconds: RSS and CPU per MiB
 //    in the first and in the last minute.
@@ -271,10 +271,21 @@ export async function latencyC(thermo: DeviceInfo): Promise<number[]> {
   return out.split('\n').slice(1).filter((l) => /^-?\d+$/.test(l)).map(Number);
 }
 
-/** The iio-event node in a Node-RED runtime (node-red-node-test-helper), timed at its output. */
+/**
+ * Loads `flow` into the test helper's runtime and takes the helper's instrumentation off again:
+ * it wraps every node's send() and status() in a sinon spy that records each call and emits an
+ * event for it on the next tick, which a Node-RED runtime does not do (it doubled Node-RED's own
+ * send-to-input time on the host).
+ */
+export async function loadPlain(helper: any, allNodes: unknown[], flow: unknown[]): Promise<void> {
+  await helper.load(allNodes, flow);
+  helper._sandbox.restore();
+}
+
+/** The iio-event node in a Node-RED runtime (node-red-node-test-helper, spies off), timed at its output. */
 async function latencyNode(helper: any, allNodes: unknown[]): Promise<number[]> {
   const lat: number[] = [];
-  await helper.load(allNodes, [
+  await loadPlain(helper, allNodes, [
     { id: 'b-thermo', type: 'iio-device', deviceName: 'emu-thermo' },
     { id: 'b-ev', type: 'iio-event', device: 'b-thermo', channel: '', eventType: '', direction: '', configure: false, wires: [['b-out']] },
     { id: 'b-out', type: 'helper' },
