@@ -3,7 +3,6 @@
 import { parseBoolAttr } from '../src/attr';
 import { IioError } from '../src/errors';
 import type { Device, DeviceEvent, EventSettings } from '../src/device';
-import type { IioEvent } from '../src/events';
 import { deviceNode, reportError, asError, deviceRef, describeValue, textOf, configText } from './lib/common';
 import { t, useCatalogs } from './lib/i18n';
 import type { DeviceUser, EventListener } from './iio-device';
@@ -33,6 +32,9 @@ function findEvent(device: Device, cfg: EventConfig): DeviceEvent {
   return device.event(cfg.channel, cfg.eventType, cfg.direction);
 }
 
+/** Shortest interval between two updates of the event count in the status (ms). */
+const STATUS_EVERY_MS = 100;
+
 export default function (RED: NodeAPI) {
   useCatalogs(RED);
   function IioEventNode(this: Node, def: NodeDef) {
@@ -53,16 +55,20 @@ export default function (RED: NodeAPI) {
       return;
     }
 
-    const matches = (e: IioEvent, device: Device) =>
-      (cfg.channel === '' || device.channelIdOf(e) === cfg.channel) &&
-      (cfg.eventType === '' || e.typeName === cfg.eventType) &&
-      (cfg.direction === '' || e.directionName === cfg.direction);
+    // The event count shows at most every STATUS_EVERY_MS: a status update costs more than the
+    // message itself, and made right after send() it delayed the message's delivery.
+    let statusTimer: NodeJS.Timeout | null = null;
+    const showCount = () => {
+      statusTimer = null;
+      if (!closed) node.status({ fill: 'green', shape: 'dot', text: count === 1 ? t('iio-event', 'status.oneEvent') : t('iio-event', 'status.events', { count }) });
+    };
 
     const listener: EventListener = (events) => {
       const device = dev.device();
       for (const e of events) {
-        if (!matches(e, device)) continue;
+        if ((cfg.eventType !== '' && e.typeName !== cfg.eventType) || (cfg.direction !== '' && e.directionName !== cfg.direction)) continue;
         const channel = device.channelIdOf(e);
+        if (cfg.channel !== '' && channel !== cfg.channel) continue;
         const msg: NodeMessage = {
           topic: `${device.label ?? device.name}/${channel}/${e.typeName}/${e.directionName}`,
           payload: {
@@ -83,7 +89,7 @@ export default function (RED: NodeAPI) {
         count++;
         node.send(msg);
       }
-      node.status({ fill: 'green', shape: 'dot', text: count === 1 ? t('iio-event', 'status.oneEvent') : t('iio-event', 'status.events', { count }) });
+      statusTimer ??= setTimeout(showCount, STATUS_EVERY_MS);
     };
 
     async function start(): Promise<void> {
@@ -152,6 +158,7 @@ export default function (RED: NodeAPI) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      if (statusTimer) clearTimeout(statusTimer);
       dev.deregister(user);
       // Leave the event as this node found it.
       const restore = enabledFrom ? enabledFrom.device.attrs.write(enabledFrom.attr, enabledFrom.was) : Promise.resolve();

@@ -68,7 +68,7 @@ export class EventStream {
     }
     const n = kernel().read(this.fd, this.buf, this.buf.length, { path: this.device.devPath, device: this.device.name });
     if (!n) return;
-    const events: IioEvent[] = decodeEventBatch(this.buf, n).map(({ id, timestamp }) => ({ ...decodeEventCode(id), id, timestamp }));
+    const events: IioEvent[] = decodeEventBatch(this.buf, n).map(({ id, timestamp }) => Object.assign(decodeEventCode(id), { id, timestamp }));
     this.opts.onEvents(events);
   }
 }

@@ -35,6 +35,8 @@ export class Reactor {
   private wakeFd = -1;
   private loop: Promise<void> | null = null;
   private polling = false;
+  /** Set while the loop waits for the check phase between dispatch and the next poll. */
+  private yielding: Promise<void> | null = null;
   private afterPoll: Array<() => void> = [];
   private changed = true;
   private pollfds = Buffer.alloc(0);
@@ -89,7 +91,8 @@ export class Reactor {
   unwatch(fd: number): Promise<void> {
     if (!this.watches.delete(fd)) return Promise.resolve();
     this.changed = true;
-    if (!this.polling) return Promise.resolve();
+    // Between polls: settled once the loop has gone on (and, with nothing left, closed its wake fd).
+    if (!this.polling) return this.yielding ? this.yielding.then(() => undefined) : Promise.resolve();
     const settled = new Promise<void>((resolve) => this.afterPoll.push(resolve));
     this.wake();
     return settled;
@@ -197,6 +200,13 @@ export class Reactor {
           }
           this.syncHits = hits;
         }
+        // Let what the handlers queued with setImmediate (Node-RED delivers messages so) run
+        // before the next poll is submitted: that submission is an ffi-rs call, and before the
+        // messages it would only add to their latency.
+        if (this.watches.size === 0) break; // ends now: an unwatch may be waiting for the wake fd to close
+        this.yielding = nextCheckPhase();
+        await this.yielding;
+        this.yielding = null;
       }
     } finally {
       // Drop the last poll set: its handlers would otherwise keep closed streams (and their data) alive.
@@ -217,22 +227,25 @@ export class Reactor {
   }
 
   private dispatch(): void {
-    const batchEnds = new Map<() => void, Watch>();
-    this.polled.forEach((w, i) => {
+    let batchEnds: Map<() => void, Watch> | null = null; // made only when a ready fd has one
+    const polled = this.polled;
+    for (let i = 0; i < polled.length; i++) {
+      const w = polled[i];
       const revents = decodePollRevents(this.pollfds, i + 1);
-      if (revents === 0 || this.watches.get(w.fd) !== w) return; // unwatched meanwhile
+      if (revents === 0 || this.watches.get(w.fd) !== w) continue; // unwatched meanwhile
       if (revents & POLLNVAL) {
         // Closed without unwatch: stop polling it rather than spin.
         this.watches.delete(w.fd);
         this.changed = true;
       }
-      if (w.afterBatch) batchEnds.set(w.afterBatch, w);
+      if (w.afterBatch) (batchEnds ??= new Map()).set(w.afterBatch, w);
       try {
         w.onReady(revents);
       } catch (err) {
         report(w, err);
       }
-    });
+    }
+    if (batchEnds === null) return;
     for (const [end, w] of batchEnds) {
       try {
         end();
@@ -242,6 +255,8 @@ export class Reactor {
     }
   }
 }
+
+const nextCheckPhase = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function report(w: Watch, err: unknown): void {
   try {

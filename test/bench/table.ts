@@ -9,7 +9,7 @@
 //    /proc/PID/io and /proc/PID/stat over the same window.
 //  - output: emu-dac free-running, DmabufOutput against OutputStream (write()), 64 KiB blocks.
 //  - events: emu-thermo threshold crossings 40 ms apart on CLOCK_MONOTONIC; latency from the
-//    event's kernel timestamp to the message, for the iio-event node (in a Node-RED runtime), the
+//    event's kernel timestamp to the message, for the iio-event node (in a Node-RED runtime; the test helper's spies off), the
 //    core's EventStream, and a minimal C reader (harness/bench/iio_event_latency).
 //  - soak: read() capture with the decoded payload for IIO_BENCH_SOAK_S seconds: RSS and CPU per MiB
 //    in the first and in the last minute.
@@ -42,7 +42,7 @@ const C_EVENT_READER = path.join(root, 'harness/bench/iio_event_latency');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-function percentile(xs: number[], p: number): number {
+export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
@@ -231,14 +231,14 @@ async function outputRows(dac: Device): Promise<void> {
 const TEMPS = [50000, 20000]; // each write crosses one threshold (rising at 45 °C, falling at 35 °C)
 
 /** Makes `n` crossings 40 ms apart; `ready` resolves when the reader is listening. */
-async function crossings(thermo: Device, n: number): Promise<void> {
+export async function crossings(thermo: Device, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     fs.writeFileSync(path.join(thermo.sysfsPath, 'emu_temp_mC'), String(TEMPS[i % 2]));
     await sleep(40);
   }
 }
 
-const nowNs = () => process.hrtime.bigint(); // CLOCK_MONOTONIC
+export const nowNs = () => process.hrtime.bigint(); // CLOCK_MONOTONIC
 
 async function latencyCore(thermo: Device): Promise<number[]> {
   const lat: number[] = [];
@@ -254,7 +254,7 @@ async function latencyCore(thermo: Device): Promise<number[]> {
   return lat;
 }
 
-async function latencyC(thermo: Device): Promise<number[]> {
+export async function latencyC(thermo: Device): Promise<number[]> {
   const child: ChildProcess = spawn(C_EVENT_READER, [thermo.devPath, String(EVENTS)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -272,10 +272,21 @@ async function latencyC(thermo: Device): Promise<number[]> {
   return out.split('\n').slice(1).filter((l) => /^-?\d+$/.test(l)).map(Number);
 }
 
-/** The iio-event node in a Node-RED runtime (node-red-node-test-helper), timed at its output. */
+/**
+ * Loads `flow` into the test helper's runtime and takes the helper's instrumentation off again:
+ * it wraps every node's send() and status() in a sinon spy that records each call and emits an
+ * event for it on the next tick, which a Node-RED runtime does not do (it doubled Node-RED's own
+ * send-to-input time on the host).
+ */
+export async function loadPlain(helper: any, allNodes: unknown[], flow: unknown[]): Promise<void> {
+  await helper.load(allNodes, flow);
+  helper._sandbox.restore();
+}
+
+/** The iio-event node in a Node-RED runtime (node-red-node-test-helper, spies off), timed at its output. */
 async function latencyNode(helper: any, allNodes: unknown[]): Promise<number[]> {
   const lat: number[] = [];
-  await helper.load(allNodes, [
+  await loadPlain(helper, allNodes, [
     { id: 'b-thermo', type: 'iio-device', deviceName: 'emu-thermo' },
     { id: 'b-ev', type: 'iio-event', device: 'b-thermo', channel: '', eventType: '', direction: '', configure: false, wires: [['b-out']] },
     { id: 'b-out', type: 'helper' },
@@ -291,7 +302,11 @@ async function latencyNode(helper: any, allNodes: unknown[]): Promise<number[]> 
   return lat;
 }
 
-async function eventRows(thermo: Device): Promise<void> {
+/**
+ * Runs `body` with a Node-RED test runtime holding our iio-device and iio-event nodes, and
+ * emu-thermo's threshold events enabled and stamped on CLOCK_MONOTONIC; puts them back after.
+ */
+export async function withEventBench<T>(thermo: Device, body: (helper: any, allNodes: unknown[]) => Promise<T>): Promise<T> {
   const sys = (a: string, v: string | number) => fs.writeFileSync(path.join(thermo.sysfsPath, a), String(v));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const helper = require('node-red-node-test-helper');
@@ -302,14 +317,8 @@ async function eventRows(thermo: Device): Promise<void> {
   sys('emu_temp_mC', 25000);
   sys('events/in_temp_thresh_rising_en', 1);
   sys('events/in_temp_thresh_falling_en', 1);
-  const all: Record<string, number[]> = { c: [], core: [], node: [] };
   try {
-    for (let rep = 0; rep < REPS; rep++) {
-      console.log(`events, repetition ${rep + 1}/${REPS}`);
-      all.c.push(...(await latencyC(thermo)));
-      all.core.push(...(await latencyCore(thermo)));
-      all.node.push(...(await latencyNode(helper, allNodes)));
-    }
+    return await body(helper, allNodes);
   } finally {
     sys('events/in_temp_thresh_rising_en', 0);
     sys('events/in_temp_thresh_falling_en', 0);
@@ -317,6 +326,18 @@ async function eventRows(thermo: Device): Promise<void> {
     sys('emu_temp_mC', 25000);
     await new Promise<void>((r) => helper.stopServer(r));
   }
+}
+
+async function eventRows(thermo: Device): Promise<void> {
+  const all: Record<string, number[]> = { c: [], core: [], node: [] };
+  await withEventBench(thermo, async (helper, allNodes) => {
+    for (let rep = 0; rep < REPS; rep++) {
+      console.log(`events, repetition ${rep + 1}/${REPS}`);
+      all.c.push(...(await latencyC(thermo)));
+      all.core.push(...(await latencyCore(thermo)));
+      all.node.push(...(await latencyNode(helper, allNodes)));
+    }
+  });
   const ms = (ns: number) => `${(ns / 1e6).toFixed(2)} ms`;
   const stat = (xs: number[]) => `p50 ${ms(percentile(xs, 50))}, p99 ${ms(percentile(xs, 99))} (${xs.length} events)`;
   const cP99 = percentile(all.c, 99);
@@ -384,7 +405,9 @@ async function main() {
   for (const r of table.slice(1)) console.log(line(r));
 }
 
-main().then(() => process.exit(0), (e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().then(() => process.exit(0), (e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
