@@ -380,6 +380,10 @@ const MAX_READ_BYTES = 16 << 20;
 /** Most blocks one readv() fills in place; with more (tiny blocks) reads go through a staging buffer. */
 const MAX_READV_BLOCKS = 64;
 
+/** Most reads per wake-up, and the bytes they may take (at least two full kernel buffers). */
+const DRAIN_ROUNDS = 8;
+const DRAIN_BUDGET_BYTES = 256 << 10;
+
 /** Input: delivers blocks of exactly `scansPerBlock` scans. */
 export class CaptureStream extends BufferStream {
   private block: Buffer;
@@ -427,14 +431,22 @@ export class CaptureStream extends BufferStream {
 
   protected onReadyData(): void {
     const site = { path: this.device.devPath, device: this.device.name };
-    // Drain what is there, bounded so one busy device cannot starve the event loop.
-    for (let round = 0; round < 2; round++) {
+    // Drain what is there, bounded so one busy device cannot starve the event loop. A read that
+    // brought a whole block or more means the producer is ahead: reading again at once is far
+    // cheaper than a poll round trip through the thread pool, and finds the scans that came
+    // while the last ones were delivered. Less than a block: caught up, wait for the watermark.
+    const budget = Math.max(2 * this.readBytes, DRAIN_BUDGET_BYTES);
+    for (let round = 0, taken = 0; round < DRAIN_ROUNDS && taken < budget; round++) {
       const n = this.staging ? kernel().read(this.bfd!.fd, this.staging, this.readBytes, site) : kernel().readv(this.bfd!.fd, this.nextBlocks(), site);
       if (n === null || n === 0) return;
+      taken += n;
       if (this.staging) this.distribute(n);
       else this.account(n);
       if (!this.bfd) return; // stopped by the consumer
-      if (n < this.readBytes) return; // drained
+      if (n < this.readBytes) {
+        if (n >= this.blockBytes) continue;
+        return; // drained
+      }
       // The whole kernel buffer at once: it was full, and the kernel dropped scans that came
       // meanwhile. Not a guess from timing: a buffer with room left gives a shorter read.
       if (this.detectsFull && !this.overrunPending) {

@@ -83,7 +83,7 @@ async function window(count: () => number): Promise<Rate> {
 type CaptureKind = 'read raw' | 'read arrays' | 'dmabuf zero-copy';
 
 /** Ours: the capture as iio-in runs it (raw: a copied payload; arrays: decoded into typed arrays). */
-async function ours(adc: Device, kind: CaptureKind, scansPerBlock: number): Promise<Rate> {
+export async function ours(adc: Device, kind: CaptureKind, scansPerBlock: number): Promise<Rate> {
   let bytes = 0;
   let held: unknown = null;
   let decoder: ScanDecoder | null = null;
@@ -111,7 +111,7 @@ async function ours(adc: Device, kind: CaptureKind, scansPerBlock: number): Prom
 }
 
 /** The reference: iio_readdev reading the same buffer, its output thrown away. */
-async function iioReaddev(scansPerBlock: number): Promise<Rate> {
+export async function iioReaddev(scansPerBlock: number): Promise<Rate> {
   const child = spawn('iio_readdev', ['-b', String(scansPerBlock), '-s', '0', 'emu-adc'], { stdio: ['ignore', fs.openSync('/dev/null', 'w'), 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
