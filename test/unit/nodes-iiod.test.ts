@@ -1,0 +1,168 @@
+// The nodes against a board's iiod (a scripted peer speaking iiod 0.24): capture with the
+// emulator's exact bytes, attributes, events refused, and the network's faults at the node level —
+// the board gone (disconnected, an error naming host and device), back (capture resumes by
+// itself), and nothing left open after the flow is gone.
+import { strict as assert } from 'node:assert';
+import * as net from 'node:net';
+import { helper, allNodes, collect, statusesOf, CATCH_ALL, Msg } from '../lib/node-red';
+import { FakeIiod, Handler, sized, liveHandles, CONTEXT_XML } from '../lib/fake-iiod';
+import { emuAdcBlock, EMU_ADC_CHANNELS } from '../lib/emu-pattern';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const ALL = EMU_ADC_CHANNELS.map((c) => c.name);
+const SCANS = 50;
+
+/** iiod 0.24 for the fixture board: emu-adc's exact bytes per READBUF, a few attributes. */
+function board(): Handler {
+  let scan = 0;
+  const attrs: Record<string, string> = { 'READ iio:device1 sampling_frequency': '1000', 'READ iio:device1 INPUT voltage0 raw': '123' };
+  return (line) => {
+    if (line === 'PRINT') return { reply: sized(CONTEXT_XML) };
+    if (line in attrs) return { reply: sized(`${attrs[line]}\0`) };
+    if (/^(TIMEOUT \d+|OPEN iio:device1 \d+ 000001ff|CLOSE iio:device1)$/.test(line)) return { reply: '0\n' };
+    const m = /^READBUF iio:device1 (\d+)$/.exec(line);
+    if (m) {
+      const data = emuAdcBlock(ALL, scan, SCANS);
+      scan += SCANS;
+      return { reply: Buffer.concat([Buffer.from(`${data.length}\n000001ff\n`), data]) };
+    }
+    return { reply: '-22\n' };
+  };
+}
+
+/** Serves `handler` on `port` (0: any free one). */
+async function serveOn(port: number, handler: Handler): Promise<FakeIiod> {
+  const f = new FakeIiod(handler);
+  await new Promise<void>((resolve, reject) => {
+    f.server.once('error', reject);
+    f.server.listen(port, '127.0.0.1', () => resolve());
+  });
+  f.port = (f.server.address() as net.AddressInfo).port;
+  return f;
+}
+
+describe('nodes on a remote board (iiod)', function () {
+  this.timeout(30000);
+  let fake: FakeIiod | null = null;
+  let baseline = { sockets: 0, timers: 0 };
+
+  before((done) => {
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
+  beforeEach(async () => {
+    baseline = liveHandles();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await fake?.close();
+    fake = null;
+    await until(() => liveHandles().sockets === baseline.sockets && liveHandles().timers === baseline.timers, 'no socket or client timer left');
+  });
+
+  const deviceOf = (uri: string) => ({ id: 'dev', type: 'iio-device', uri, deviceName: 'emu-adc', deviceLabel: 'adc-main' });
+
+  it('iio-in captures the emulator\'s exact bytes over iiod; the transport is "iiod"', async () => {
+    fake = await serveOn(0, board());
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, output: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }]);
+    const got = collect('out');
+    await until(() => got.length >= 3, 'three blocks');
+    for (let i = 0; i < 3; i++) assert.ok(got[i].payload.equals(emuAdcBlock(ALL, i * SCANS, SCANS)), `block ${i} exact`);
+    assert.deepEqual([got[0].topic, got[0].transport, got[0].scans, got[0].sequence, got[0].layout.scanBytes], ['adc-main/buffer0', 'iiod', SCANS, 1, 40]);
+    assert.equal(helper.getNode('dev').uri, fake.uri);
+  });
+
+  it('iio-attr reads device and channel attributes of the board', async () => {
+    fake = await serveOn(0, board());
+    await helper.load(allNodes, [
+      deviceOf(fake.uri),
+      { id: 'a1', type: 'iio-attr', device: 'dev', target: 'device', attribute: 'sampling_frequency', wires: [['out']] },
+      { id: 'a2', type: 'iio-attr', device: 'dev', target: 'channel', channel: 'voltage0', attribute: 'raw', wires: [['out']] },
+      { id: 'out', type: 'helper' },
+    ]);
+    const got = collect('out');
+    const dev = helper.getNode('dev');
+    await until(() => dev.connected, 'the board connected');
+    helper.getNode('a1').receive({});
+    await until(() => got.length === 1, 'the device attribute');
+    helper.getNode('a2').receive({});
+    await until(() => got.length === 2, 'the channel attribute');
+    assert.deepEqual(got.map((m: Msg) => [m.payload, m.topic]), [[1000, 'adc-main/sampling_frequency'], [123, 'adc-main/in_voltage0_raw']]);
+  });
+
+  it('iio-event refuses a remote device: ENOTSUP to Catch, a status that says why', async () => {
+    fake = await serveOn(0, board());
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'ev', type: 'iio-event', device: 'dev' }, ...CATCH_ALL]);
+    const caught = collect('n-caught');
+    // The node reported at construction, before the collector: a message sent later must fail the same way.
+    helper.getNode('ev').receive({});
+    await until(() => caught.length >= 1, 'the refusal caught');
+    assert.match(caught[0].error.message, /IIO events are not available over iiod \(ip:127\.0\.0\.1:\d+\).*ENOTSUP/);
+  });
+
+  it('the board goes: disconnected, an error naming host and device; it comes back on the same port: capture resumes by itself', async () => {
+    fake = await serveOn(0, board());
+    const port = fake.port;
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, output: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }, ...CATCH_ALL]);
+    const got = collect('out');
+    const caught = collect('n-caught');
+    const st = statusesOf('in');
+    await until(() => got.length >= 2, 'capture running');
+    await fake.close();
+    fake = null;
+    await until(() => st.some((s) => s.text === 'disconnected'), 'disconnected shown');
+    await until(() => caught.length >= 1, 'the error caught');
+    assert.equal(caught.length, 1, 'the loss is reported once');
+    assert.match(caught[0].error.message, new RegExp(`the board at ip:127\\.0\\.0\\.1:${port} is unreachable.*\\(adc-main\\)`));
+    assert.equal(helper.getNode('dev').connected, false);
+    const before = got.length;
+    await sleep(1200); // a few refused reconnects
+    assert.equal(got.length, before, 'nothing while the board is away');
+    fake = await serveOn(port, board());
+    await until(() => got.length >= before + 2, 'capture resumed', 15000);
+    const resumed = got[before];
+    assert.equal(resumed.sequence, 1, 'a new capture');
+    assert.ok(resumed.payload.equals(emuAdcBlock(ALL, 0, SCANS)), 'the new board\'s exact bytes');
+    assert.equal(st[st.length - 1].text, 'running (iiod)');
+  });
+
+  it('a board that never answers: the users show disconnected, reconnects are bounded, close leaves no socket or timer', async () => {
+    // A port nobody listens on: every attempt is refused.
+    const probe = await serveOn(0, board());
+    const port = probe.port;
+    await probe.close();
+    await helper.load(allNodes, [deviceOf(`ip:127.0.0.1:${port}`), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, wires: [['out']] }, { id: 'out', type: 'helper' }]);
+    const st = statusesOf('in');
+    await until(() => st.some((s) => s.text === 'disconnected'), 'disconnected shown');
+    assert.equal(liveHandles().timers - baseline.timers <= 1, true, 'one retry timer at most');
+  });
+
+  it('stop and redeploy during capture leave no socket, timer or remote buffer open', async () => {
+    fake = await serveOn(0, board());
+    const flow = [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, output: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }];
+    await helper.load(allNodes, flow);
+    let got = collect('out');
+    await until(() => got.length >= 2, 'capture running');
+    helper.getNode('in').receive({ payload: 'stop' });
+    await until(() => fake!.lines.includes('CLOSE iio:device1'), 'the buffer CLOSEd');
+    await helper.unload();
+    await helper.load(allNodes, flow);
+    got = collect('out');
+    await until(() => got.length >= 2, 'capture running after redeploy');
+    await helper.unload();
+    await until(() => fake!.sessions.every((s) => s.peerClosed), 'every session ended');
+    const opens = fake.lines.filter((l) => l.startsWith('OPEN ')).length;
+    const closes = fake.lines.filter((l) => l === 'CLOSE iio:device1').length;
+    assert.equal(closes, opens, 'every OPENed buffer CLOSEd');
+  });
+});
