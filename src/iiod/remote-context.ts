@@ -79,8 +79,8 @@ export function deviceInfoOf(d: RemoteDevice, uri: string): DeviceInfo {
     buffers,
     events: [],
     attributes: d.attributes,
-    // libiio 0.24 does not describe triggers per device; an input buffer is what takes one.
-    triggerable: buffers.some((b) => b.direction === 'in'),
+    // libiio 0.24 does not say which devices take a trigger; a device with a buffer may need one.
+    triggerable: buffers.length > 0,
   };
   if (d.label) info.label = d.label;
   if (d.error) info.error = d.error;
