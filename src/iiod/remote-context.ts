@@ -274,6 +274,22 @@ export class RemoteIioContext extends IioContext {
     return this.remote.triggers().map((t) => new Trigger(this, { id: t.id, name: t.name, sysfsPath: t.id }));
   }
 
+  /**
+   * The board's trigger `name`, at once: iiod describes its triggers once, when it starts, so none
+   * can appear meanwhile (and creating one needs the board's configfs, which iiod does not serve).
+   */
+  override async waitForTrigger(name: string, opts: { device?: string } = {}): Promise<Trigger> {
+    const t = this.findTrigger(name);
+    if (t) return t;
+    const known = this.remote.triggers().map((x) => x.name).join(', ') || 'none';
+    throw new IioError({
+      code: 'ENOENT',
+      errno: 2,
+      device: opts.device,
+      detail: `no IIO trigger named "${name}" on ${this.remote.uri} (it has: ${known}); triggers cannot be created over iiod: create it on the board before iiod starts`,
+    });
+  }
+
   override handleOf(device: DeviceInfo): DeviceHandle {
     throw notSupported(this.remote.uri, device.name, 'a device chardev');
   }

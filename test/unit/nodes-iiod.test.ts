@@ -28,6 +28,7 @@ function board(): Handler {
     if (line === 'PRINT') return { reply: sized(CONTEXT_XML) };
     if (line in attrs) return { reply: sized(`${attrs[line]}\0`) };
     if (/^(TIMEOUT \d+|OPEN iio:device1 \d+ 000001ff|CLOSE iio:device1)$/.test(line)) return { reply: '0\n' };
+    if (line === 'GETTRIG iio:device1') return { reply: '-5\n' }; // iiod 0.24: none attached
     const m = /^READBUF iio:device1 (\d+)$/.exec(line);
     if (m) {
       const data = emuAdcBlock(ALL, scan, SCANS);
@@ -164,5 +165,61 @@ describe('nodes on a remote board (iiod)', function () {
     const opens = fake.lines.filter((l) => l.startsWith('OPEN ')).length;
     const closes = fake.lines.filter((l) => l === 'CLOSE iio:device1').length;
     assert.equal(closes, opens, 'every OPENed buffer CLOSEd');
+  });
+
+  it('the admin endpoints list the board\'s devices, channels, attributes and triggers for ?uri=; an unreachable board is 502, a bad URI 400', async () => {
+    fake = await serveOn(0, board());
+    await helper.load(allNodes, [deviceOf(fake.uri)]);
+    const q = `?uri=${encodeURIComponent(fake.uri)}`;
+    const list = (await helper.request().get(`/iio/devices${q}`).expect(200)).body;
+    assert.deepEqual(list.map((d: Msg) => [d.id, d.name, d.label]), [['iio:device0', 'emu-thermo', 'board-temp'], ['iio:device1', 'emu-adc', 'adc-main'], ['iio:device2', 'emu-dac', 'dac-main'], ['iio:device3', 'emu-mux', 'mux-adc'], ['iio_sysfs_trigger', 'iio_sysfs_trigger', null]]);
+    const adc = (await helper.request().get(`/iio/devices/adc-main${q}`).expect(200)).body;
+    assert.deepEqual(adc.channels.map((c: Msg) => c.id), ALL);
+    assert.deepEqual(adc.channels[0].attributes, ['raw', 'scale']);
+    assert.deepEqual(adc.buffers, [{ index: 0, direction: 'in', channels: ALL }]);
+    assert.deepEqual(adc.attributes, ['current_timestamp_clock', 'emu_dropped_scans', 'emu_free_running', 'sampling_frequency']);
+    assert.equal(adc.currentTrigger, '', 'GETTRIG answered: none attached');
+    await helper.request().get(`/iio/devices/nothing${q}`).expect(404);
+    assert.deepEqual((await helper.request().get(`/iio/triggers${q}`).expect(200)).body, [{ id: 'trigger0', name: 't0' }]);
+    await helper.request().get(`/iio/triggers?uri=${encodeURIComponent('ftp:x')}`).expect(400);
+    const port = fake.port;
+    await fake.close();
+    fake = null;
+    const down = (await helper.request().get(`/iio/devices?uri=${encodeURIComponent(`ip:127.0.0.1:${port}`)}`).expect(502)).body;
+    assert.match(down.error, /ECONNREFUSED/);
+  });
+
+  it('iio-in naming a trigger the board lacks: a clear ENOENT (triggers cannot be created over iiod), nothing opened', async () => {
+    fake = await serveOn(0, board());
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, trigger: 'nope', autoStart: false }, ...CATCH_ALL]);
+    await until(() => helper.getNode('dev').connected, 'the board connected');
+    const caught = collect('n-caught');
+    helper.getNode('in').receive({ payload: 'start' });
+    await until(() => caught.length === 1, 'the refusal');
+    assert.match(caught[0].error.message, /no IIO trigger named "nope" on ip:127\.0\.0\.1:\d+ \(it has: t0\); triggers cannot be created over iiod/);
+    assert.equal(fake.lines.some((l) => l.startsWith('OPEN ') || l.startsWith('SETTRIG')), false);
+  });
+
+  it('iio-in with the board\'s trigger attaches it (SETTRIG) before OPEN, and detaches it on stop', async () => {
+    let current = '';
+    const base = board();
+    const log: string[] = []; // every session's lines in the order they came
+    fake = await serveOn(0, (line, s) => {
+      log.push(line);
+      if (line === 'GETTRIG iio:device1') return { reply: current ? sized(current) : '-5\n' };
+      const m = /^SETTRIG iio:device1 ?(.*)$/.exec(line);
+      if (m) {
+        current = m[1];
+        return { reply: '0\n' };
+      }
+      return base(line, s);
+    });
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, trigger: 't0', output: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }]);
+    const got = collect('out');
+    await until(() => got.length >= 1, 'a block');
+    assert.ok(log.indexOf('SETTRIG iio:device1 t0') >= 0 && log.indexOf('SETTRIG iio:device1 t0') < log.indexOf('OPEN iio:device1 50 000001ff'), log.join(' | '));
+    helper.getNode('in').receive({ payload: 'stop' });
+    await until(() => current === '', 'detached');
+    assert.ok(log.indexOf('CLOSE iio:device1') < log.lastIndexOf('SETTRIG iio:device1'), 'detached after the buffer closed');
   });
 });
