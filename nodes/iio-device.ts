@@ -89,6 +89,8 @@ export default function (RED: NodeAPI) {
       if (!board) return context;
       if (board.context) return board.context;
       const why = board.lastError;
+      // The first attempt is still under way: the users start when it connects.
+      if (!why) throw new IioError({ code: 'EINPROGRESS', errno: 115, device: deviceName(), detail: `connecting to the board at ${node.uri}` });
       throw new IioError({ code: why?.code ?? 'ENOTCONN', errno: why?.errno, device: deviceName(), detail: `the board at ${node.uri} is not connected${why ? ` (${why.message})` : ''}` });
     };
     node.resolve = () => {

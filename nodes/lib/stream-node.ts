@@ -7,6 +7,7 @@ import type { Device } from '../../src/device';
 import { attachTrigger, detachTrigger } from './attach-trigger';
 import { reportError, OpQueue } from './common';
 import { isLinkError } from '../../src/iiod/remote-context';
+import { isIioError } from '../../src/errors';
 import { t } from './i18n';
 import type { IioDeviceNode, DeviceUser } from '../iio-device';
 import type { Node } from './red';
@@ -95,7 +96,17 @@ export class StreamController<S extends Stream> {
   /** Opens the stream if it is wanted and not running. Call only from inside `run`. */
   async open(): Promise<void> {
     if (this.stream || !this.stillWanted()) return;
-    const device = this.dev.resolve();
+    let device: Device;
+    try {
+      device = this.dev.resolve();
+    } catch (err) {
+      // A board still being connected to: its connect opens the stream (deviceConnected).
+      if (isIioError(err, 'EINPROGRESS')) {
+        this.node.status({ fill: 'yellow', shape: 'ring', text: t('iio-device', 'status.connecting') });
+        return;
+      }
+      throw err;
+    }
     this.attachedTrigger = (await attachTrigger(device.context, device, this.spec.trigger, this.stillWanted)) ?? this.attachedTrigger;
     if (!this.stillWanted()) return this.close(); // stopped while waiting for the trigger
     try {

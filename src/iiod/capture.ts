@@ -84,7 +84,8 @@ export class RemoteCapture extends RemoteBufferSession {
     const conn = this.session();
     const ctx = this.context('READBUF');
     return conn.run(ctx, `READBUF ${this.device.id} ${this.blockBytes}\n`, async (reply) => {
-      const block = Buffer.alloc(this.blockBytes);
+      // Every byte is written below before the block is handed out (a failure discards it): no zero fill.
+      const block = Buffer.allocUnsafeSlow(this.blockBytes);
       let got = 0;
       while (got < this.blockBytes) {
         const n = await reply.integer();

@@ -23,10 +23,12 @@ const SCANS = 50;
 /** iiod 0.24 for the fixture board: emu-adc's exact bytes per READBUF, a few attributes. */
 function board(): Handler {
   let scan = 0;
-  const attrs: Record<string, string> = { 'READ iio:device1 sampling_frequency': '1000', 'READ iio:device1 INPUT voltage0 raw': '123' };
+  const attrs: Record<string, string> = { 'READ iio:device1 sampling_frequency': '1000', 'READ iio:device1 INPUT voltage0 raw': '123', 'READ iio:device1 BUFFER data_available': '0' };
   return (line) => {
     if (line === 'PRINT') return { reply: sized(CONTEXT_XML) };
     if (line in attrs) return { reply: sized(`${attrs[line]}\0`) };
+    const w = /^WRITE (iio:device1 .*) (\d+)$/.exec(line);
+    if (w) return { payload: Number(w[2]), then: (p) => ((attrs[`READ ${w[1]}`] = p.toString()), `${p.length}\n`) };
     if (/^(TIMEOUT \d+|OPEN iio:device1 \d+ 000001ff|CLOSE iio:device1)$/.test(line)) return { reply: '0\n' };
     if (line === 'GETTRIG iio:device1') return { reply: '-5\n' }; // iiod 0.24: none attached
     const m = /^READBUF iio:device1 (\d+)$/.exec(line);
@@ -99,6 +101,36 @@ describe('nodes on a remote board (iiod)', function () {
     helper.getNode('a2').receive({});
     await until(() => got.length === 2, 'the channel attribute');
     assert.deepEqual(got.map((m: Msg) => [m.payload, m.topic]), [[1000, 'adc-main/sampling_frequency'], [123, 'adc-main/in_voltage0_raw']]);
+    helper.getNode('a1').receive({ attribute: 'buffer0/data_available' });
+    await until(() => got.length === 3, 'the buffer attribute');
+    assert.deepEqual([got[2].payload, got[2].topic], [0, 'adc-main/buffer0/data_available']);
+    assert.ok(fake!.lines.includes('READ iio:device1 BUFFER data_available'));
+  });
+
+  it('iio-attr writes a board attribute (WRITE) and answers with the value read back', async () => {
+    fake = await serveOn(0, board());
+    await helper.load(allNodes, [
+      deviceOf(fake.uri),
+      { id: 'w', type: 'iio-attr', device: 'dev', target: 'device', attribute: 'sampling_frequency', action: 'write', wires: [['out']] },
+      { id: 'out', type: 'helper' },
+    ]);
+    const got = collect('out');
+    await until(() => helper.getNode('dev').connected, 'the board connected');
+    helper.getNode('w').receive({ payload: 2500 });
+    await until(() => got.length === 1, 'the write');
+    assert.equal(got[0].payload, 2500);
+    assert.ok(fake!.lines.includes('WRITE iio:device1 sampling_frequency 4'));
+  });
+
+  it('iio-in deployed while the board is still being connected to: "connecting", no error, then capture', async () => {
+    fake = await serveOn(0, board());
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, output: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }, ...CATCH_ALL]);
+    const got = collect('out');
+    await until(() => got.length >= 1, 'a block');
+    // Errors at deploy come before a collector could be wired: the runtime's log has them all.
+    const log = helper.log();
+    const errors = log.args.filter((a: Msg[]) => a[0].level === log.ERROR).map((a: Msg[]) => String(a[0].msg));
+    assert.deepEqual(errors, []);
   });
 
   it('iio-event refuses a remote device: ENOTSUP to Catch, a status that says why', async () => {
