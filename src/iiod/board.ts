@@ -40,6 +40,11 @@ export class RemoteBoard {
     return this.ctx;
   }
 
+  /** The wait before the next attempt after a failure now (doubles per failure, up to `retryMaxMs`). */
+  get retryDelayMs(): number {
+    return this.delay;
+  }
+
   /** Starts connecting (at once); retries until `close`. */
   start(): void {
     this.schedule(0);

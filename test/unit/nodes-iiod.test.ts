@@ -7,6 +7,8 @@ import * as net from 'node:net';
 import { helper, allNodes, collect, statusesOf, CATCH_ALL, Msg } from '../lib/node-red';
 import { FakeIiod, Handler, sized, liveHandles, CONTEXT_XML } from '../lib/fake-iiod';
 import { emuAdcBlock, EMU_ADC_CHANNELS } from '../lib/emu-pattern';
+import { RemoteBoard } from '../../src/iiod/board';
+import { parseUri } from '../../src/iiod/uri';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
@@ -253,5 +255,44 @@ describe('nodes on a remote board (iiod)', function () {
     helper.getNode('in').receive({ payload: 'stop' });
     await until(() => current === '', 'detached');
     assert.ok(log.indexOf('CLOSE iio:device1') < log.lastIndexOf('SETTRIG iio:device1'), 'detached after the buffer closed');
+  });
+
+  it('a port that is not iiod (junk answers): disconnected, no crash, reconnects back off (0.5 s, 1 s, 2 s…), close leaves nothing', async () => {
+    fake = await serveOn(0, () => ({ reply: 'HTTP/1.1 400 Bad Request\r\n\r\n' }));
+    const t0 = Date.now();
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, wires: [['out']] }, { id: 'out', type: 'helper' }]);
+    const st = statusesOf('in');
+    await until(() => st.some((s) => s.text === 'disconnected'), 'disconnected shown');
+    await until(() => fake!.sessions.length >= 3, 'three attempts');
+    // Attempts at 0, 0.5 and 1.5 s: the third no sooner than 1.5 s after the first.
+    assert.ok(Date.now() - t0 >= 1400, `three attempts within ${Date.now() - t0} ms: no backoff`);
+    assert.equal(helper.getNode('dev').connected, false);
+    assert.ok(fake!.sessions.every((s) => s.lines[0] === 'PRINT'));
+  });
+
+  it('the retry delay doubles from retryMinMs and stays at retryMaxMs (bounded, no growth); close stops retrying', async () => {
+    const probe = await serveOn(0, board());
+    const uri = parseUri(probe.uri);
+    await probe.close();
+    const delays: number[] = [];
+    const codes: string[] = [];
+    const b: RemoteBoard = new RemoteBoard(uri as Extract<typeof uri, { kind: 'ip' }>, {
+      retryMinMs: 5,
+      retryMaxMs: 20,
+      connected: () => assert.fail('nothing listens'),
+      disconnected: () => assert.fail('never connected'),
+      unreachable: (e) => {
+        delays.push(b.retryDelayMs);
+        codes.push(e.code);
+      },
+    });
+    b.start();
+    await until(() => delays.length >= 6, 'six attempts');
+    await b.close();
+    const seen = delays.length;
+    await sleep(100);
+    assert.equal(delays.length, seen, 'no attempt after close');
+    assert.deepEqual(delays.slice(0, 6), [5, 10, 20, 20, 20, 20]);
+    assert.deepEqual([...new Set(codes)], ['ECONNREFUSED']);
   });
 });
