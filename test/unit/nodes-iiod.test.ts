@@ -295,4 +295,23 @@ describe('nodes on a remote board (iiod)', function () {
     assert.deepEqual(delays.slice(0, 6), [5, 10, 20, 20, 20, 20]);
     assert.deepEqual([...new Set(codes)], ['ECONNREFUSED']);
   });
+
+  it('a half-open board (it stops answering, the socket stays up): disconnected and one error within the timeouts; back: capture resumes', async () => {
+    let silent = false;
+    const base = board();
+    fake = await serveOn(0, (line, s) => (silent ? undefined : base(line, s)));
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, output: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }, ...CATCH_ALL]);
+    const got = collect('out');
+    const caught = collect('n-caught');
+    const st = statusesOf('in');
+    await until(() => got.length >= 2, 'capture running');
+    silent = true;
+    await until(() => st.some((s) => s.text === 'disconnected'), 'disconnected shown', 20000);
+    await until(() => caught.length >= 1, 'the error caught');
+    assert.equal(caught[0].error.message.includes('ETIMEDOUT'), true, caught[0].error.message);
+    const before = got.length;
+    silent = false;
+    await until(() => got.length >= before + 2, 'capture resumed', 20000);
+    assert.equal(caught.length, 1, 'one error for one loss');
+  });
 });
