@@ -84,14 +84,17 @@ export default function (RED: NodeAPI) {
     /** The board of a remote device, kept connected while the node lives. */
     let board: RemoteBoard | null = null;
     const deviceName = () => node.selector.label ?? node.selector.name ?? node.selector.id ?? '?';
+    const remote = uri.kind === 'ip';
     node.context = () => {
       if (uriError) throw uriError;
-      if (!board) return context;
+      if (!remote) return context;
+      // Closed: never fall back to this machine's device of the same name.
+      if (!board) throw new IioError({ code: 'ECANCELED', errno: 125, device: deviceName(), detail: `the connection to ${node.uri} was closed` });
       if (board.context) return board.context;
       const why = board.lastError;
       // The first attempt is still under way: the users start when it connects.
       if (!why) throw new IioError({ code: 'EINPROGRESS', errno: 115, device: deviceName(), detail: `connecting to the board at ${node.uri}` });
-      throw new IioError({ code: why?.code ?? 'ENOTCONN', errno: why?.errno, device: deviceName(), detail: `the board at ${node.uri} is not connected${why ? ` (${why.message})` : ''}` });
+      throw new IioError({ code: why.code, errno: why.errno, device: deviceName(), detail: `the board at ${node.uri} is not connected (${why.message})` });
     };
     node.resolve = () => {
       const d = node.context().findDevice(node.selector);
@@ -112,7 +115,7 @@ export default function (RED: NodeAPI) {
      */
     let handle: DeviceHandle | null = null;
     function holdHandle(): void {
-      if (handle || closed || board || !present || ![...users].some((u) => u.usesChardev)) return;
+      if (handle || closed || remote || !present || ![...users].some((u) => u.usesChardev)) return;
       try {
         handle = present.openHandle();
       } catch (err) {
@@ -167,7 +170,7 @@ export default function (RED: NodeAPI) {
     let lookupError = '';
 
     const watch = setInterval(() => {
-      if (users.size === 0 || board || uriError) return;
+      if (users.size === 0 || remote || uriError) return;
       if (present && !present.isStillThere()) {
         const gone = new IioError({ code: 'ENODEV', errno: 19, device: present.name, path: present.sysfsPath, detail: 'the IIO device disappeared' });
         void disconnect(gone);
@@ -211,7 +214,7 @@ export default function (RED: NodeAPI) {
 
     function startEvents() {
       if (events) return;
-      if (board) throw new IioError({ code: 'ENOTSUP', errno: 95, device: deviceName(), detail: `IIO events are not available over iiod (${node.uri}): its protocol (0.24) has no event commands` });
+      if (remote) throw new IioError({ code: 'ENOTSUP', errno: 95, device: deviceName(), detail: `IIO events are not available over iiod (${node.uri}): its protocol (0.24) has no event commands` });
       const d = present ?? node.resolve();
       events = d.openEvents({ onEvents: dispatch, onError: fail });
     }

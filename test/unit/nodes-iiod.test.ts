@@ -194,7 +194,10 @@ describe('nodes on a remote board (iiod)', function () {
     await helper.load(allNodes, flow);
     got = collect('out');
     await until(() => got.length >= 2, 'capture running after redeploy');
+    const dev = helper.getNode('dev');
     await helper.unload();
+    // Closed, a remote config node never falls back to this machine's device of the same name.
+    assert.throws(() => dev.resolve(), (e: Msg) => e.code === 'ECANCELED');
     await until(() => fake!.sessions.every((s) => s.peerClosed), 'every session ended');
     const opens = fake.lines.filter((l) => l.startsWith('OPEN ')).length;
     const closes = fake.lines.filter((l) => l === 'CLOSE iio:device1').length;
