@@ -58,7 +58,8 @@ export default function (RED: NodeAPI) {
       const attribute = textOf(msg.attribute ?? cfg.attribute, 'msg.attribute');
       if (cfg.target === 'trigger') {
         const name = textOf(msg.trigger ?? cfg.trigger, 'msg.trigger');
-        const t = context.findTrigger(name);
+        // A remote device's triggers are its board's.
+        const t = (dev ? dev.context() : context).findTrigger(name);
         if (!t) throw new IioError({ code: 'ENOENT', errno: 2, detail: `no IIO trigger named "${name}"` });
         validateAttributeName(attribute, name);
         return { dir: t.attrs, attribute, topic: `${name}/${attribute}` };

@@ -6,6 +6,9 @@ import type { Device } from '../src/device';
 import type { EventStream, IioEvent } from '../src/events';
 import { DeviceHandle } from '../src/device';
 import { IioError, toIioError } from '../src/errors';
+import type { IioContext } from '../src/context';
+import { parseUri, formatUri } from '../src/iiod/uri';
+import { RemoteBoard } from '../src/iiod/board';
 import { registerAdminEndpoints } from './lib/admin';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
 import { nodeContext, configText, shortStatus } from './lib/common';
@@ -26,6 +29,10 @@ export type EventListener = (events: IioEvent[]) => void;
 
 export interface IioDeviceNode extends Node {
   selector: DeviceSelector;
+  /** Where the device lives: `local:` or `ip:HOST[:PORT]` (a board's iiod). */
+  readonly uri: string;
+  /** The context the device is in: the local one, or the board's while it is connected. */
+  context(): IioContext;
   /** Looks the device up now (a sysfs scan), or throws ENOENT naming the selector. */
   resolve(): Device;
   /** The device as last found, looking it up only when it is not known to be present. */
@@ -58,6 +65,15 @@ export default function (RED: NodeAPI) {
       label: configText(def.deviceLabel) || undefined,
       id: configText(def.deviceId) || undefined,
     };
+    let uriError: IioError | null = null;
+    let uri: ReturnType<typeof parseUri> = { kind: 'local' };
+    try {
+      uri = parseUri(configText(def.uri) || undefined);
+    } catch (err) {
+      uriError = toIioError(err);
+      node.error(uriError);
+    }
+    (node as { uri: string }).uri = formatUri(uri);
     const users = new Set<DeviceUser>();
     const listeners = new Map<EventListener, (err: IioError) => void>();
     let events: EventStream | null = null;
@@ -65,8 +81,23 @@ export default function (RED: NodeAPI) {
 
     /** Set by a disconnect, cleared by the connect that tells the users. */
     let lost = false;
+    /** The board of a remote device, kept connected while the node lives. */
+    let board: RemoteBoard | null = null;
+    const deviceName = () => node.selector.label ?? node.selector.name ?? node.selector.id ?? '?';
+    const remote = uri.kind === 'ip';
+    node.context = () => {
+      if (uriError) throw uriError;
+      if (!remote) return context;
+      // Closed: never fall back to this machine's device of the same name.
+      if (!board) throw new IioError({ code: 'ECANCELED', errno: 125, device: deviceName(), detail: `the connection to ${node.uri} was closed` });
+      if (board.context) return board.context;
+      const why = board.lastError;
+      // The first attempt is still under way: the users start when it connects.
+      if (!why) throw new IioError({ code: 'EINPROGRESS', errno: 115, device: deviceName(), detail: `connecting to the board at ${node.uri}` });
+      throw new IioError({ code: why.code, errno: why.errno, device: deviceName(), detail: `the board at ${node.uri} is not connected (${why.message})` });
+    };
     node.resolve = () => {
-      const d = context.findDevice(node.selector);
+      const d = node.context().findDevice(node.selector);
       // Found again by a user's own lookup before the watcher saw it come back: still tell every
       // user (else the watcher, finding it present, never would and nothing would restart).
       if (lost) connect(d);
@@ -84,7 +115,7 @@ export default function (RED: NodeAPI) {
      */
     let handle: DeviceHandle | null = null;
     function holdHandle(): void {
-      if (handle || closed || !present || ![...users].some((u) => u.usesChardev)) return;
+      if (handle || closed || remote || !present || ![...users].some((u) => u.usesChardev)) return;
       try {
         handle = present.openHandle();
       } catch (err) {
@@ -106,7 +137,7 @@ export default function (RED: NodeAPI) {
     Object.defineProperty(node, 'connected', { get: () => present !== null });
 
     // Only reads: connecting and disconnecting (and telling the users) stay with the watcher.
-    node.current = () => (present?.isStillThere() ? present : context.findDevice(node.selector));
+    node.current = () => (present?.isStillThere() ? present : node.context().findDevice(node.selector));
 
     const disconnect = async (why: IioError) => {
       present = null;
@@ -139,7 +170,7 @@ export default function (RED: NodeAPI) {
     let lookupError = '';
 
     const watch = setInterval(() => {
-      if (users.size === 0) return;
+      if (users.size === 0 || remote || uriError) return;
       if (present && !present.isStillThere()) {
         const gone = new IioError({ code: 'ENODEV', errno: 19, device: present.name, path: present.sysfsPath, detail: 'the IIO device disappeared' });
         void disconnect(gone);
@@ -183,6 +214,7 @@ export default function (RED: NodeAPI) {
 
     function startEvents() {
       if (events) return;
+      if (remote) throw new IioError({ code: 'ENOTSUP', errno: 95, device: deviceName(), detail: `IIO events are not available over iiod (${node.uri}): its protocol (0.24) has no event commands` });
       const d = present ?? node.resolve();
       events = d.openEvents({ onEvents: dispatch, onError: fail });
     }
@@ -208,12 +240,40 @@ export default function (RED: NodeAPI) {
       if (listeners.size === 0) await stopEvents();
     };
 
+    if (uri.kind === 'ip') {
+      // The board's presence is its connection: lost, the users hear why (host and device named).
+      const remoteError = (e: IioError) =>
+        new IioError({ code: e.code, errno: e.errno, device: deviceName(), detail: `the board at ${node.uri} is unreachable (${e.message})`, cause: e });
+      board = new RemoteBoard(uri, {
+        connected(ctx) {
+          try {
+            connect(ctx.findDevice(node.selector));
+          } catch (err) {
+            const e = toIioError(err);
+            node.warn(e.message);
+            for (const u of users) u.status({ fill: 'red', shape: 'ring', text: shortStatus(e) });
+          }
+        },
+        disconnected: (e) => (present || !lost ? disconnect(remoteError(e)) : undefined),
+        unreachable(e) {
+          // Shown once per kind of failure, like a local lookup error.
+          if (e.code === lookupError) return;
+          lookupError = e.code;
+          node.warn(remoteError(e).message);
+          for (const u of users) u.status({ fill: 'red', shape: 'ring', text: t('iio-device', 'status.disconnected') });
+        },
+      });
+      board.start();
+    }
+
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       clearInterval(watch);
+      const b = board;
+      board = null;
       dropHandle();
       listeners.clear();
-      stopEvents()
+      Promise.all([stopEvents(), b?.close()])
         .catch((err) => node.warn(err))
         .finally(done);
     });

@@ -55,6 +55,15 @@ export default function (RED: NodeAPI) {
       return;
     }
 
+    if (dev.uri !== 'local:') {
+      // iiod 0.24 has no event commands: refuse at deploy, not silently never fire.
+      const err = new IioError({ code: 'ENOTSUP', errno: 95, device: dev.selector.label ?? dev.selector.name ?? dev.selector.id, detail: `IIO events are not available over iiod (${dev.uri}): its protocol (0.24) has no event commands` });
+      reportError(node, err);
+      node.status({ fill: 'red', shape: 'ring', text: t('iio-event', 'status.remote') });
+      node.on('input', (_m, _s, done) => done(err));
+      return;
+    }
+
     // The event count shows at most every STATUS_EVERY_MS: a status update costs more than the
     // message itself, and made right after send() it delayed the message's delivery.
     let statusTimer: NodeJS.Timeout | null = null;

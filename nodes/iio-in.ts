@@ -69,8 +69,10 @@ export default function (RED: NodeAPI) {
 
     const ctl = new StreamController<Input['stream']>(node, dev, context, {
       trigger: cfg.trigger,
-      open(device, fail) {
+      async open(device, fail) {
         const channels = channelsFor(device, cfg);
+        // Read before the stream opens: blocks may arrive as soon as it does.
+        const scales = cfg.scaled ? await device.readScales(channels) : null;
         let decoder: ScanDecoder | null = null;
         let repeats: Record<string, number> = {};
         let text = '';
@@ -87,10 +89,10 @@ export default function (RED: NodeAPI) {
           },
           cfg.transport,
         );
-        decoder = new ScanDecoder(input.stream.layout, cfg.scaled ? { scales: device.readScalesSync(channels) } : {});
+        decoder = new ScanDecoder(input.stream.layout, scales ? { scales } : {});
         repeats = Object.fromEntries(input.stream.layout.elements.map((e) => [e.name, e.type.repeat]));
         // The status says what the user chose or lost; the kernel's reason goes to the log.
-        const key = input.transport === 'dmabuf' ? 'status.runningDmabuf' : input.transport === 'block' ? 'status.runningBlock' : input.fallback ? 'status.runningFallback' : 'status.running';
+        const key = input.transport === 'iiod' ? 'status.runningIiod' : input.transport === 'dmabuf' ? 'status.runningDmabuf' : input.transport === 'block' ? 'status.runningBlock' : input.fallback ? 'status.runningFallback' : 'status.running';
         text = t('iio-in', key);
         if (input.fallback) node.log(t('iio-in', 'status.fallbackLog', { code: input.fallback }));
         node.status({ fill: 'green', shape: 'dot', text });

@@ -42,12 +42,23 @@
         return promise;
     }
 
-    function getDevices() {
-        return getJSON("iio/devices").then(function (d) { return Array.isArray(d) ? d : null; });
+    /** The query naming a board's iiod ("?uri=ip:…"), or "" for this host. */
+    function uriQuery(uri) {
+        return uri && uri !== "local:" ? "?uri=" + encodeURIComponent(uri) : "";
     }
 
-    function getTriggers() {
-        return getJSON("iio/triggers").then(function (d) { return Array.isArray(d) ? d : null; });
+    /** The host of an iio-device config node ("local:" when none or unset). */
+    function configUri(configId) {
+        var c = configId && configId !== "_ADD_" ? RED.nodes.node(configId) : null;
+        return (c && c.uri) || "local:";
+    }
+
+    function getDevices(uri) {
+        return getJSON("iio/devices" + uriQuery(uri)).then(function (d) { return Array.isArray(d) ? d : null; });
+    }
+
+    function getTriggers(uri) {
+        return getJSON("iio/triggers" + uriQuery(uri)).then(function (d) { return Array.isArray(d) ? d : null; });
     }
 
     /** The selection fields of an iio-device config node, or null when none is selected. */
@@ -62,7 +73,8 @@
         return {
             deviceName: c.deviceName || "",
             deviceLabel: c.deviceLabel || "",
-            deviceId: c.deviceId || ""
+            deviceId: c.deviceId || "",
+            uri: c.uri || "local:"
         };
     }
 
@@ -339,7 +351,7 @@
                 onDevice(null, null, "none");
                 return;
             }
-            getDevices().then(function (devices) {
+            getDevices(cfg.uri).then(function (devices) {
                 if (key !== last) {
                     return;
                 }
@@ -485,7 +497,7 @@
         $("#node-input-trigger").on("input", function () { userPicked = true; });
 
         triggerCombo.setOptions(triggerOptions(null), t("shared.keepTrigger"));
-        getTriggers().then(function (triggers) {
+        getTriggers(configUri($("#node-input-device").val())).then(function (triggers) {
             kernelTriggers = triggers || [];
             triggerCombo.setOptions(triggerOptions(triggers), t("shared.keepTrigger"));
             chooseTrigger();
@@ -556,6 +568,7 @@
         getJSON: getJSON,
         getDevices: getDevices,
         getTriggers: getTriggers,
+        configUri: configUri,
         deviceConfig: deviceConfig,
         matchDevices: matchDevices,
         matchDevice: matchDevice,

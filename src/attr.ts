@@ -172,18 +172,46 @@ export interface AttributeStore {
   write(name: string, value: AttributeValue): Promise<void>;
 }
 
+/** The typed async reads, derived alike from a store's `readString` (local sysfs or a board's iiod). */
+export abstract class TypedAttributeReads {
+  abstract readString(name: string): Promise<string>;
+  abstract context(name: string): IioErrorContext;
+
+  /** Integer attribute. */
+  async readInt(name: string): Promise<number> {
+    return parseIntAttr(await this.readString(name), this.context(name));
+  }
+
+  /** Fixed-point attribute. */
+  async readFloat(name: string): Promise<number> {
+    return parseFloatAttr(await this.readString(name), this.context(name));
+  }
+
+  /** Boolean attribute. */
+  async readBool(name: string): Promise<boolean> {
+    return parseBoolAttr(await this.readString(name), this.context(name));
+  }
+
+  /** `*_available` attribute. */
+  async readAvailable(name: string): Promise<Available> {
+    return parseAvailable(await this.readString(name), this.context(name));
+  }
+}
+
 /**
  * The attributes of one sysfs directory (a device, trigger, buffer…). Sync
  * methods are for discovery and setup; the async ones for nodes at runtime.
  */
-export class AttributeDir implements AttributeStore {
+export class AttributeDir extends TypedAttributeReads implements AttributeStore {
   /** @param dir absolute directory path; @param device label used in errors. */
   /** The directory with its symlinks resolved, once known. */
   private realDir: string | null = null;
   /** Names already checked to stay inside the directory (sysfs links do not move). */
   private readonly inside = new Set<string>();
 
-  constructor(readonly dir: string, readonly device?: string) {}
+  constructor(readonly dir: string, readonly device?: string) {
+    super();
+  }
 
   /**
    * Absolute path of a validated attribute name. Its real path must stay inside the directory:
@@ -268,26 +296,6 @@ export class AttributeDir implements AttributeStore {
     } catch (err) {
       throw fromNodeError(err as NodeJS.ErrnoException, { ...this.context(name), syscall: syscallOf(err, 'read') });
     }
-  }
-
-  /** Integer attribute. */
-  async readInt(name: string): Promise<number> {
-    return parseIntAttr(await this.readString(name), this.context(name));
-  }
-
-  /** Fixed-point attribute. */
-  async readFloat(name: string): Promise<number> {
-    return parseFloatAttr(await this.readString(name), this.context(name));
-  }
-
-  /** Boolean attribute. */
-  async readBool(name: string): Promise<boolean> {
-    return parseBoolAttr(await this.readString(name), this.context(name));
-  }
-
-  /** `*_available` attribute. */
-  async readAvailable(name: string): Promise<Available> {
-    return parseAvailable(await this.readString(name), this.context(name));
   }
 
   /** Writes a value in one write(). */

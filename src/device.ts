@@ -147,6 +147,27 @@ export class Device implements DeviceInfo {
     this.attrs.writeSync('trigger/current_trigger', name);
   }
 
+  /** The device's current trigger, '' when none (async: a board's answers come over the network). */
+  async readCurrentTriggerAsync(): Promise<string> {
+    return (await this.attrs.readString('trigger/current_trigger')).trim();
+  }
+
+  /** Attaches trigger `name` ('' detaches), asynchronously; ENOTSUP when the device takes no trigger. */
+  async writeCurrentTriggerAsync(name: string): Promise<void> {
+    if (name !== '') validateTriggerName(name);
+    if (!this.triggerable) throw new IioError({ code: 'ENOTSUP', device: this.name, detail: `${this.name} has no trigger/current_trigger` });
+    await this.attrs.write('trigger/current_trigger', name);
+  }
+
+  /** Scale and offset of each input channel in `ids` (the timestamp has none), asynchronously. */
+  async readScales(ids: string[]): Promise<Record<string, Required<ChannelScale>>> {
+    const scales: Record<string, Required<ChannelScale>> = {};
+    for (const ch of this.channels) {
+      if (ch.direction === 'in' && ch.id !== 'timestamp' && ids.includes(ch.id)) scales[ch.id] = await ch.readScale();
+    }
+    return scales;
+  }
+
   /**
    * The device's chardev, one reference to it: the context shares one open chardev per device
    * among its users (the kernel admits one opener). `close()` the handle when done.

@@ -8,6 +8,7 @@ import { DmabufCapture, DmabufCaptureOptions, DmabufOutput, DmabufOutputOptions,
 import { BlockCapture, BlockOutput, isBlockUnsupported } from './block';
 import type { ScanLayout } from './scan';
 import type { Device } from './device';
+import type { RemoteCapture } from './iiod/capture';
 
 /**
  * What a user asks for. `read` and `write` both name the file-I/O transport (read() in, write()
@@ -15,7 +16,7 @@ import type { Device } from './device';
  */
 export type TransportChoice = 'auto' | 'read' | 'write' | 'dmabuf' | 'block';
 /** What runs: DMABUF, ADI's mmap blocks, or read()/write() on the buffer fd. */
-export type TransportKind = 'dmabuf' | 'block' | 'read' | 'write';
+export type TransportKind = 'dmabuf' | 'block' | 'read' | 'write' | 'iiod';
 
 const CHOICES: readonly TransportChoice[] = ['auto', 'read', 'write', 'dmabuf', 'block'];
 
@@ -26,7 +27,7 @@ export function transportChoice(v: unknown): TransportChoice {
 
 /** The name status texts and docs use: `DMABUF`, `mmap blocks`, `read()`, `write()`. */
 export function transportLabel(kind: TransportKind): string {
-  return kind === 'dmabuf' ? 'DMABUF' : kind === 'block' ? 'mmap blocks' : `${kind}()`;
+  return kind === 'dmabuf' ? 'DMABUF' : kind === 'block' ? 'mmap blocks' : kind === 'iiod' ? 'iiod' : `${kind}()`;
 }
 
 interface Opened<S> {
@@ -68,8 +69,9 @@ function started<S extends BufferStream>(s: S): S {
 }
 
 export interface Input {
-  stream: (CaptureStream | DmabufCapture | BlockCapture) & { overruns: number; gaps: TimestampGaps };
-  transport: 'dmabuf' | 'block' | 'read';
+  stream: (CaptureStream | DmabufCapture | BlockCapture | RemoteCapture) & { overruns: number; gaps: TimestampGaps; close(): Promise<void> };
+  /** `iiod`: a board's buffer over the network (src/iiod). */
+  transport: 'dmabuf' | 'block' | 'read' | 'iiod';
   /** Why `auto` passed over DMABUF, if it did (the errno name). */
   fallback?: string;
   /** Why `auto` then passed over the mmap block API, if it did. */
@@ -93,7 +95,7 @@ export function openInput(device: Device, opts: DmabufCaptureOptions, choice: Tr
  * by the device over DMABUF, by keeping the kernel buffer topped up over write().
  */
 export interface Output {
-  readonly transport: 'dmabuf' | 'block' | 'write';
+  readonly transport: 'dmabuf' | 'block' | 'write' | 'iiod';
   /** Why `auto` passed over DMABUF, if it did. */
   readonly fallback?: string;
   /** Why `auto` then passed over the mmap block API, if it did. */

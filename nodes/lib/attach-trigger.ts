@@ -14,7 +14,7 @@ export async function attachTrigger(context: IioContext, device: Device, name: s
   if (!name || !device.triggerable) return null;
   // The kernel silently detaches on an unknown name, so wait for the trigger to exist first.
   await context.waitForTrigger(name, { stillWanted, device: device.name });
-  if (device.readCurrentTrigger() !== name) device.writeCurrentTrigger(name);
+  if ((await device.readCurrentTriggerAsync()) !== name) await device.writeCurrentTriggerAsync(name);
   return name;
 }
 
@@ -23,7 +23,7 @@ export async function attachTrigger(context: IioContext, device: Device, name: s
  * device has nothing attached. EBUSY means another buffer of the device is running on the trigger:
  * it stays attached for that one. Other failures are thrown.
  */
-export function detachTrigger(device: () => Device, name: string | null): void {
+export async function detachTrigger(device: () => Device, name: string | null): Promise<void> {
   if (!name) return;
   let d: Device;
   try {
@@ -32,7 +32,7 @@ export function detachTrigger(device: () => Device, name: string | null): void {
     return; // the device is gone
   }
   try {
-    if (d.readCurrentTrigger() === name) d.writeCurrentTrigger('');
+    if ((await d.readCurrentTriggerAsync()) === name) await d.writeCurrentTriggerAsync('');
   } catch (err) {
     if (isIioError(err, 'EBUSY') || isIioError(err, 'ENOENT') || isIioError(err, 'ENODEV')) return;
     throw err;

@@ -6,6 +6,8 @@ import type { IioContext } from '../../src/context';
 import type { Device } from '../../src/device';
 import { attachTrigger, detachTrigger } from './attach-trigger';
 import { reportError, OpQueue } from './common';
+import { isLinkError } from '../../src/iiod/remote-context';
+import { isIioError } from '../../src/errors';
 import { t } from './i18n';
 import type { IioDeviceNode, DeviceUser } from '../iio-device';
 import type { Node } from './red';
@@ -18,7 +20,7 @@ export interface StreamNodeSpec<S extends Stream> {
   /** Trigger to attach before opening ('' for none). */
   trigger: string;
   /** Opens the stream on the device (its trigger attached). `fail` reports an error of the running stream and stops it. */
-  open(device: Device, fail: (err: unknown) => void): S;
+  open(device: Device, fail: (err: unknown) => void): S | Promise<S>;
   /** The stream is gone (stopped or dropped): forget what was queued for it. */
   stopped?(): void;
 }
@@ -42,7 +44,15 @@ export class StreamController<S extends Stream> {
       deviceConnected: () => {
         this.ops.run(() => this.open()).catch((err) => reportError(node, err));
       },
-      deviceDisconnected: () => this.ops.run(() => this.drop()),
+      deviceDisconnected: (err) => {
+        // A board that went away is an error worth catching (it names host and device); a local
+        // device unplugged is what the status says.
+        if (dev.uri !== 'local:') {
+          reportError(node, err);
+          node.status({ fill: 'red', shape: 'ring', text: t('iio-device', 'status.disconnected') });
+        }
+        return this.ops.run(() => this.drop());
+      },
     };
     dev.register(user);
     node.on('close', (_removed: boolean, done: () => void) => {
@@ -86,16 +96,29 @@ export class StreamController<S extends Stream> {
   /** Opens the stream if it is wanted and not running. Call only from inside `run`. */
   async open(): Promise<void> {
     if (this.stream || !this.stillWanted()) return;
-    const device = this.dev.resolve();
-    this.attachedTrigger = (await attachTrigger(this.context, device, this.spec.trigger, this.stillWanted)) ?? this.attachedTrigger;
+    let device: Device;
+    try {
+      device = this.dev.resolve();
+    } catch (err) {
+      // A board still being connected to: its connect opens the stream (deviceConnected).
+      if (isIioError(err, 'EINPROGRESS')) {
+        this.node.status({ fill: 'yellow', shape: 'ring', text: t('iio-device', 'status.connecting') });
+        return;
+      }
+      throw err;
+    }
+    this.attachedTrigger = (await attachTrigger(device.context, device, this.spec.trigger, this.stillWanted)) ?? this.attachedTrigger;
     if (!this.stillWanted()) return this.close(); // stopped while waiting for the trigger
     try {
-      this.stream = this.spec.open(device, (err) => {
-        reportError(this.node, err);
+      const stream = await this.spec.open(device, (err) => {
+        // A board's lost link is reported once, by the config node's disconnect that follows.
+        if (!(this.dev.uri !== 'local:' && isLinkError(err))) reportError(this.node, err);
         void this.ops.run(() => this.close());
       });
+      if (this.stream || !this.stillWanted()) await stream.close();
+      else this.stream = stream;
     } catch (err) {
-      this.detachOurTrigger();
+      await this.detachOurTrigger();
       throw err;
     }
   }
@@ -107,7 +130,7 @@ export class StreamController<S extends Stream> {
     try {
       await s?.close();
     } finally {
-      this.detachOurTrigger();
+      await this.detachOurTrigger();
     }
   }
 
@@ -121,10 +144,10 @@ export class StreamController<S extends Stream> {
   }
 
   /** Detaches the trigger this node attached; a failure is reported, and the name kept to retry. */
-  private detachOurTrigger(): void {
+  private async detachOurTrigger(): Promise<void> {
     if (!this.attachedTrigger) return;
     try {
-      detachTrigger(() => this.dev.resolve(), this.attachedTrigger);
+      await detachTrigger(() => this.dev.resolve(), this.attachedTrigger);
       this.attachedTrigger = null;
     } catch (err) {
       reportError(this.node, err);

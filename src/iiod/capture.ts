@@ -11,7 +11,12 @@ export interface RemoteCaptureOptions extends RemoteBufferSetup {
   onBlock: (block: CapturedBlock) => void;
   /** A failure after start (the board went away, a timeout, junk): the capture has stopped. */
   onError: (err: IioError) => void;
+  /** READBUFs outstanding at once: 2 (default) pipelines, 1 waits for each block before asking for the next. */
+  pipeline?: 1 | 2;
 }
+
+/** READBUFs outstanding at once by default: one being read, one queued at the daemon. */
+const PIPELINE = 2;
 
 export class RemoteCapture extends RemoteBufferSession {
   /** iiod 0.24 does not say when the kernel buffer overflowed: always 0. */
@@ -43,28 +48,44 @@ export class RemoteCapture extends RemoteBufferSession {
     await this.loop;
   }
 
+  /**
+   * READBUFs `pipeline` deep (default 2): the next is on its way while the current block arrives and is
+   * delivered, so the daemon refills its buffer instead of waiting a round trip for the command.
+   */
   private async run(): Promise<void> {
-    while (!this.stopping) {
-      let data: Buffer;
-      try {
-        data = await this.readBlock();
-      } catch (err) {
+    const inFlight: Promise<Buffer>[] = [];
+    try {
+      while (!this.stopping) {
+        while (inFlight.length < (this.opts.pipeline ?? PIPELINE)) {
+          const next = this.readBlock();
+          next.catch(() => undefined); // awaited in turn below; a stop may leave it unread
+          inFlight.push(next);
+        }
+        let data: Buffer;
+        try {
+          data = await inFlight.shift()!;
+        } catch (err) {
+          if (this.stopping) return;
+          this.stopping = true;
+          await this.failed(err, this.opts.onError);
+          return;
+        }
         if (this.stopping) return;
-        this.stopping = true;
-        await this.failed(err, this.opts.onError);
-        return;
+        this.opts.onBlock({ data, scans: this.scansPerBlock, sequence: ++this.sequence, overrun: false });
       }
-      if (this.stopping) return;
-      this.opts.onBlock({ data, scans: this.scansPerBlock, sequence: ++this.sequence, overrun: false });
+    } catch (err) {
+      // session() refused: stop() closed it between two blocks.
+      if (!this.stopping) await this.failed(err, this.opts.onError);
     }
   }
 
-  /** One READBUF of a whole block: chunks of at most what remains, the mask line once. */
+  /** One READBUF of a whole block (sent at once, pipelined): chunks of at most what remains, the mask line once. */
   private readBlock(): Promise<Buffer> {
     const conn = this.session();
     const ctx = this.context('READBUF');
     return conn.run(ctx, `READBUF ${this.device.id} ${this.blockBytes}\n`, async (reply) => {
-      const block = Buffer.alloc(this.blockBytes);
+      // Every byte is written below before the block is handed out (a failure discards it): no zero fill.
+      const block = Buffer.allocUnsafeSlow(this.blockBytes);
       let got = 0;
       while (got < this.blockBytes) {
         const n = await reply.integer();
@@ -78,6 +99,6 @@ export class RemoteCapture extends RemoteBufferSession {
         got += n;
       }
       return block;
-    }, this.replyTimeoutMs);
+    }, this.replyTimeoutMs, true);
   }
 }

@@ -64,6 +64,8 @@ export class IiodConnection {
   private current: CommandContext | null = null;
   private tail: Promise<unknown> = Promise.resolve();
   private queued = 0;
+  /** Commands whose line went out before their turn (`run(…, sendNow)`) and whose turn has not come. */
+  private sentAhead = 0;
   private failure: IioError | null = null;
   private closed: Promise<void>;
 
@@ -112,22 +114,31 @@ export class IiodConnection {
   /**
    * Runs one command: sends `line`, then lets `body` read the reply. Commands run in call order,
    * one at a time. `timeoutMs` overrides the session's bound on each wait of this command.
+   * `sendNow` sends the line at once rather than at its turn (pipelining: only for commands whose
+   * line cannot be refused in a way that leaves bytes to be read as commands, e.g. READBUF).
    */
-  run<T>(ctx: CommandContext, line: string, body: (reply: Reply) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+  run<T>(ctx: CommandContext, line: string, body: (reply: Reply) => Promise<T>, timeoutMs = this.timeoutMs, sendNow = false): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.queued >= this.maxQueued) {
       return Promise.reject(this.error({ code: 'EAGAIN', detail: `${this.queued} commands already waiting` }, ctx));
     }
     this.queued++;
+    // Pipelined: the daemon reads the line as soon as it is done with the commands before it, so
+    // it works on this one while the client still reads the replies of those.
+    if (sendNow) {
+      this.socket.write(line);
+      this.sentAhead++;
+    }
     const result = this.tail.then(async () => {
       this.queued--;
+      if (sendNow) this.sentAhead--;
       if (this.failure) throw this.failure;
       this.current = ctx;
       try {
-        this.socket.write(line);
+        if (!sendNow) this.socket.write(line);
         const value = await body(this.reply(ctx, timeoutMs));
-        // More than the reply: whatever follows would be taken for the next command's answer.
-        if (this.buffered > 0) this.fail(this.error({ code: 'EPROTO', errno: 71, detail: `${this.buffered} bytes after the reply (not an iiod?)` }, ctx));
+        // More than the reply, with no pipelined command to take it: whatever follows would be taken for the next command's answer.
+        if (this.buffered > 0 && this.sentAhead === 0) this.fail(this.error({ code: 'EPROTO', errno: 71, detail: `${this.buffered} bytes after the reply (not an iiod?)` }, ctx));
         return value;
       } catch (err) {
         throw this.toCommandError(err, ctx);
@@ -186,7 +197,7 @@ export class IiodConnection {
 
   private onData(d: Buffer): void {
     if (this.failure) return;
-    if (!this.current) {
+    if (!this.current && this.sentAhead === 0) {
       this.fail(this.error({ code: 'EPROTO', errno: 71, detail: `${d.length} bytes from the peer while no command was running (not an iiod?)` }, null));
       return;
     }

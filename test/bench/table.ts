@@ -11,12 +11,16 @@
 //  - events: emu-thermo threshold crossings 40 ms apart on CLOCK_MONOTONIC; latency from the
 //    event's kernel timestamp to the message, for the iio-event node (in a Node-RED runtime; the test helper's spies off), the
 //    core's EventStream, and a minimal C reader (harness/bench/iio_event_latency).
+//  - remote: emu-adc free-running mode 2 served by Debian's iiod on ip:127.0.0.1, 64 KiB blocks;
+//    our RemoteCapture (pipelined READBUF, and one READBUF at a time) against
+//    `iio_readdev -u ip:127.0.0.1 -b SCANS -s 0 emu-adc`, whose bytes are its writes to /dev/null
+//    (/proc/PID/io wchar). iiod's own CPU is in neither column.
 //  - soak: read() capture with the decoded payload for IIO_BENCH_SOAK_S seconds: RSS and CPU per MiB
 //    in the first and in the last minute.
 //
 // Environment (IIO_* passes into the VM): IIO_BENCH_SECONDS (window per cell, default 3), IIO_BENCH_REPS (default 3), IIO_BENCH_EVENTS
 // (crossings per run, default 100), IIO_BENCH_SOAK_S (default 120; 600 for the 10-minute check),
-// IIO_BENCH_ONLY (comma-separated: capture,output,events,soak).
+// IIO_BENCH_ONLY (comma-separated: capture,output,events,remote,soak).
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawn, ChildProcess } from 'child_process';
@@ -29,12 +33,13 @@ import { EventStream } from '../../src/events';
 import { ScanDecoder } from '../../src/scan';
 
 import { toArrays } from '../../nodes/lib/payload';
+import { RemoteContext } from '../../src/iiod/client';
 
 const SECONDS = Number(process.env.IIO_BENCH_SECONDS || 3);
 const REPS = Number(process.env.IIO_BENCH_REPS || 3);
 const EVENTS = Number(process.env.IIO_BENCH_EVENTS || 100);
 const SOAK_S = Number(process.env.IIO_BENCH_SOAK_S || 120);
-const ONLY = (process.env.IIO_BENCH_ONLY || 'capture,output,events,soak').split(',');
+const ONLY = (process.env.IIO_BENCH_ONLY || 'capture,output,events,remote,soak').split(',');
 const WARMUP_MS = 500;
 const MiB = 1048576;
 const root = path.join(__dirname, '../../..');
@@ -60,6 +65,10 @@ function cpuMsOf(pid: number): number {
 
 function rcharOf(pid: number): number {
   return Number(/rchar:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
+}
+
+function wcharOf(pid: number): number {
+  return Number(/wchar:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
 }
 
 function selfCpuMs(): number {
@@ -110,9 +119,14 @@ export async function ours(adc: Device, kind: CaptureKind, scansPerBlock: number
   }
 }
 
-/** The reference: iio_readdev reading the same buffer, its output thrown away. */
-export async function iioReaddev(scansPerBlock: number): Promise<Rate> {
-  const child = spawn('iio_readdev', ['-b', String(scansPerBlock), '-s', '0', 'emu-adc'], { stdio: ['ignore', fs.openSync('/dev/null', 'w'), 'pipe'] });
+/**
+ * The reference: iio_readdev reading the same buffer, its output thrown away. Locally its bytes are
+ * what it read (rchar); over iiod (`uri`) what it wrote (wchar): socket reads are not counted.
+ */
+export async function iioReaddev(scansPerBlock: number, uri?: string): Promise<Rate> {
+  const args = [...(uri ? ['-u', uri] : []), '-b', String(scansPerBlock), '-s', '0', 'emu-adc'];
+  const child = spawn('iio_readdev', args, { stdio: ['ignore', fs.openSync('/dev/null', 'w'), 'pipe'] });
+  const bytesOf = uri ? wcharOf : rcharOf;
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -120,11 +134,11 @@ export async function iioReaddev(scansPerBlock: number): Promise<Rate> {
     await sleep(WARMUP_MS + 700); // its start-up scans the whole context
     if (child.exitCode !== null) throw new Error(`iio_readdev exited: ${err}`);
     const pid = child.pid!;
-    const b0 = rcharOf(pid);
+    const b0 = bytesOf(pid);
     const c0 = cpuMsOf(pid);
     const t0 = process.hrtime.bigint();
     await sleep(SECONDS * 1000);
-    const b1 = rcharOf(pid);
+    const b1 = bytesOf(pid);
     const c1 = cpuMsOf(pid);
     const dt = Number(process.hrtime.bigint() - t0) / 1e9;
     const mib = (b1 - b0) / MiB;
@@ -146,16 +160,25 @@ function row(measure: string, ours: string, ref: string, ratio: number, goal: st
 }
 const fmtRate = (r: Rate) => `${r.mibs.toFixed(2)} MiB/s, ${r.cpuMsPerMiB.toFixed(0)} ms CPU/MiB`;
 
+/** Runs `body` with emu-adc free-running in mode 2 (as fast as the reader takes it), no trigger. */
+async function freeRunning(adc: Device, body: () => Promise<void>): Promise<void> {
+  const fr = path.join(adc.sysfsPath, 'emu_free_running');
+  adc.writeCurrentTrigger('');
+  fs.writeFileSync(fr, '2');
+  try {
+    await body();
+  } finally {
+    fs.writeFileSync(fr, '0');
+  }
+}
+
 async function captureRows(adc: Device): Promise<void> {
   const scanBytes = 40;
   const at4k = Math.floor(4096 / scanBytes);
   const at64k = Math.floor(65536 / scanBytes);
   const runs: Record<string, Rate[]> = {};
   const add = (k: string, r: Rate) => (runs[k] ??= []).push(r);
-  const fr = path.join(adc.sysfsPath, 'emu_free_running');
-  adc.writeCurrentTrigger('');
-  fs.writeFileSync(fr, '2');
-  try {
+  await freeRunning(adc, async () => {
     for (let rep = 0; rep < REPS; rep++) {
       console.log(`capture, repetition ${rep + 1}/${REPS}`);
       add('readdev 4k', await iioReaddev(at4k));
@@ -165,9 +188,7 @@ async function captureRows(adc: Device): Promise<void> {
       add('arrays 64k', await ours(adc, 'read arrays', at64k));
       add('dmabuf 64k', await ours(adc, 'dmabuf zero-copy', at64k));
     }
-  } finally {
-    fs.writeFileSync(fr, '0');
-  }
+  });
   const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, medianRate(v)]));
   const ref4 = m['readdev 4k'];
   const ref64 = m['readdev 64k'];
@@ -387,6 +408,66 @@ async function soakRows(adc: Device): Promise<void> {
   }
 }
 
+/** Ours over iiod: a RemoteCapture of every channel, the blocks counted (as iio-in's raw payload would carry them). */
+async function oursRemote(uri: string, scansPerBlock: number, pipeline: 1 | 2): Promise<Rate> {
+  const board = await RemoteContext.connect(uri);
+  let bytes = 0;
+  try {
+    const cap = await board.openInput({ name: 'emu-adc' }, { scansPerBlock, pipeline, onBlock: (b) => (bytes += b.data.length), onError: (e) => console.error(`iiod capture: ${e.message}`) });
+    try {
+      return await window(() => bytes);
+    } finally {
+      await cap.stop();
+    }
+  } finally {
+    await board.close();
+  }
+}
+
+/** Runs Debian's iiod on this machine for `body`, then stops it. */
+async function withIiod<T>(body: (uri: string) => Promise<T>): Promise<T> {
+  const uri = 'ip:127.0.0.1';
+  const daemon = spawn('iiod', [], { stdio: 'ignore' });
+  const exited = new Promise((r) => daemon.once('exit', r));
+  try {
+    const end = Date.now() + 30000;
+    for (;;) {
+      try {
+        await (await RemoteContext.connect(uri, { timeoutMs: 3000 })).close();
+        break;
+      } catch (err) {
+        if (Date.now() > end || daemon.exitCode !== null) throw new Error(`iiod did not come up: ${(err as Error).message}`);
+        await sleep(200);
+      }
+    }
+    return await body(uri);
+  } finally {
+    daemon.kill('SIGTERM');
+    await exited;
+  }
+}
+
+async function remoteRows(adc: Device): Promise<void> {
+  const at64k = Math.floor(65536 / 40);
+  const runs: Record<string, Rate[]> = {};
+  const add = (k: string, r: Rate) => (runs[k] ??= []).push(r);
+  await freeRunning(adc, () =>
+    withIiod(async (uri) => {
+      for (let rep = 0; rep < REPS; rep++) {
+        console.log(`remote capture, repetition ${rep + 1}/${REPS}`);
+        add('readdev', await iioReaddev(at64k, uri));
+        add('pipelined', await oursRemote(uri, at64k, 2));
+        add('one at a time', await oursRemote(uri, at64k, 1));
+      }
+    }),
+  );
+  const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, medianRate(v)]));
+  const ref = m['readdev'];
+  for (const [label, r] of [['pipelined READBUF', m['pipelined']], ['one READBUF at a time', m['one at a time']]] as const) {
+    row(`iiod capture (ip:127.0.0.1), ${label}, 64 KiB: throughput`, fmtRate(r), `iio_readdev -u ${fmtRate(ref)}`, r.mibs / ref.mibs, '>= 0.9x', r.mibs / ref.mibs >= 0.9);
+  }
+}
+
 async function main() {
   const ctx = new IioContext();
   const adc = ctx.findDevice({ name: 'emu-adc' });
@@ -396,6 +477,7 @@ async function main() {
     if (fs.existsSync(C_EVENT_READER)) await eventRows(ctx.findDevice({ name: 'emu-thermo' }));
     else console.error(`events: skipped, no ${C_EVENT_READER} (make -C harness/bench)`);
   }
+  if (ONLY.includes('remote')) await remoteRows(adc);
   if (ONLY.includes('soak')) await soakRows(adc);
   console.log(`\nIIO data path against its C yardsticks (${process.arch}, ${require('os').release()}; median of ${REPS} alternating runs, ${SECONDS} s windows)`);
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));

@@ -248,15 +248,44 @@ describe('iiod client against a scripted peer', function () {
       });
     }
 
+    it('pipelines READBUF: the next is sent before the current reply is read; blocks stay in order and exact', async () => {
+      let pending: Array<() => void> = [];
+      let scan = 0;
+      const f = await serve(iiod((line, s) => {
+        if (line.startsWith('OPEN ') || line === 'CLOSE iio:device1') return { reply: '0\n' };
+        if (!line.startsWith('READBUF ')) return undefined;
+        // Answer only once two READBUFs wait: without pipelining the capture would stall here.
+        pending.push(() => {
+          const data = emuAdcBlock(all, scan, 100);
+          scan += 100;
+          s.socket.write(Buffer.concat([Buffer.from(`${data.length}\n000001ff\n`), data]));
+        });
+        if (pending.length === 2) {
+          const answers = pending;
+          pending = [];
+          for (const a of answers) a();
+        }
+        return {};
+      }));
+      ctx = await RemoteContext.connect(f.uri);
+      const blocks: CapturedBlock[] = [];
+      const cap = await ctx.openInput({ name: 'emu-adc' }, { scansPerBlock: 100, onBlock: (b) => blocks.push(b), onError: (e) => assert.fail(e.message) });
+      while (blocks.length < 6) await sleep(5);
+      checkPattern(cap, blocks.slice(0, 6), 600);
+      for (const a of pending) a(); // the one still waiting, so that stop's CLOSE is answered in time
+      await cap.stop();
+    });
+
     it('stop while the daemon sits on a READBUF: the wait times out, the session is dropped (iiod then closes the buffer), no error is reported', async () => {
       const f = await serve(iiod((line) => (line.startsWith('OPEN ') ? { reply: '0\n' } : line.startsWith('READBUF ') ? {} : undefined)));
       ctx = await RemoteContext.connect(f.uri, { timeoutMs: 300 });
       const errors: IioError[] = [];
       const cap = await ctx.openInput({ name: 'emu-adc' }, { scansPerBlock: 10, onBlock: () => assert.fail('no block expected'), onError: (e) => errors.push(e) });
-      while (f.sessions[1].lines.length < 3) await sleep(5);
+      while (f.sessions[1].lines.length < 4) await sleep(5);
       await cap.stop();
       assert.deepEqual(errors, []);
-      assert.deepEqual(f.sessions[1].lines, ['TIMEOUT 300', 'OPEN iio:device1 10 000001ff', 'READBUF iio:device1 400']);
+      // Two READBUFs: the second is pipelined behind the first.
+      assert.deepEqual(f.sessions[1].lines, ['TIMEOUT 300', 'OPEN iio:device1 10 000001ff', 'READBUF iio:device1 400', 'READBUF iio:device1 400']);
       while (!f.sessions[1].peerClosed) await sleep(5);
     });
 

@@ -356,8 +356,8 @@ describe('package: editor files, icons, catalogs and examples', () => {
           if (pd.validate) {
             const r = pd.validate.call(node, pd.value, {});
             const mustFail = pd.type === 'iio-device';
-            if (type === 'iio-device' || mustFail) {
-              // the config node needs one selection field; the flow nodes need a device
+            if ((type === 'iio-device' && prop !== 'uri') || mustFail) {
+              // the config node needs one selection field (its host defaults to local:); the flow nodes need a device
               assert.notEqual(r, true, `${prop}: an empty selection must be invalid`);
             } else {
               assert.equal(r, true, `${prop}=${JSON.stringify(pd.value)} rejected: ${String(r)}`);

@@ -1,0 +1,320 @@
+// The nodes against a board's iiod (a scripted peer speaking iiod 0.24): capture with the
+// emulator's exact bytes, attributes, events refused, and the network's faults at the node level —
+// the board gone (disconnected, an error naming host and device), back (capture resumes by
+// itself), and nothing left open after the flow is gone.
+import { strict as assert } from 'node:assert';
+import * as net from 'node:net';
+import { helper, allNodes, collect, statusesOf, CATCH_ALL, Msg } from '../lib/node-red';
+import { FakeIiod, Handler, sized, liveHandles, CONTEXT_XML } from '../lib/fake-iiod';
+import { emuAdcBlock, EMU_ADC_CHANNELS } from '../lib/emu-pattern';
+import { RemoteBoard } from '../../src/iiod/board';
+import { parseUri } from '../../src/iiod/uri';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const ALL = EMU_ADC_CHANNELS.map((c) => c.name);
+const SCANS = 50;
+
+/** iiod 0.24 for the fixture board: emu-adc's exact bytes per READBUF, a few attributes. */
+function board(): Handler {
+  let scan = 0;
+  const attrs: Record<string, string> = { 'READ iio:device1 sampling_frequency': '1000', 'READ iio:device1 INPUT voltage0 raw': '123', 'READ iio:device1 BUFFER data_available': '0' };
+  return (line) => {
+    if (line === 'PRINT') return { reply: sized(CONTEXT_XML) };
+    if (line in attrs) return { reply: sized(`${attrs[line]}\0`) };
+    const w = /^WRITE (iio:device1 .*) (\d+)$/.exec(line);
+    if (w) return { payload: Number(w[2]), then: (p) => ((attrs[`READ ${w[1]}`] = p.toString()), `${p.length}\n`) };
+    if (/^(TIMEOUT \d+|OPEN iio:device1 \d+ 000001ff|CLOSE iio:device1)$/.test(line)) return { reply: '0\n' };
+    if (line === 'GETTRIG iio:device1') return { reply: '-5\n' }; // iiod 0.24: none attached
+    const m = /^READBUF iio:device1 (\d+)$/.exec(line);
+    if (m) {
+      const data = emuAdcBlock(ALL, scan, SCANS);
+      scan += SCANS;
+      return { reply: Buffer.concat([Buffer.from(`${data.length}\n000001ff\n`), data]) };
+    }
+    return { reply: '-22\n' };
+  };
+}
+
+/** Serves `handler` on `port` (0: any free one). */
+async function serveOn(port: number, handler: Handler): Promise<FakeIiod> {
+  const f = new FakeIiod(handler);
+  await new Promise<void>((resolve, reject) => {
+    f.server.once('error', reject);
+    f.server.listen(port, '127.0.0.1', () => resolve());
+  });
+  f.port = (f.server.address() as net.AddressInfo).port;
+  return f;
+}
+
+describe('nodes on a remote board (iiod)', function () {
+  this.timeout(30000);
+  let fake: FakeIiod | null = null;
+  let baseline = { sockets: 0, timers: 0 };
+
+  before((done) => {
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
+  beforeEach(async () => {
+    baseline = liveHandles();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await fake?.close();
+    fake = null;
+    await until(() => liveHandles().sockets === baseline.sockets && liveHandles().timers === baseline.timers, 'no socket or client timer left');
+  });
+
+  const deviceOf = (uri: string) => ({ id: 'dev', type: 'iio-device', uri, deviceName: 'emu-adc', deviceLabel: 'adc-main' });
+
+  it('iio-in captures the emulator\'s exact bytes over iiod; the transport is "iiod"', async () => {
+    fake = await serveOn(0, board());
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, output: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }]);
+    const got = collect('out');
+    await until(() => got.length >= 3, 'three blocks');
+    for (let i = 0; i < 3; i++) assert.ok(got[i].payload.equals(emuAdcBlock(ALL, i * SCANS, SCANS)), `block ${i} exact`);
+    assert.deepEqual([got[0].topic, got[0].transport, got[0].scans, got[0].sequence, got[0].layout.scanBytes], ['adc-main/buffer0', 'iiod', SCANS, 1, 40]);
+    assert.equal(helper.getNode('dev').uri, fake.uri);
+  });
+
+  it('iio-attr reads device and channel attributes of the board', async () => {
+    fake = await serveOn(0, board());
+    await helper.load(allNodes, [
+      deviceOf(fake.uri),
+      { id: 'a1', type: 'iio-attr', device: 'dev', target: 'device', attribute: 'sampling_frequency', wires: [['out']] },
+      { id: 'a2', type: 'iio-attr', device: 'dev', target: 'channel', channel: 'voltage0', attribute: 'raw', wires: [['out']] },
+      { id: 'out', type: 'helper' },
+    ]);
+    const got = collect('out');
+    const dev = helper.getNode('dev');
+    await until(() => dev.connected, 'the board connected');
+    helper.getNode('a1').receive({});
+    await until(() => got.length === 1, 'the device attribute');
+    helper.getNode('a2').receive({});
+    await until(() => got.length === 2, 'the channel attribute');
+    assert.deepEqual(got.map((m: Msg) => [m.payload, m.topic]), [[1000, 'adc-main/sampling_frequency'], [123, 'adc-main/in_voltage0_raw']]);
+    helper.getNode('a1').receive({ attribute: 'buffer0/data_available' });
+    await until(() => got.length === 3, 'the buffer attribute');
+    assert.deepEqual([got[2].payload, got[2].topic], [0, 'adc-main/buffer0/data_available']);
+    assert.ok(fake!.lines.includes('READ iio:device1 BUFFER data_available'));
+  });
+
+  it('iio-attr writes a board attribute (WRITE) and answers with the value read back', async () => {
+    fake = await serveOn(0, board());
+    await helper.load(allNodes, [
+      deviceOf(fake.uri),
+      { id: 'w', type: 'iio-attr', device: 'dev', target: 'device', attribute: 'sampling_frequency', action: 'write', wires: [['out']] },
+      { id: 'out', type: 'helper' },
+    ]);
+    const got = collect('out');
+    await until(() => helper.getNode('dev').connected, 'the board connected');
+    helper.getNode('w').receive({ payload: 2500 });
+    await until(() => got.length === 1, 'the write');
+    assert.equal(got[0].payload, 2500);
+    assert.ok(fake!.lines.includes('WRITE iio:device1 sampling_frequency 4'));
+  });
+
+  it('iio-in deployed while the board is still being connected to: "connecting", no error, then capture', async () => {
+    fake = await serveOn(0, board());
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, output: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }, ...CATCH_ALL]);
+    const got = collect('out');
+    await until(() => got.length >= 1, 'a block');
+    // Errors at deploy come before a collector could be wired: the runtime's log has them all.
+    const log = helper.log();
+    const errors = log.args.filter((a: Msg[]) => a[0].level === log.ERROR).map((a: Msg[]) => String(a[0].msg));
+    assert.deepEqual(errors, []);
+  });
+
+  it('iio-event refuses a remote device: ENOTSUP to Catch, a status that says why', async () => {
+    fake = await serveOn(0, board());
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'ev', type: 'iio-event', device: 'dev' }, ...CATCH_ALL]);
+    const caught = collect('n-caught');
+    // The node reported at construction, before the collector: a message sent later must fail the same way.
+    helper.getNode('ev').receive({});
+    await until(() => caught.length >= 1, 'the refusal caught');
+    assert.match(caught[0].error.message, /IIO events are not available over iiod \(ip:127\.0\.0\.1:\d+\).*ENOTSUP/);
+  });
+
+  it('the board goes: disconnected, an error naming host and device; it comes back on the same port: capture resumes by itself', async () => {
+    fake = await serveOn(0, board());
+    const port = fake.port;
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, output: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }, ...CATCH_ALL]);
+    const got = collect('out');
+    const caught = collect('n-caught');
+    const st = statusesOf('in');
+    await until(() => got.length >= 2, 'capture running');
+    await fake.close();
+    fake = null;
+    await until(() => st.some((s) => s.text === 'disconnected'), 'disconnected shown');
+    await until(() => caught.length >= 1, 'the error caught');
+    assert.equal(caught.length, 1, 'the loss is reported once');
+    assert.match(caught[0].error.message, new RegExp(`the board at ip:127\\.0\\.0\\.1:${port} is unreachable.*\\(adc-main\\)`));
+    assert.equal(helper.getNode('dev').connected, false);
+    const before = got.length;
+    await sleep(1200); // a few refused reconnects
+    assert.equal(got.length, before, 'nothing while the board is away');
+    fake = await serveOn(port, board());
+    await until(() => got.length >= before + 2, 'capture resumed', 15000);
+    const resumed = got[before];
+    assert.equal(resumed.sequence, 1, 'a new capture');
+    assert.ok(resumed.payload.equals(emuAdcBlock(ALL, 0, SCANS)), 'the new board\'s exact bytes');
+    assert.equal(st[st.length - 1].text, 'running (iiod)');
+  });
+
+  it('a board that never answers: the users show disconnected, reconnects are bounded, close leaves no socket or timer', async () => {
+    // A port nobody listens on: every attempt is refused.
+    const probe = await serveOn(0, board());
+    const port = probe.port;
+    await probe.close();
+    await helper.load(allNodes, [deviceOf(`ip:127.0.0.1:${port}`), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, wires: [['out']] }, { id: 'out', type: 'helper' }]);
+    const st = statusesOf('in');
+    await until(() => st.some((s) => s.text === 'disconnected'), 'disconnected shown');
+    assert.equal(liveHandles().timers - baseline.timers <= 1, true, 'one retry timer at most');
+  });
+
+  it('stop and redeploy during capture leave no socket, timer or remote buffer open', async () => {
+    fake = await serveOn(0, board());
+    const flow = [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, output: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }];
+    await helper.load(allNodes, flow);
+    let got = collect('out');
+    await until(() => got.length >= 2, 'capture running');
+    helper.getNode('in').receive({ payload: 'stop' });
+    await until(() => fake!.lines.includes('CLOSE iio:device1'), 'the buffer CLOSEd');
+    await helper.unload();
+    await helper.load(allNodes, flow);
+    got = collect('out');
+    await until(() => got.length >= 2, 'capture running after redeploy');
+    const dev = helper.getNode('dev');
+    await helper.unload();
+    // Closed, a remote config node never falls back to this machine's device of the same name.
+    assert.throws(() => dev.resolve(), (e: Msg) => e.code === 'ECANCELED');
+    await until(() => fake!.sessions.every((s) => s.peerClosed), 'every session ended');
+    const opens = fake.lines.filter((l) => l.startsWith('OPEN ')).length;
+    const closes = fake.lines.filter((l) => l === 'CLOSE iio:device1').length;
+    assert.equal(closes, opens, 'every OPENed buffer CLOSEd');
+  });
+
+  it('the admin endpoints list the board\'s devices, channels, attributes and triggers for ?uri=; an unreachable board is 502, a bad URI 400', async () => {
+    fake = await serveOn(0, board());
+    await helper.load(allNodes, [deviceOf(fake.uri)]);
+    const q = `?uri=${encodeURIComponent(fake.uri)}`;
+    const list = (await helper.request().get(`/iio/devices${q}`).expect(200)).body;
+    assert.deepEqual(list.map((d: Msg) => [d.id, d.name, d.label]), [['iio:device0', 'emu-thermo', 'board-temp'], ['iio:device1', 'emu-adc', 'adc-main'], ['iio:device2', 'emu-dac', 'dac-main'], ['iio:device3', 'emu-mux', 'mux-adc'], ['iio_sysfs_trigger', 'iio_sysfs_trigger', null]]);
+    const adc = (await helper.request().get(`/iio/devices/adc-main${q}`).expect(200)).body;
+    assert.deepEqual(adc.channels.map((c: Msg) => c.id), ALL);
+    assert.deepEqual(adc.channels[0].attributes, ['raw', 'scale']);
+    assert.deepEqual(adc.buffers, [{ index: 0, direction: 'in', channels: ALL }]);
+    assert.deepEqual(adc.attributes, ['current_timestamp_clock', 'emu_dropped_scans', 'emu_free_running', 'sampling_frequency']);
+    assert.equal(adc.currentTrigger, '', 'GETTRIG answered: none attached');
+    await helper.request().get(`/iio/devices/nothing${q}`).expect(404);
+    assert.deepEqual((await helper.request().get(`/iio/triggers${q}`).expect(200)).body, [{ id: 'trigger0', name: 't0' }]);
+    await helper.request().get(`/iio/triggers?uri=${encodeURIComponent('ftp:x')}`).expect(400);
+    const port = fake.port;
+    await fake.close();
+    fake = null;
+    const down = (await helper.request().get(`/iio/devices?uri=${encodeURIComponent(`ip:127.0.0.1:${port}`)}`).expect(502)).body;
+    assert.match(down.error, /ECONNREFUSED/);
+  });
+
+  it('iio-in naming a trigger the board lacks: a clear ENOENT (triggers cannot be created over iiod), nothing opened', async () => {
+    fake = await serveOn(0, board());
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, trigger: 'nope', autoStart: false }, ...CATCH_ALL]);
+    await until(() => helper.getNode('dev').connected, 'the board connected');
+    const caught = collect('n-caught');
+    helper.getNode('in').receive({ payload: 'start' });
+    await until(() => caught.length === 1, 'the refusal');
+    assert.match(caught[0].error.message, /no IIO trigger named "nope" on ip:127\.0\.0\.1:\d+ \(it has: t0\); triggers cannot be created over iiod/);
+    assert.equal(fake.lines.some((l) => l.startsWith('OPEN ') || l.startsWith('SETTRIG')), false);
+  });
+
+  it('iio-in with the board\'s trigger attaches it (SETTRIG) before OPEN, and detaches it on stop', async () => {
+    let current = '';
+    const base = board();
+    const log: string[] = []; // every session's lines in the order they came
+    fake = await serveOn(0, (line, s) => {
+      log.push(line);
+      if (line === 'GETTRIG iio:device1') return { reply: current ? sized(current) : '-5\n' };
+      const m = /^SETTRIG iio:device1 ?(.*)$/.exec(line);
+      if (m) {
+        current = m[1];
+        return { reply: '0\n' };
+      }
+      return base(line, s);
+    });
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, trigger: 't0', output: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }]);
+    const got = collect('out');
+    await until(() => got.length >= 1, 'a block');
+    assert.ok(log.indexOf('SETTRIG iio:device1 t0') >= 0 && log.indexOf('SETTRIG iio:device1 t0') < log.indexOf('OPEN iio:device1 50 000001ff'), log.join(' | '));
+    helper.getNode('in').receive({ payload: 'stop' });
+    await until(() => current === '', 'detached');
+    assert.ok(log.indexOf('CLOSE iio:device1') < log.lastIndexOf('SETTRIG iio:device1'), 'detached after the buffer closed');
+  });
+
+  it('a port that is not iiod (junk answers): disconnected, no crash, reconnects back off (0.5 s, 1 s, 2 s…), close leaves nothing', async () => {
+    fake = await serveOn(0, () => ({ reply: 'HTTP/1.1 400 Bad Request\r\n\r\n' }));
+    const t0 = Date.now();
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, wires: [['out']] }, { id: 'out', type: 'helper' }]);
+    const st = statusesOf('in');
+    await until(() => st.some((s) => s.text === 'disconnected'), 'disconnected shown');
+    await until(() => fake!.sessions.length >= 3, 'three attempts');
+    // Attempts at 0, 0.5 and 1.5 s: the third no sooner than 1.5 s after the first.
+    assert.ok(Date.now() - t0 >= 1400, `three attempts within ${Date.now() - t0} ms: no backoff`);
+    assert.equal(helper.getNode('dev').connected, false);
+    assert.ok(fake!.sessions.every((s) => s.lines[0] === 'PRINT'));
+  });
+
+  it('the retry delay doubles from retryMinMs and stays at retryMaxMs (bounded, no growth); close stops retrying', async () => {
+    const probe = await serveOn(0, board());
+    const uri = parseUri(probe.uri);
+    await probe.close();
+    const delays: number[] = [];
+    const codes: string[] = [];
+    const b: RemoteBoard = new RemoteBoard(uri as Extract<typeof uri, { kind: 'ip' }>, {
+      retryMinMs: 5,
+      retryMaxMs: 20,
+      connected: () => assert.fail('nothing listens'),
+      disconnected: () => assert.fail('never connected'),
+      unreachable: (e) => {
+        delays.push(b.retryDelayMs);
+        codes.push(e.code);
+      },
+    });
+    b.start();
+    await until(() => delays.length >= 6, 'six attempts');
+    await b.close();
+    const seen = delays.length;
+    await sleep(100);
+    assert.equal(delays.length, seen, 'no attempt after close');
+    assert.deepEqual(delays.slice(0, 6), [5, 10, 20, 20, 20, 20]);
+    assert.deepEqual([...new Set(codes)], ['ECONNREFUSED']);
+  });
+
+  it('a half-open board (it stops answering, the socket stays up): disconnected and one error within the timeouts; back: capture resumes', async () => {
+    let silent = false;
+    const base = board();
+    fake = await serveOn(0, (line, s) => (silent ? undefined : base(line, s)));
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, output: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }, ...CATCH_ALL]);
+    const got = collect('out');
+    const caught = collect('n-caught');
+    const st = statusesOf('in');
+    await until(() => got.length >= 2, 'capture running');
+    silent = true;
+    await until(() => st.some((s) => s.text === 'disconnected'), 'disconnected shown', 20000);
+    await until(() => caught.length >= 1, 'the error caught');
+    assert.equal(caught[0].error.message.includes('ETIMEDOUT'), true, caught[0].error.message);
+    const before = got.length;
+    silent = false;
+    await until(() => got.length >= before + 2, 'capture resumed', 20000);
+    assert.equal(caught.length, 1, 'one error for one loss');
+  });
+});
