@@ -212,6 +212,8 @@
         var select = this.select;
         var current = this.input.val();
         current = current === undefined || current === null ? "" : String(current);
+        // A refresh (a late device or trigger list) keeps a user who chose "other…" typing.
+        var typing = select.children().length > 0 && select.val() === OTHER;
         select.empty();
         if (!list) {
             select.hide();
@@ -231,7 +233,7 @@
             }
         });
         $("<option></option>").val(OTHER).text(t("shared.other")).appendTo(select);
-        if (found) {
+        if (found && !(typing && current === "")) {
             select.val(current);
             this._showInput(false);
         } else {
