@@ -317,4 +317,59 @@ describe('nodes on a remote board (iiod)', function () {
     await until(() => got.length >= before + 2, 'capture resumed', 20000);
     assert.equal(caught.length, 1, 'one error for one loss');
   });
+
+  // Issue 14 at the node level: the board turns bad in the middle of a capture (on READBUF only, so
+  // the reconnects' PRINT still succeeds and each restarted capture meets the fault again until the
+  // board behaves).
+  const readbufFaults: [string, (line: string, s: Parameters<Handler>[1]) => ReturnType<Handler> | null, string, RegExp][] = [
+    ['a READBUF reply announcing 4 GiB', (l) => (l.startsWith('READBUF ') ? { reply: '4294967296\n000001ff\n' } : null), 'EPROTO', /a chunk of 4294967296 bytes where 2000 remain/],
+    [
+      'a READBUF chunk cut short, then close',
+      (l, s) => {
+        if (!l.startsWith('READBUF ')) return null;
+        s.socket.end(Buffer.concat([Buffer.from('2000\n000001ff\n'), emuAdcBlock(ALL, 0, SCANS).subarray(0, 700)]));
+        return undefined;
+      },
+      'ECONNRESET',
+      /closed/,
+    ],
+    ['junk instead of a READBUF reply', (l) => (l.startsWith('READBUF ') ? { reply: 'HTTP/1.1 400 Bad Request\r\n\r\n' } : null), 'EPROTO', /expected an integer line, got "HTTP\/1\.1 400 Bad Request\\r"/],
+  ];
+  for (const [what, fault, code, detail] of readbufFaults) {
+    it(`mid-capture, ${what}: no crash, ${code} naming host and device, disconnected, nothing grows; the board behaves again: capture resumes`, async () => {
+      let bad = false;
+      const base = board();
+      fake = await serveOn(0, (line, s) => {
+        const f = bad ? fault(line, s) : null;
+        return f === null ? base(line, s) : f;
+      });
+      await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, output: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }, ...CATCH_ALL]);
+      const got = collect('out');
+      const caught = collect('n-caught');
+      const st = statusesOf('in');
+      await until(() => got.length >= 2, 'capture running');
+      const running = liveHandles();
+      const healthyStatuses = st.length;
+      bad = true;
+      await until(() => caught.length >= 1, 'the error caught');
+      await until(() => st.slice(healthyStatuses).some((s) => s.text === 'disconnected'), 'disconnected shown');
+      for (const c of caught) {
+        const m = c.error.message;
+        assert.match(m, new RegExp(`ip:127\\.0\\.0\\.1:${fake.port}`), m);
+        assert.match(m, /adc-main/, m);
+        assert.match(m, new RegExp(code), m);
+        assert.match(m, detail, m);
+      }
+      assert.equal(fake.sessions.filter((s) => !s.peerClosed).length <= 2, true, 'the bad sessions ended');
+      const before = got.length;
+      bad = false;
+      await until(() => got.length >= before + 2, 'capture resumed', 15000);
+      assert.equal(got[before].sequence, 1, 'a new capture');
+      // The fake's sample counter runs on across sessions: the block is one of its exact blocks, whole.
+      assert.ok(Array.from({ length: 100 }, (_, k) => k * SCANS).some((scan) => got[before].payload.equals(emuAdcBlock(ALL, scan, SCANS))), 'an exact block');
+      assert.equal(caught.length, 1, 'one error for one loss');
+      assert.equal(st[st.length - 1].text, 'running (iiod)');
+      await until(() => liveHandles().sockets <= running.sockets && liveHandles().timers <= running.timers, 'no more sockets or timers than while running');
+    });
+  }
 });
