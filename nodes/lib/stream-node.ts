@@ -107,7 +107,7 @@ export class StreamController<S extends Stream> {
       }
       throw err;
     }
-    this.attachedTrigger = (await attachTrigger(device.context, device, this.spec.trigger, this.stillWanted)) ?? this.attachedTrigger;
+    this.attachedTrigger = (await attachTrigger(device.context, device, this.spec.trigger, this.stillWanted, this.dev.uri !== 'local:')) ?? this.attachedTrigger;
     if (!this.stillWanted()) return this.close(); // stopped while waiting for the trigger
     try {
       const stream = await this.spec.open(device, (err) => {
@@ -147,7 +147,7 @@ export class StreamController<S extends Stream> {
   private async detachOurTrigger(): Promise<void> {
     if (!this.attachedTrigger) return;
     try {
-      await detachTrigger(() => this.dev.resolve(), this.attachedTrigger);
+      await detachTrigger(() => this.dev.resolve(), this.attachedTrigger, this.dev.uri !== 'local:');
       this.attachedTrigger = null;
     } catch (err) {
       reportError(this.node, err);
