@@ -41,7 +41,7 @@ export class RemoteCapture extends RemoteBufferSession {
   }
 
   /** Stops after the block in flight, CLOSEs the buffer and ends the session. Idempotent. */
-  async stop(): Promise<void> {
+  async close(): Promise<void> {
     if (!this.loop) return;
     this.stopping = true;
     await this.closeSession();
@@ -74,7 +74,7 @@ export class RemoteCapture extends RemoteBufferSession {
         this.opts.onBlock({ data, scans: this.scansPerBlock, sequence: ++this.sequence, overrun: false });
       }
     } catch (err) {
-      // session() refused: stop() closed it between two blocks.
+      // session() refused: close() closed it between two blocks.
       if (!this.stopping) await this.failed(err, this.opts.onError);
     }
   }

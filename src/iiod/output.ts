@@ -65,7 +65,7 @@ export class RemoteOutput extends RemoteBufferSession {
   }
 
   /** Stops after the block in flight (queued blocks are dropped), CLOSEs the buffer, ends the session. */
-  async stop(): Promise<void> {
+  async close(): Promise<void> {
     if (!this.loop) return;
     this.stopping = true;
     this.queue = [];

@@ -198,11 +198,13 @@ function remoteInput(buffer: DeviceBuffer, opts: DmabufCaptureOptions): Input {
     onError,
   });
   const started = cap.start().catch(onError);
+  const closeSession = cap.close.bind(cap);
+  // The stream is the capture itself, whose close() also waits for the session being opened.
   const stream = Object.assign(cap, {
     gaps: new TimestampGaps(cap.layout),
     async close(): Promise<void> {
       await started;
-      await cap.stop();
+      await closeSession();
     },
   });
   return { stream, transport: 'iiod' };
@@ -234,7 +236,7 @@ function remoteOutput(buffer: DeviceBuffer, opts: DmabufOutputOptions): Output {
     write: (data, cyclic) => (out.running ? out.write(data, cyclic) : false),
     async close() {
       await started;
-      await out.stop();
+      await out.close();
     },
   };
 }

@@ -417,7 +417,7 @@ async function oursRemote(uri: string, scansPerBlock: number, pipeline: 1 | 2): 
     try {
       return await window(() => bytes);
     } finally {
-      await cap.stop();
+      await cap.close();
     }
   } finally {
     await board.close();

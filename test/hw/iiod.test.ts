@@ -143,10 +143,10 @@ describe('remote boards over iiod 0.24 (ip:127.0.0.1, the emulator in this guest
       assert.equal(readSys(adc, 'buffer0/enable'), '1');
       await waitFor(() => got.length >= blocks || errors.length > 0, `${blocks} blocks`, 120000);
     } finally {
-      await cap.stop();
+      await cap.close();
     }
     assert.deepEqual(errors, []);
-    assert.equal(readSys(adc, 'buffer0/enable'), '0', 'stop leaves the buffer disabled');
+    await waitFor(() => readSys(adc, 'buffer0/enable') === '0', 'stop leaves the buffer disabled (iiod disables it on CLOSE, or once it sees the client gone)', 15000);
     assert.equal(readSys(adc, 'emu_dropped_scans'), '0');
     return { cap, got };
   }
@@ -185,7 +185,7 @@ describe('remote boards over iiod 0.24 (ip:127.0.0.1, the emulator in this guest
       try {
         await waitFor(() => got.length * 4096 >= 200000 || errors.length > 0, '200 000 scans', 120000);
       } finally {
-        await cap.stop();
+        await cap.close();
       }
       assert.deepEqual(errors, []);
       // Mode 2 produces only while the kernel buffer has room: a gap would be a scan iiod or we lost.
@@ -193,7 +193,7 @@ describe('remote boards over iiod 0.24 (ip:127.0.0.1, the emulator in this guest
     } finally {
       writeSys(adc, 'emu_free_running', 0);
     }
-    assert.equal(readSys(adc, 'buffer0/enable'), '0');
+    await waitFor(() => readSys(adc, 'buffer0/enable') === '0', 'the buffer disabled (iiod disables it on CLOSE, or once it sees the client gone)', 15000);
   });
 
   it('iio_readdev (libiio-utils) over the same iiod gives the same bytes', async () => {
@@ -203,7 +203,7 @@ describe('remote boards over iiod 0.24 (ip:127.0.0.1, the emulator in this guest
         { encoding: 'buffer', timeout: 60000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}: ${stderr.toString()}`)) : resolve(stdout)));
     });
     assert.deepEqual(out, emuAdcBlock(['voltage0', 'voltage1'], 0, 300));
-    assert.equal(readSys(emu('emu-adc'), 'buffer0/enable'), '0');
+    await waitFor(() => readSys(emu('emu-adc'), 'buffer0/enable') === '0', 'the buffer disabled (iiod disables it on CLOSE, or once it sees the client gone)', 15000);
   });
 
   async function dacOutput(body: (out: Awaited<ReturnType<RemoteContext['openOutput']>>, errors: IioError[]) => Promise<void>) {
@@ -216,10 +216,10 @@ describe('remote boards over iiod 0.24 (ip:127.0.0.1, the emulator in this guest
       assert.equal(out.layout.scanBytes, 4);
       await body(out, errors);
     } finally {
-      await out.stop();
+      await out.close();
     }
     assert.deepEqual(errors, []);
-    assert.equal(readSys(dac, 'buffer0/enable'), '0', 'stop leaves the buffer disabled');
+    await waitFor(() => readSys(dac, 'buffer0/enable') === '0', 'stop leaves the buffer disabled (iiod disables it on CLOSE, or once it sees the client gone)', 15000);
   }
 
   it('output to emu-dac: the DAC consumes exactly the bytes written (count and CRC-32)', async () => {
@@ -274,7 +274,7 @@ describe('remote boards over iiod 0.24 (ip:127.0.0.1, the emulator in this guest
       await exited;
       await waitFor(() => errors.length > 0, 'the capture to notice', 30000);
     } finally {
-      await cap.stop();
+      await cap.close();
       // A killed iiod cannot disable what it enabled: put the buffer back for the next test file.
       if (readSys(adc, 'buffer0/enable') !== '0') {
         console.log('      (the killed iiod left emu-adc buffer0 enabled; disabled it here)');

@@ -218,7 +218,7 @@ describe('iiod client against a scripted peer', function () {
       assert.equal(cap.layout.scanBytes, 40);
       assert.equal(cap.mask, '000001ff');
       while (blocks.length < 5) await sleep(5);
-      await cap.stop();
+      await cap.close();
       assert.equal(cap.running, false);
       assert.deepEqual(errors, []);
       checkPattern(cap, blocks.slice(0, 5), 500);
@@ -226,7 +226,7 @@ describe('iiod client against a scripted peer', function () {
       const session = f.sessions[1].lines;
       assert.deepEqual(session.slice(0, 3), ['TIMEOUT 5000', 'OPEN iio:device1 100 000001ff', 'READBUF iio:device1 4000']);
       assert.deepEqual(session.slice(-2), ['CLOSE iio:device1', 'EXIT']);
-      await cap.stop();
+      await cap.close();
     });
 
     const failures: Array<[string, Parameters<typeof adcServer>[0], string, RegExp]> = [
@@ -244,7 +244,7 @@ describe('iiod client against a scripted peer', function () {
         assert.equal(errors.length, 1);
         assert.ok(errors[0].code === code && message.test(errors[0].message), errors[0].message);
         assert.equal(cap.running, false);
-        await cap.stop();
+        await cap.close();
       });
     }
 
@@ -273,7 +273,7 @@ describe('iiod client against a scripted peer', function () {
       while (blocks.length < 6) await sleep(5);
       checkPattern(cap, blocks.slice(0, 6), 600);
       for (const a of pending) a(); // the one still waiting, so that stop's CLOSE is answered in time
-      await cap.stop();
+      await cap.close();
     });
 
     it('stop while the daemon sits on a READBUF: the wait times out, the session is dropped (iiod then closes the buffer), no error is reported', async () => {
@@ -282,7 +282,7 @@ describe('iiod client against a scripted peer', function () {
       const errors: IioError[] = [];
       const cap = await ctx.openInput({ name: 'emu-adc' }, { scansPerBlock: 10, onBlock: () => assert.fail('no block expected'), onError: (e) => errors.push(e) });
       while (f.sessions[1].lines.length < 4) await sleep(5);
-      await cap.stop();
+      await cap.close();
       assert.deepEqual(errors, []);
       // Two READBUFs: the second is pipelined behind the first.
       assert.deepEqual(f.sessions[1].lines, ['TIMEOUT 300', 'OPEN iio:device1 10 000001ff', 'READBUF iio:device1 400', 'READBUF iio:device1 400']);
@@ -332,7 +332,7 @@ describe('iiod client against a scripted peer', function () {
       assert.equal(out.write(a), false, 'the queue of 2 is full');
       const session = () => f.sessions[1];
       while (session().payloads.length < 5) await sleep(5);
-      await out.stop();
+      await out.close();
       assert.deepEqual(errors, []);
       const p = session().payloads;
       assert.deepEqual(p[0], a);
@@ -350,7 +350,7 @@ describe('iiod client against a scripted peer', function () {
       out.write(Buffer.from('WRITE iio:devic\n'));
       while (errors.length === 0) await sleep(5);
       assert.ok(errors[0].code === 'EBADF' && errors[0].syscall === 'iiod WRITEBUF', errors[0].message);
-      await out.stop();
+      await out.close();
       assert.deepEqual(f.sessions[1].lines, ['TIMEOUT 5000', 'OPEN iio:device2 4 00000003', 'WRITEBUF iio:device2 16', 'CLOSE iio:device2', 'EXIT']);
     });
   });
