@@ -23,7 +23,21 @@ status=0
 echo "== harness self-test"
 bash harness/selftest/run.sh || status=1
 echo "== core and node hardware tests"
-node --expose-gc node_modules/.bin/mocha --exit --timeout 60000 --require dist/test/lib/node-compat.js "${mocha_extra[@]}" "${files[@]}" || status=1
+# If node dies of a native fault, the kernel's report (the library and pc it faulted in) is what
+# a CI log keeps of it: the kernel prints it only with exception-trace on and for a signal the
+# process does not handle (Node's WebAssembly trap handler takes SIGSEGV; no test uses wasm).
+[ -w /proc/sys/debug/exception-trace ] && echo 1 > /proc/sys/debug/exception-trace
+node_diag=()
+node --disable-wasm-trap-handler -e 0 2>/dev/null && node_diag=(--disable-wasm-trap-handler)
+node "${node_diag[@]}" --expose-gc node_modules/.bin/mocha --exit --timeout 60000 --require dist/test/lib/node-compat.js "${mocha_extra[@]}" "${files[@]}"
+rc=$?
+if [ $rc -ne 0 ]; then
+  status=1
+  if [ $rc -gt 128 ]; then
+    echo "== node died of signal $((rc - 128)) ($(node --version), $(uname -m)); the kernel's report:"
+    dmesg | grep -E -A 30 'unhandled exception|segfault at|Unable to handle' | tail -n 60
+  fi
+fi
 # The reliability suite needs the DMABUF API and time: the x86 (6.12) run only, not the ARM subsets.
 if [ -z "${IIO_HW_SUBSET:-}" ]; then
   echo "== reliability suite (fuzz, randomised orders, scenarios; IIO_SEED reproduces a run)"
