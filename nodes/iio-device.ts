@@ -43,6 +43,8 @@ export interface IioDeviceNode extends Node {
    */
   current(): Device;
   readonly connected: boolean;
+  /** A board's wait before its next reconnect after a failure now (ms); 0 for a local device. */
+  readonly retryDelayMs: number;
   register(user: DeviceUser): void;
   deregister(user: DeviceUser): void;
   /** Delivers this device's events to `listener`; the event fd is open while any listener is. */
@@ -135,6 +137,7 @@ export default function (RED: NodeAPI) {
     }
     node.device = () => present ?? node.resolve();
     Object.defineProperty(node, 'connected', { get: () => present !== null });
+    Object.defineProperty(node, 'retryDelayMs', { get: () => board?.retryDelayMs ?? 0 });
 
     // Only reads: connecting and disconnecting (and telling the users) stay with the watcher.
     node.current = () => (present?.isStillThere() ? present : node.context().findDevice(node.selector));

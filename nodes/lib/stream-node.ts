@@ -46,11 +46,9 @@ export class StreamController<S extends Stream> {
       },
       deviceDisconnected: (err) => {
         // A board that went away is an error worth catching (it names host and device); a local
-        // device unplugged is what the status says.
-        if (dev.uri !== 'local:') {
-          reportError(node, err);
-          node.status({ fill: 'red', shape: 'ring', text: t('iio-device', 'status.disconnected') });
-        }
+        // device unplugged is what the status says. The status stays the "disconnected" the config
+        // node just showed: an error status here flashed between two of them.
+        if (dev.uri !== 'local:') node.error(err, {});
         return this.ops.run(() => this.drop());
       },
     };

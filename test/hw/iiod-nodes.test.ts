@@ -6,7 +6,7 @@ import * as zlib from 'zlib';
 import { spawn, ChildProcess } from 'child_process';
 import { RemoteContext } from '../../src/iiod/client';
 import { createHrtimerTrigger, removeHrtimerTrigger } from '../../src/trigger';
-import { emuAdcBlock, emuAdcLayout, EMU_ADC_CHANNELS } from '../lib/emu-pattern';
+import { emuAdcBlock, emuAdcPatternBytes, EMU_ADC_CHANNELS } from '../lib/emu-pattern';
 import { emu, readSys, writeSys, waitFor, sleep } from '../lib/hw';
 import { helper, allNodes, collect, statusesOf, CATCH_ALL, Msg } from '../lib/node-red';
 
@@ -14,21 +14,8 @@ const ADC_TRIGGER = 'nr-iiod-adc';
 const DAC_TRIGGER = 'nr-iiod-dac';
 const ALL = EMU_ADC_CHANNELS.map((c) => c.name);
 const SCANS = 200;
-const { scanBytes: SCAN_BYTES, offsets: OFFSETS } = emuAdcLayout(ALL);
 
-/** The blocks' bytes with the timestamps zeroed (emuAdcBlock has 0 there; the kernel's clock does not), after checking they rise. */
-function patternBytes(msgs: Msg[]): Buffer {
-  const data = Buffer.from(Buffer.concat(msgs.map((m) => m.payload as Buffer)));
-  const at = OFFSETS.get('timestamp')!;
-  let last = -1n;
-  for (let off = 0; off < data.length; off += SCAN_BYTES) {
-    const ts = data.readBigInt64LE(off + at);
-    assert.ok(ts > last, `timestamp ${ts} after ${last}`);
-    last = ts;
-    data.fill(0, off + at, off + at + 8);
-  }
-  return data;
-}
+const patternBytes = (msgs: Msg[]): Buffer => emuAdcPatternBytes(msgs.map((m) => m.payload as Buffer), ALL);
 
 describe('nodes over iiod 0.24 (ip:127.0.0.1, the emulator in this guest)', function () {
   this.timeout(300000);

@@ -155,3 +155,22 @@ export const EMU_MUX_EVENTS: ReadonlyArray<[string, string, string, Record<strin
     },
   ],
 ];
+
+/**
+ * The blocks' bytes with the timestamps zeroed (emuAdcBlock has 0 there; the kernel's clock does
+ * not), after checking they rise: comparable with emuAdcBlock(enabledNames, …).
+ */
+export function emuAdcPatternBytes(blocks: readonly Buffer[], enabledNames: readonly string[]): Buffer {
+  const { scanBytes, offsets } = emuAdcLayout(enabledNames);
+  const data = Buffer.from(Buffer.concat(blocks));
+  const at = offsets.get('timestamp');
+  if (at === undefined) return data;
+  let last = -1n;
+  for (let off = 0; off < data.length; off += scanBytes) {
+    const ts = data.readBigInt64LE(off + at);
+    if (ts <= last) throw new Error(`timestamp ${ts} after ${last}: not rising`);
+    last = ts;
+    data.fill(0, off + at, off + at + 8);
+  }
+  return data;
+}

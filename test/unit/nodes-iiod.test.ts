@@ -372,4 +372,84 @@ describe('nodes on a remote board (iiod)', function () {
       await until(() => liveHandles().sockets <= running.sockets && liveHandles().timers <= running.timers, 'no more sockets or timers than while running');
     });
   }
+
+  it('a board drops mid-capture: the user sees running, disconnected, connected, running, and no error status between', async () => {
+    let bad = false;
+    const base = board();
+    fake = await serveOn(0, (line, s) => (bad && line.startsWith('READBUF ') ? { reply: 'HTTP/1.1 400 Bad Request\r\n\r\n' } : base(line, s)));
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, output: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }, ...CATCH_ALL]);
+    const got = collect('out');
+    const caught = collect('n-caught');
+    const st = statusesOf('in');
+    await until(() => got.length >= 2, 'capture running');
+    const from = st.length;
+    bad = true;
+    await until(() => caught.length >= 1, 'the error caught');
+    bad = false;
+    const before = got.length;
+    await until(() => got.length >= before + 2, 'capture resumed', 15000);
+    assert.deepEqual(
+      st.slice(from).map((s) => `${s.fill}/${s.shape}/${s.text}`),
+      ['red/ring/disconnected', 'green/ring/connected', 'green/dot/running (iiod)'],
+    );
+    assert.equal(caught.length, 1, 'the loss is still reported once, to Catch');
+    assert.match(caught[0].error.message, /EPROTO/);
+  });
+
+  it('a board that stays bad across three reconnects: disconnected throughout, the backoff grows, nothing grows; then capture resumes with exact values', async () => {
+    // After the drop (junk for a READBUF), the next three sessions answer PRINT with junk or a
+    // truncated document; the fourth behaves.
+    let bad = false;
+    let badSessions = 0;
+    const base = board();
+    const sessionsAtDrop = { n: 0 };
+    fake = await serveOn(0, (line, s) => {
+      if (!bad) return base(line, s);
+      const k = fake!.sessions.indexOf(s) - sessionsAtDrop.n; // 0: the session that drops
+      if (k === 0 && line.startsWith('READBUF ')) return { reply: 'HTTP/1.1 400 Bad Request\r\n\r\n' };
+      if (k >= 1 && k <= 3 && line === 'PRINT') {
+        badSessions = Math.max(badSessions, k);
+        if (k === 2) {
+          s.socket.end(`${CONTEXT_XML.length + 1}\n${CONTEXT_XML.slice(0, 100)}`); // cut short, then close
+          return undefined;
+        }
+        return { reply: 'HTTP/1.1 400 Bad Request\r\n\r\n' };
+      }
+      return base(line, s);
+    });
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'in', type: 'iio-in', device: 'dev', samples: SCANS, output: 'raw', wires: [['out']] }, { id: 'out', type: 'helper' }, ...CATCH_ALL]);
+    const got = collect('out');
+    const caught = collect('n-caught');
+    const st = statusesOf('in');
+    const dev = helper.getNode('dev');
+    await until(() => got.length >= 2, 'capture running');
+    const running = liveHandles();
+    const openWhileRunning = fake.sessions.filter((s) => !s.peerClosed).length;
+    const from = st.length;
+    const delays: number[] = [];
+    sessionsAtDrop.n = fake.sessions.length - 1;
+    bad = true;
+    // The backoff after each failed reconnect: doubles from 0.5 s.
+    for (let k = 1; k <= 3; k++) {
+      await until(() => badSessions >= k && dev.retryDelayMs === 500 * 2 ** k, `the backoff after bad reconnect ${k}`, 15000);
+      delays.push(dev.retryDelayMs);
+      assert.equal(dev.connected, false);
+      assert.ok(liveHandles().sockets <= running.sockets && liveHandles().timers <= running.timers + 1, `nothing grows: ${JSON.stringify(liveHandles())} vs ${JSON.stringify(running)}`);
+    }
+    assert.deepEqual(delays, [1000, 2000, 4000]);
+    const before = got.length;
+    await until(() => got.length >= before + 2, 'capture resumed', 20000);
+    assert.equal(dev.retryDelayMs, 500, 'the backoff starts again from 0.5 s once connected');
+    assert.equal(got[before].sequence, 1, 'a new capture');
+    assert.ok(Array.from({ length: 200 }, (_, k) => k * SCANS).some((scan) => got[before].payload.equals(emuAdcBlock(ALL, scan, SCANS))), 'an exact block');
+    // The user saw disconnected (repeated for each new kind of failure: EPROTO, ECONNRESET, EPROTO)
+    // until the board behaved, then connected and running; never an error status between.
+    assert.deepEqual(
+      st.slice(from).map((s) => s.text),
+      ['disconnected', 'disconnected', 'disconnected', 'disconnected', 'connected', 'running (iiod)'],
+    );
+    assert.equal(caught.length, 1, 'one error for the loss (the failed reconnects go to the log)');
+    await until(() => fake!.sessions.filter((s) => !s.peerClosed).length === openWhileRunning, 'as many sessions open as before the trouble (the bad ones ended)');
+    await until(() => liveHandles().sockets <= running.sockets && liveHandles().timers <= running.timers, 'no more sockets or timers than while running');
+  });
 });
