@@ -11,12 +11,23 @@ export interface RemoteCaptureOptions extends RemoteBufferSetup {
   onBlock: (block: CapturedBlock) => void;
   /** A failure after start (the board went away, a timeout, junk): the capture has stopped. */
   onError: (err: IioError) => void;
-  /** READBUFs outstanding at once: 2 (default) pipelines, 1 waits for each block before asking for the next. */
+  /**
+   * 2 (default) pipelines: up to MAX_PIPELINE READBUFs outstanding (bounded by PIPELINE_BYTES),
+   * asked for in batches; 1 waits for each block before asking for the next.
+   */
   pipeline?: 1 | 2;
 }
 
-/** READBUFs outstanding at once by default: one being read, one queued at the daemon. */
-const PIPELINE = 2;
+/** Most READBUFs outstanding at once when pipelined. */
+const MAX_PIPELINE = 8;
+/** Most bytes of blocks outstanding at once when pipelined (at least two blocks). */
+const PIPELINE_BYTES = 1 << 20;
+
+/** READBUFs kept outstanding: 1, or 2..MAX_PIPELINE whose blocks fit PIPELINE_BYTES. */
+function pipelineDepth(pipeline: 1 | 2, blockBytes: number): number {
+  if (pipeline === 1) return 1;
+  return Math.max(2, Math.min(MAX_PIPELINE, Math.floor(PIPELINE_BYTES / blockBytes)));
+}
 
 export class RemoteCapture extends RemoteBufferSession {
   /** iiod 0.24 does not say when the kernel buffer overflowed: always 0. */
@@ -49,14 +60,17 @@ export class RemoteCapture extends RemoteBufferSession {
   }
 
   /**
-   * READBUFs `pipeline` deep (default 2): the next is on its way while the current block arrives and is
-   * delivered, so the daemon refills its buffer instead of waiting a round trip for the command.
+   * READBUFs several deep (pipelineDepth): the next are on their way while the current block arrives
+   * and is delivered, so the daemon refills its buffer instead of waiting a round trip for the command.
    */
   private async run(): Promise<void> {
     const inFlight: Promise<Buffer>[] = [];
+    const depth = pipelineDepth(this.opts.pipeline ?? 2, this.blockBytes);
+    // Refilled once half has arrived: the READBUFs of a refill leave in one write.
+    const refillAt = depth === 1 ? 0 : Math.floor(depth / 2);
     try {
       while (!this.stopping) {
-        while (inFlight.length < (this.opts.pipeline ?? PIPELINE)) {
+        if (inFlight.length <= refillAt) while (inFlight.length < depth) {
           const next = this.readBlock();
           next.catch(() => undefined); // awaited in turn below; a stop may leave it unread
           inFlight.push(next);

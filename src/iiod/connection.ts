@@ -126,6 +126,12 @@ export class IiodConnection {
     // Pipelined: the daemon reads the line as soon as it is done with the commands before it, so
     // it works on this one while the client still reads the replies of those.
     if (sendNow) {
+      // Lines sent ahead in the same turn leave in one write (the profile's largest share was one
+      // socket write per READBUF).
+      if (!this.socket.writableCorked) {
+        this.socket.cork();
+        process.nextTick(() => this.socket.uncork());
+      }
       this.socket.write(line);
       this.sentAhead++;
     }

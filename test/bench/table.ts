@@ -448,23 +448,27 @@ async function withIiod<T>(body: (uri: string) => Promise<T>): Promise<T> {
 }
 
 async function remoteRows(adc: Device): Promise<void> {
-  const at64k = Math.floor(65536 / 40);
+  const sizes = [['4 KiB', Math.floor(4096 / 40)], ['64 KiB', Math.floor(65536 / 40)]] as const;
   const runs: Record<string, Rate[]> = {};
   const add = (k: string, r: Rate) => (runs[k] ??= []).push(r);
   await freeRunning(adc, () =>
     withIiod(async (uri) => {
       for (let rep = 0; rep < REPS; rep++) {
         console.log(`remote capture, repetition ${rep + 1}/${REPS}`);
-        add('readdev', await iioReaddev(at64k, uri));
-        add('pipelined', await oursRemote(uri, at64k, 2));
-        add('one at a time', await oursRemote(uri, at64k, 1));
+        for (const [size, scans] of sizes) {
+          add(`readdev ${size}`, await iioReaddev(scans, uri));
+          add(`pipelined ${size}`, await oursRemote(uri, scans, 2));
+          add(`one at a time ${size}`, await oursRemote(uri, scans, 1));
+        }
       }
     }),
   );
   const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, medianRate(v)]));
-  const ref = m['readdev'];
-  for (const [label, r] of [['pipelined READBUF', m['pipelined']], ['one READBUF at a time', m['one at a time']]] as const) {
-    row(`iiod capture (ip:127.0.0.1), ${label}, 64 KiB: throughput`, fmtRate(r), `iio_readdev -u ${fmtRate(ref)}`, r.mibs / ref.mibs, '>= 0.9x', r.mibs / ref.mibs >= 0.9);
+  for (const [size] of sizes) {
+    const ref = m[`readdev ${size}`];
+    for (const [label, r] of [['pipelined READBUF', m[`pipelined ${size}`]], ['one READBUF at a time', m[`one at a time ${size}`]]] as const) {
+      row(`iiod capture (ip:127.0.0.1), ${label}, ${size}: throughput`, fmtRate(r), `iio_readdev -u ${fmtRate(ref)}`, r.mibs / ref.mibs, '>= 0.9x', r.mibs / ref.mibs >= 0.9);
+    }
   }
 }
 
