@@ -46,7 +46,11 @@ export interface IioDeviceNode extends Node {
   /** A board's wait before its next reconnect after a failure now (ms); 0 for a local device. */
   readonly retryDelayMs: number;
   register(user: DeviceUser): void;
-  deregister(user: DeviceUser): void;
+  /**
+   * `user` is done with the device. `lastWork` is what it still does with it while closing (a
+   * detach on a board): a closing device node lets it finish before dropping the connection.
+   */
+  deregister(user: DeviceUser, lastWork?: Promise<unknown>): void;
   /** Delivers this device's events to `listener`; the event fd is open while any listener is. */
   addEventListener(listener: EventListener, onError: (err: IioError) => void): void;
   removeEventListener(listener: EventListener): Promise<void>;
@@ -54,6 +58,8 @@ export interface IioDeviceNode extends Node {
 
 /** How often the presence of the device is checked (ms). */
 const WATCH_INTERVAL_MS = 2000;
+/** How long a closing device node waits for its users' last work (Node-RED's own limit is 15 s). */
+const LAST_WORK_MS = 5000;
 
 export default function (RED: NodeAPI) {
   useCatalogs(RED);
@@ -197,8 +203,15 @@ export default function (RED: NodeAPI) {
       users.add(user);
       holdHandle();
     };
-    node.deregister = (user) => {
+    /** Users' last work on the device, which its close waits for. */
+    const lastWork = new Set<Promise<unknown>>();
+    node.deregister = (user, work) => {
       users.delete(user);
+      if (work) {
+        const settled = work.catch(() => undefined);
+        lastWork.add(settled);
+        void settled.finally(() => lastWork.delete(settled));
+      }
       if (![...users].some((u) => u.usesChardev)) dropHandle();
     };
 
@@ -272,11 +285,22 @@ export default function (RED: NodeAPI) {
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       clearInterval(watch);
-      const b = board;
-      board = null;
-      dropHandle();
-      listeners.clear();
-      Promise.all([stopEvents(), b?.close()])
+      // Node-RED closes every node in one turn: the users' last work (a detach over the board's
+      // connection) is handed over in it, whichever closes first, and still needs the connection.
+      let waited: NodeJS.Timeout | undefined;
+      const bounded = new Promise<void>((resolve) => {
+        waited = setTimeout(resolve, LAST_WORK_MS);
+        setImmediate(() => void Promise.all(lastWork).then(() => resolve()));
+      });
+      bounded
+        .then(() => {
+          clearTimeout(waited);
+          const b = board;
+          board = null;
+          dropHandle();
+          listeners.clear();
+          return Promise.all([stopEvents(), b?.close()]);
+        })
         .catch((err) => node.warn(err))
         .finally(done);
     });

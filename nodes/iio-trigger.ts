@@ -1,11 +1,14 @@
 // iio-trigger: creates (or adopts) an hrtimer or sysfs trigger on deploy and removes it on close
-// only if this runtime created it, and never while a device still names it. Input fires a sysfs
-// trigger or changes the frequency.
+// only if this runtime created it, and never while a device still names it. With a device set, it
+// also attaches the trigger to that device; a device on a board (iiod) can only adopt the board's
+// existing triggers. Input fires a sysfs trigger or changes the frequency.
 import type { Device } from '../src/device';
 import type { Trigger } from '../src/trigger';
-import { IioError, describeValue } from '../src/errors';
+import { IioError, describeValue, isIioError } from '../src/errors';
 import { createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger, validateTriggerName } from '../src/trigger';
-import { asError, reportError, intConfig, nodeContext } from './lib/common';
+import { asError, reportError, intConfig, nodeContext, deviceNode, OpQueue } from './lib/common';
+import { attachTrigger, detachTrigger } from './lib/attach-trigger';
+import type { DeviceUser, IioDeviceNode } from './iio-device';
 import { t, useCatalogs } from './lib/i18n';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 
@@ -22,6 +25,33 @@ const REAP_INTERVAL_MS = 1000;
 function statusText(name: string, hz: number, ours: boolean): string {
   const text = hz > 0 ? t('iio-trigger', 'status.readyHz', { name, hz }) : t('iio-trigger', 'status.ready', { name });
   return ours ? text : t('iio-trigger', 'status.existing', { text });
+}
+
+/** Fires `trigger` `times` times (or until `stop()`), yielding to the event loop every few fires. */
+async function fireSeries(trigger: Trigger, times: number, remote: boolean, stop: () => boolean): Promise<void> {
+  for (let i = 0; i < times && !stop(); i++) {
+    if (remote) await trigger.fireAsync();
+    else trigger.fire();
+    if ((i + 1) % FIRES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** The fire count a message asks for, or EINVAL. */
+function fireCount(payload: unknown): number {
+  const times = typeof payload === 'number' ? payload : 1;
+  if (!Number.isInteger(times) || times < 1 || times > MAX_FIRES) {
+    throw new IioError({ code: 'EINVAL', detail: `fire count must be an integer from 1 to ${MAX_FIRES}, not ${describeValue(payload)}` });
+  }
+  return times;
+}
+
+/** The frequency a message asks for (undefined: none), or EINVAL. */
+function requestedFrequency(msg: { frequency?: unknown; payload?: unknown }, kind: string): number | undefined {
+  const hz = msg.frequency ?? (kind === 'hrtimer' && typeof msg.payload === 'number' ? msg.payload : undefined);
+  if (hz === undefined) return undefined;
+  if (kind !== 'hrtimer') throw new IioError({ code: 'EINVAL', detail: `a sysfs trigger has no frequency; msg.frequency applies to hrtimer triggers` });
+  if (typeof hz !== 'number' && typeof hz !== 'string') throw new IioError({ code: 'EINVAL', detail: `msg.frequency must be a number of Hz, not ${describeValue(hz)}` });
+  return Number(hz);
 }
 
 export default function (RED: NodeAPI) {
@@ -71,9 +101,14 @@ export default function (RED: NodeAPI) {
     const sysfsId = intConfig(def.sysfsId, 0);
     const name = kind === 'sysfs' ? `sysfstrig${sysfsId}` : String(def.triggerName ?? '').trim();
     const frequency = Number(def.frequency) || 0;
+    const dev = deviceNode(RED, def.device);
+    if (dev && dev.uri !== 'local:') return remoteTrigger(node, dev, kind, name, frequency);
     let trigger: Trigger | null = null;
     let ours = false;
     let closed = false;
+    /** The trigger as this node attached it to its device (null: not attached by us). */
+    let attached: string | null = null;
+    const ops = new OpQueue();
 
     try {
       if (kind === 'hrtimer') validateTriggerName(name);
@@ -96,30 +131,42 @@ export default function (RED: NodeAPI) {
       reportError(node, err);
     }
 
-    /** Fires `times` times, a few per event-loop turn. */
-    async function fire(t: Trigger, times: number): Promise<void> {
-      for (let i = 0; i < times && !closed; i++) {
-        t.fire();
-        if ((i + 1) % FIRES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
+    /** Attaches the trigger to the node's device, when it has one and it is present. */
+    const attach = (d: Device) =>
+      ops.run(async () => {
+        if (!trigger || closed) return;
+        attached = (await attachTrigger(context, d, name, () => !closed)) ?? attached;
+      });
+    const user: DeviceUser = {
+      status: (st) => node.status(st),
+      deviceConnected: (d) => {
+        attach(d).then(() => trigger && node.status({ fill: 'green', shape: 'dot', text: statusText(name, kind === 'hrtimer' ? frequency : 0, ours) }), (err) => reportError(node, err));
+      },
+      deviceDisconnected: () => {
+        attached = null; // it went with the device
+      },
+    };
+    if (dev) {
+      dev.register(user);
+      let d: Device | null = null;
+      try {
+        d = dev.device();
+      } catch {
+        /* absent for now: the device node connects it when it appears */
       }
+      if (d) attach(d).catch((err) => reportError(node, err));
     }
 
     node.on('input', (msg, _send, done) => {
       try {
         if (!trigger) throw new IioError({ code: 'ENOENT', errno: 2, detail: `trigger "${name}" was not created (see the earlier error)` });
-        const hz = msg.frequency ?? (kind === 'hrtimer' && typeof msg.payload === 'number' ? msg.payload : undefined);
+        const hz = requestedFrequency(msg, kind);
         if (hz !== undefined) {
-          if (kind !== 'hrtimer') throw new IioError({ code: 'EINVAL', detail: `a sysfs trigger has no frequency; msg.frequency applies to hrtimer triggers` });
-          if (typeof hz !== 'number' && typeof hz !== 'string') throw new IioError({ code: 'EINVAL', detail: `msg.frequency must be a number of Hz, not ${describeValue(hz)}` });
-          trigger.writeFrequency(Number(hz));
-          node.status({ fill: 'green', shape: 'dot', text: statusText(name, Number(hz), ours) });
+          trigger.writeFrequency(hz);
+          node.status({ fill: 'green', shape: 'dot', text: statusText(name, hz, ours) });
           done();
         } else if (kind === 'sysfs') {
-          const times = typeof msg.payload === 'number' ? msg.payload : 1;
-          if (!Number.isInteger(times) || times < 1 || times > MAX_FIRES) {
-            throw new IioError({ code: 'EINVAL', detail: `fire count must be an integer from 1 to ${MAX_FIRES}, not ${describeValue(msg.payload)}` });
-          }
-          fire(trigger, times).then(() => done(), (err) => done(asError(err)));
+          fireSeries(trigger, fireCount(msg.payload), false, () => closed).then(() => done(), (err) => done(asError(err)));
         } else {
           done();
         }
@@ -130,7 +177,13 @@ export default function (RED: NodeAPI) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
-      if (!ours) return done();
+      // A trigger we only adopted stays, but not attached where we attached it.
+      const detached = ops.run(() => (dev && !ours ? detachTrigger(() => dev.current(), attached) : undefined)).catch((err) => node.warn(err));
+      if (dev) dev.deregister(user, detached);
+      if (!ours) {
+        void detached.finally(done);
+        return;
+      }
       const end = Date.now() + CLOSE_WAIT_MS;
       const attempt = () => {
         if (removeIfFree(name)) return done();
@@ -147,7 +200,71 @@ export default function (RED: NodeAPI) {
         node.warn(`iio-trigger: ${name} is still used by ${namedBy(name).map((d) => d.label ?? d.name).join(', ')}; it is removed once no device uses it`);
         done();
       };
-      attempt();
+      void detached.finally(attempt);
+    });
+  }
+
+  /**
+   * The trigger on a board, reached through `dev`'s iiod connection: adopted (iiod cannot create
+   * one), its frequency set and attached to the device; again after every reconnect.
+   */
+  function remoteTrigger(node: Node, dev: IioDeviceNode, kind: 'hrtimer' | 'sysfs', name: string, frequency: number): void {
+    let trigger: Trigger | null = null;
+    let attached: string | null = null;
+    let closed = false;
+    const ops = new OpQueue();
+    const adopt = () =>
+      ops.run(async () => {
+        if (closed) return;
+        let d: Device;
+        try {
+          d = dev.resolve();
+        } catch (err) {
+          if (!isIioError(err, 'EINPROGRESS')) throw err;
+          node.status({ fill: 'yellow', shape: 'ring', text: t('iio-device', 'status.connecting') });
+          return; // its connect adopts (deviceConnected)
+        }
+        if (kind === 'hrtimer') validateTriggerName(name);
+        // Absent on the board: refused at once, naming the board's triggers.
+        const found = await d.context.waitForTrigger(name, { device: d.name });
+        if (kind === 'hrtimer' && frequency > 0) await found.writeFrequencyAsync(frequency);
+        trigger = found;
+        attached = (await attachTrigger(d.context, d, name, () => !closed, true)) ?? attached;
+        node.status({ fill: 'green', shape: 'dot', text: t('iio-trigger', 'status.onBoard', { text: statusText(name, kind === 'hrtimer' ? frequency : 0, true), uri: dev.uri }) });
+      });
+    const user: DeviceUser = {
+      status: (st) => node.status(st),
+      deviceConnected: () => {
+        adopt().catch((err) => reportError(node, err));
+      },
+      deviceDisconnected: () => {
+        trigger = null;
+        attached = null;
+      },
+    };
+    dev.register(user);
+    adopt().catch((err) => reportError(node, err));
+
+    node.on('input', (msg, _send, done) => {
+      ops
+        .run(async () => {
+          const hz = requestedFrequency(msg, kind);
+          if (!trigger) throw new IioError({ code: 'ENOTCONN', errno: 107, device: name, detail: `trigger "${name}" on ${dev.uri} is not adopted (see the status)` });
+          if (hz !== undefined) {
+            await trigger.writeFrequencyAsync(hz);
+            node.status({ fill: 'green', shape: 'dot', text: t('iio-trigger', 'status.onBoard', { text: statusText(name, hz, true), uri: dev.uri }) });
+          } else if (kind === 'sysfs') {
+            await fireSeries(trigger, fireCount(msg.payload), true, () => closed);
+          }
+        })
+        .then(() => done(), (err) => done(asError(err)));
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      const detached = ops.run(() => detachTrigger(() => dev.resolve(), attached, true));
+      dev.deregister(user, detached);
+      detached.catch((err) => node.warn(err)).finally(done);
     });
   }
 

@@ -52,8 +52,22 @@ export class Trigger implements TriggerInfo {
   }
 
   writeFrequency(hz: number): void {
+    this.attrs.writeSync('sampling_frequency', this.#checkFrequency(hz));
+  }
+
+  /** fire(), by the async path: the only one a board's trigger (over iiod) has. */
+  fireAsync(): Promise<void> {
+    return this.attrs.write('trigger_now', 1);
+  }
+
+  /** writeFrequency(), by the async path: the only one a board's trigger (over iiod) has. */
+  async writeFrequencyAsync(hz: number): Promise<void> {
+    await this.attrs.write('sampling_frequency', this.#checkFrequency(hz));
+  }
+
+  #checkFrequency(hz: number): number {
     if (typeof hz !== 'number' || !Number.isFinite(hz) || hz <= 0) throw invalid(`trigger frequency ${String(hz)} Hz`, { device: this.name });
-    this.attrs.writeSync('sampling_frequency', hz);
+    return hz;
   }
 }
 

@@ -56,11 +56,9 @@ export class StreamController<S extends Stream> {
     node.on('close', (_removed: boolean, done: () => void) => {
       this.wanted = false;
       this.closed = true;
-      dev.deregister(user);
-      this.ops
-        .run(() => this.close())
-        .catch((err) => node.warn(err))
-        .finally(() => done());
+      const closing = this.ops.run(() => this.close());
+      dev.deregister(user, closing);
+      closing.catch((err) => node.warn(err)).finally(() => done());
     });
   }
 

@@ -5,13 +5,16 @@ import { strict as assert } from 'assert';
 import * as zlib from 'zlib';
 import { spawn, ChildProcess } from 'child_process';
 import { RemoteContext } from '../../src/iiod/client';
-import { createHrtimerTrigger, removeHrtimerTrigger } from '../../src/trigger';
+import { createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger } from '../../src/trigger';
 import { emuAdcBlock, emuAdcPatternBytes, EMU_ADC_CHANNELS } from '../lib/emu-pattern';
-import { emu, readSys, writeSys, waitFor, sleep } from '../lib/hw';
+import { ctx, emu, readSys, writeSys, waitFor, sleep } from '../lib/hw';
 import { helper, allNodes, collect, statusesOf, CATCH_ALL, Msg } from '../lib/node-red';
 
 const ADC_TRIGGER = 'nr-iiod-adc';
 const DAC_TRIGGER = 'nr-iiod-dac';
+/** Adopted by iio-trigger over iiod: a spare hrtimer trigger and a sysfs trigger. */
+const SPARE_TRIGGER = 'nr-iiod-spare';
+const SYSFS_ID = 61;
 const ALL = EMU_ADC_CHANNELS.map((c) => c.name);
 const SCANS = 200;
 
@@ -47,6 +50,8 @@ describe('nodes over iiod 0.24 (ip:127.0.0.1, the emulator in this guest)', func
     // iiod describes the context once, when it starts: the triggers must exist before.
     createHrtimerTrigger(ADC_TRIGGER).writeFrequency(2000);
     createHrtimerTrigger(DAC_TRIGGER).writeFrequency(4000);
+    createHrtimerTrigger(SPARE_TRIGGER).writeFrequency(100);
+    createSysfsTrigger(SYSFS_ID);
     await startIiod();
     await new Promise((r) => helper.startServer(r));
   });
@@ -60,6 +65,8 @@ describe('nodes over iiod 0.24 (ip:127.0.0.1, the emulator in this guest)', func
     }
     removeHrtimerTrigger(ADC_TRIGGER);
     removeHrtimerTrigger(DAC_TRIGGER);
+    removeHrtimerTrigger(SPARE_TRIGGER);
+    removeSysfsTrigger(SYSFS_ID);
   });
 
   afterEach(async () => {
@@ -117,6 +124,55 @@ describe('nodes over iiod 0.24 (ip:127.0.0.1, the emulator in this guest)', func
     assert.equal(Number(readSys(dac, 'emu_consumed_bytes')), expected.length);
     assert.equal(readSys(dac, 'emu_consumed_crc32'), `0x${zlib.crc32(expected).toString(16).padStart(8, '0')}`);
     assert.ok(st.some((s) => /iiod/.test(s.text ?? '')), st.map((s) => s.text).join(' | '));
+  });
+
+  it('iio-trigger adopts the board\'s hrtimer trigger: frequency set and attached (as local sysfs shows); input sets it; close detaches and leaves it', async () => {
+    const adc = emu('emu-adc');
+    await helper.load(allNodes, [adcDevice, { id: 'tr', type: 'iio-trigger', device: 'dev', kind: 'hrtimer', triggerName: SPARE_TRIGGER, frequency: 250 }, ...CATCH_ALL]);
+    const st = statusesOf('tr');
+    await waitFor(() => adc.readCurrentTrigger() === SPARE_TRIGGER, 'attached', 30000);
+    assert.equal(ctx.findTrigger(SPARE_TRIGGER)!.readFrequency(), 250);
+    await waitFor(() => st.some((s) => s.fill === 'green'), 'the status', 30000);
+    assert.equal(st[st.length - 1].text, `${SPARE_TRIGGER} 250 Hz on ip:127.0.0.1`);
+    helper.getNode('tr').receive({ frequency: 125 });
+    await waitFor(() => ctx.findTrigger(SPARE_TRIGGER)!.readFrequency() === 125, 'the new frequency', 30000);
+    await helper.unload();
+    assert.equal(adc.readCurrentTrigger(), '', 'detached on close');
+    assert.ok(ctx.findTrigger(SPARE_TRIGGER), 'a board\'s trigger is never removed');
+  });
+
+  it('iio-trigger fires the board\'s sysfs trigger over iiod and drives an iio-in capture on it: the exact pattern', async () => {
+    const adc = emu('emu-adc');
+    const sysfsName = `sysfstrig${SYSFS_ID}`;
+    await helper.load(allNodes, [
+      adcDevice,
+      { id: 'tr', type: 'iio-trigger', device: 'dev', kind: 'sysfs', sysfsId: SYSFS_ID },
+      { id: 'in', type: 'iio-in', device: 'dev', samples: 4, output: 'raw', trigger: '', autoStart: false, wires: [['out']] },
+      { id: 'out', type: 'helper' },
+      ...CATCH_ALL,
+    ]);
+    const got = collect('out');
+    const caught = collect('n-caught');
+    await waitFor(() => adc.readCurrentTrigger() === sysfsName, 'attached', 30000);
+    helper.getNode('in').receive({ payload: 'start' });
+    await waitFor(() => readSys(adc, 'buffer0/enable') === '1', 'the board\'s buffer enabled', 30000);
+    // Fires that come while the previous is still handled merge: fire until a block is full.
+    for (let i = 0; got.length < 2 && i < 200; i++) {
+      helper.getNode('tr').receive({ payload: 2 });
+      await sleep(100);
+    }
+    helper.getNode('in').receive({ payload: 'stop' });
+    await waitFor(() => readSys(adc, 'buffer0/enable') === '0', 'the buffer disabled', 30000);
+    assert.deepEqual(caught.map((m: Msg) => m.error.message), []);
+    assert.ok(got.length >= 2, 'two blocks of four fired scans');
+    assert.ok(patternBytes(got.slice(0, 2)).equals(emuAdcBlock(ALL, 0, 8)), 'scans 0..7 of the pattern');
+  });
+
+  it('iio-trigger naming a trigger the board lacks: an error naming the board\'s triggers', async () => {
+    await helper.load(allNodes, [adcDevice, { id: 'tr', type: 'iio-trigger', device: 'dev', kind: 'hrtimer', triggerName: 'not-on-board' }, ...CATCH_ALL]);
+    const caught = collect('n-caught');
+    await waitFor(() => caught.length >= 1, 'the error', 30000);
+    assert.match(caught[0].error.message, new RegExp(`no IIO trigger named "not-on-board" on ip:127\\.0\\.0\\.1 \\(it has: .*${SPARE_TRIGGER}.*\\)`));
   });
 
   it('iiod killed mid-capture: disconnected and an error naming host and device; restarted: capture resumes by itself', async () => {

@@ -258,6 +258,68 @@ describe('nodes on a remote board (iiod)', function () {
     helper.getNode('in').receive({ payload: 'stop' });
     await until(() => current === '', 'detached');
     assert.ok(log.indexOf('CLOSE iio:device1') < log.lastIndexOf('SETTRIG iio:device1'), 'detached after the buffer closed');
+    // Closed by a redeploy, with the board's connection closing in the same turn: detached first.
+    helper.getNode('in').receive({ payload: 'start' });
+    await until(() => current === 't0', 'attached again');
+    await helper.unload();
+    assert.equal(current, '', 'detached on close');
+  });
+
+  /** The board, with a current trigger and trigger0's frequency kept as iiod would keep them. */
+  function boardWithTrigger(log: string[]) {
+    const state = { current: '', hz: '100' };
+    const base = board();
+    const handler: Handler = (line, s) => {
+      log.push(line);
+      if (line === 'GETTRIG iio:device1') return { reply: state.current ? sized(state.current) : '-5\n' };
+      const m = /^SETTRIG iio:device1 ?(.*)$/.exec(line);
+      if (m) {
+        state.current = m[1];
+        return { reply: '0\n' };
+      }
+      if (line === 'READ trigger0 sampling_frequency') return { reply: sized(`${state.hz}\0`) };
+      const w = /^WRITE trigger0 sampling_frequency (\d+)$/.exec(line);
+      if (w) return { payload: Number(w[1]), then: (p) => ((state.hz = p.toString()), `${p.length}\n`) };
+      return base(line, s);
+    };
+    return { state, handler };
+  }
+
+  it('iio-trigger on a board adopts its trigger: sets the frequency, attaches it; input sets it again; close detaches, never removes', async () => {
+    const log: string[] = [];
+    const b = boardWithTrigger(log);
+    fake = await serveOn(0, b.handler);
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'tr', type: 'iio-trigger', device: 'dev', kind: 'hrtimer', triggerName: 't0', frequency: 250 }, ...CATCH_ALL]);
+    const st = statusesOf('tr');
+    await until(() => b.state.current === 't0', 'attached');
+    assert.equal(b.state.hz, '250');
+    assert.ok(log.indexOf('WRITE trigger0 sampling_frequency 3') < log.indexOf('SETTRIG iio:device1 t0'), log.join(' | '));
+    await until(() => st.some((s) => s.fill === 'green'), 'the status');
+    assert.match(st[st.length - 1].text!, /^t0 250 Hz on ip:127\.0\.0\.1:\d+$/);
+    helper.getNode('tr').receive({ frequency: 1000 });
+    await until(() => b.state.hz === '1000', 'the new frequency');
+    const caught = collect('n-caught');
+    helper.getNode('tr').receive({ frequency: 'fast' });
+    await until(() => caught.length === 1, 'the refusal');
+    assert.match(caught[0].error.message, /EINVAL/);
+    assert.equal(b.state.hz, '1000');
+    await helper.unload();
+    assert.equal(b.state.current, '', `detached on close: ${log.slice(-6).join(' | ')}`);
+    assert.equal(log.some((l) => /remove_trigger|add_trigger/.test(l)), false, 'a board\'s trigger is never created or removed');
+  });
+
+  it('iio-trigger naming a trigger the board lacks: refused at once, naming the board\'s triggers; input says it is not adopted', async () => {
+    const log: string[] = [];
+    fake = await serveOn(0, boardWithTrigger(log).handler);
+    await helper.load(allNodes, [deviceOf(fake.uri), { id: 'tr', type: 'iio-trigger', device: 'dev', kind: 'hrtimer', triggerName: 'nope', frequency: 250 }, ...CATCH_ALL]);
+    const st = statusesOf('tr');
+    await until(() => st.some((s) => s.fill === 'red'), 'the error status');
+    assert.match(st[st.length - 1].text!, /ENOENT/);
+    const caught = collect('n-caught');
+    helper.getNode('tr').receive({ frequency: 10 });
+    await until(() => caught.length === 1, 'the refusal');
+    assert.match(caught[0].error.message, /trigger "nope" on ip:127\.0\.0\.1:\d+ is not adopted .*ENOTCONN/);
+    assert.equal(log.some((l) => l.startsWith('WRITE') || l.startsWith('SETTRIG')), false, log.join(' | '));
   });
 
   it('a port that is not iiod (junk answers): disconnected, no crash, reconnects back off (0.5 s, 1 s, 2 s…), close leaves nothing', async () => {
