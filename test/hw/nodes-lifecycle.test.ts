@@ -106,6 +106,25 @@ describe('node life cycles on the real kernel', function () {
     assertNoDangling();
   });
 
+  it('iio-trigger with a Device attaches its trigger there; an iio-in with no trigger of its own runs on it; close removes it', async () => {
+    await helper.load(allNodes, [
+      ADC,
+      { id: 'n-trig', type: 'iio-trigger', device: 'dev-adc', kind: 'hrtimer', triggerName: 'lc-dev', frequency: 1000 },
+      { id: 'n-in', type: 'iio-in', device: 'dev-adc', channels: ['voltage1'], trigger: '', samples: 20, autoStart: false, wires: [['n-out']] },
+      { id: 'n-out', type: 'helper' },
+      ...CATCH_ALL,
+    ]);
+    const got = collect('n-out');
+    const caught = collect('n-caught');
+    await waitFor(() => readSys(adc(), 'trigger/current_trigger') === 'lc-dev', 'the trigger attached');
+    helper.getNode('n-in').receive({ payload: 'start' });
+    await waitFor(() => got.length >= 2, 'capture on the attached trigger');
+    assert.deepEqual(caught.map((m) => m.error?.message), []);
+    await helper.unload();
+    await waitFor(() => !ctx.findTrigger('lc-dev'), 'the trigger removed');
+    assert.equal(readSys(adc(), 'trigger/current_trigger'), '');
+  });
+
   it('a redeploy after a burst never leaves the device on a removed trigger (the kernel-panic sequence)', async () => {
     const flow = (autoStart: boolean) => [
       ADC,
