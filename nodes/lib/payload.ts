@@ -37,12 +37,15 @@ export function timestampsOut(ts: BigInt64Array, scans: number): { timestamp: st
       anchorFrac = frac = Number(t - sec * NS_PER_S);
       anchorD = d;
     }
-    timestamp[i] = prefix === '' ? String(frac) : prefix + String(frac + 1e9).slice(1); // 9 digits, zero-padded
+    const digits = '' + frac; // (cheaper than String() and slice: 3× in a block of 1638)
+    timestamp[i] = prefix === '' ? digits : prefix + ZEROS[9 - digits.length] + digits; // 9 digits, zero-padded
   }
   return { timestamp, timestampMs };
 }
 
 const NS_PER_S = 1000000000n;
+/** Zeros that pad nanoseconds past the second to 9 digits. */
+const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000', '0000000', '00000000', '000000000'];
 const TWO_POW_32 = 4294967296;
 const NATIVE_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

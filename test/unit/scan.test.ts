@@ -336,6 +336,34 @@ describe('scan', () => {
       assert.deepEqual([...d.timestamps!], new Array(scans).fill(0n));
     });
 
+    it('the typed-array gathers agree with the DataView path (the same bytes at an odd offset), raw and scaled, in both byte orders', () => {
+      const kinds = ['le:u12/16>>4', 'be:u12/16>>4', 'le:s12/16>>0', 'be:s16/16>>0', 'le:u16/16X3>>0', 'be:s24/32>>8', 'le:u32/32>>0', 'be:u32/32>>0', 'be:s32/32>>0', 'le:s8/8>>0', 'le:u6/8>>2', 'le:s12/32>>4'];
+      const l = computeLayout([...kinds.map((t, i) => el(`k${i}`, i, t)), el('timestamp', kinds.length, 'le:s64/64>>0')]);
+      const scans = 64;
+      const aligned = Buffer.alloc(scans * l.scanBytes);
+      let seed = 99;
+      for (let i = 0; i < aligned.length; i++) aligned[i] = (seed = (seed * 1103515245 + 12345) % 2147483648) >>> 16;
+      aligned.fill(0xff, 0, l.scanBytes); // all ones: the extremes of every type
+      const odd = new Uint8Array(new ArrayBuffer(aligned.length + 1), 1);
+      odd.set(aligned);
+      const scales = Object.fromEntries(kinds.map((_, i) => [`k${i}`, { scale: 0.25 + i, offset: i - 3 }]));
+      const dec = new ScanDecoder(l, { scales });
+      const fast = dec.decode(aligned);
+      const slow = dec.decode(odd);
+      const fastScaled = dec.decodeScaled(aligned);
+      const slowScaled = dec.decodeScaled(odd);
+      for (const [i, t] of kinds.entries()) {
+        const name = `k${i}`;
+        assert.equal(fast.channels[name].constructor, slow.channels[name].constructor, name);
+        assert.deepEqual([...fast.channels[name]], [...slow.channels[name]], `${name} ${t}`);
+        assert.deepEqual([...fastScaled.channels[name]], [...slowScaled.channels[name]], `${name} ${t} scaled`);
+        const { scale, offset } = scales[name];
+        assert.deepEqual([...fastScaled.channels[name]], [...fast.channels[name]].map((v) => (Number(v) + offset) * scale), `${name} ${t} scaled = (raw + offset) × scale`);
+      }
+      // The first scan is all ones: each type's own extreme.
+      assert.deepEqual(kinds.map((_, i) => fast.channels[`k${i}`][0]), [4095, 4095, -1, -1, 65535, -1, 4294967295, 4294967295, -1, -1, 63, -1]);
+    });
+
     it('writes shifted values and leaves the bits below the shift zero', () => {
       const l = computeLayout([el('v', 0, 'le:u12/16>>4'), el('b', 1, 'be:s16/16>>0')]);
       const block = encodeScans(l, { v: [0xabc], b: [-2] }, 1);
