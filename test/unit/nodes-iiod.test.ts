@@ -332,7 +332,9 @@ describe('nodes on a remote board (iiod)', function () {
     // Attempts at 0, 0.5 and 1.5 s: the third no sooner than 1.5 s after the first.
     assert.ok(Date.now() - t0 >= 1400, `three attempts within ${Date.now() - t0} ms: no backoff`);
     assert.equal(helper.getNode('dev').connected, false);
-    assert.ok(fake!.sessions.every((s) => s.lines[0] === 'PRINT'));
+    // A session that just connected may not have sent its first line yet.
+    await until(() => fake!.sessions.every((s) => s.lines.length > 0), 'the first line of each session');
+    assert.ok(fake!.sessions.every((s) => s.lines[0] === 'PRINT'), fake!.sessions.map((s) => s.lines[0]).join(' | '));
   });
 
   it('the retry delay doubles from retryMinMs and stays at retryMaxMs (bounded, no growth); close stops retrying', async () => {
