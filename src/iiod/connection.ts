@@ -25,8 +25,10 @@ export interface CommandContext {
 
 /** Longest integer or mask line we accept (iiod's mask line is at most 129 bytes). */
 const MAX_LINE = 256;
-/** Bytes buffered from the peer before the socket is paused (raised to the size of a pending read). */
+/** Bytes queued from the peer (beyond what goes straight into a block) before the socket is paused. */
 const HIGH_WATER = 64 * 1024;
+/** The socket reads into one buffer of this size (Node's `onread`), not a new one per read. */
+const READ_BUFFER_BYTES = 256 * 1024;
 export const DEFAULT_TIMEOUT_MS = 5000;
 
 /** The reading side a command body uses: each wait is bounded by the command's timeout. */
@@ -45,6 +47,13 @@ export interface Reply {
   protocolError(why: string): IioError;
 }
 
+/** Where the bytes of a pending bytesInto() go straight from the socket's read buffer. */
+interface Sink {
+  dest: Buffer;
+  offset: number;
+  remaining: number;
+}
+
 interface Waiter {
   ready: () => boolean;
   resolve: () => void;
@@ -58,9 +67,8 @@ export class IiodConnection {
   private readonly maxQueued: number;
   private chunks: Buffer[] = [];
   private buffered = 0;
-  /** The buffered size at which the socket pauses (grows for a large pending read). */
-  private highWater = HIGH_WATER;
   private waiter: Waiter | null = null;
+  private sink: Sink | null = null;
   private current: CommandContext | null = null;
   private tail: Promise<unknown> = Promise.resolve();
   private queued = 0;
@@ -69,12 +77,13 @@ export class IiodConnection {
   private failure: IioError | null = null;
   private closed: Promise<void>;
 
-  private constructor(private readonly socket: net.Socket, opts: ConnectionOptions) {
+  private constructor(private readonly socket: net.Socket, opts: ConnectionOptions, reads: ReadHook) {
     this.endpoint = formatEndpoint(opts.host, opts.port);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxQueued = opts.maxQueued ?? 64;
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('data', (d: Buffer) => this.onData(d));
+    for (const early of reads.early) this.onData(early, 0, early.length);
+    reads.to = (buf, n) => this.onData(buf, 0, n);
     socket.on('end', () => this.fail(this.error({ code: 'ECONNRESET', detail: 'the peer closed the connection' })));
     socket.on('error', (e: NodeJS.ErrnoException) => this.fail(this.fromSocketError(e)));
     socket.on('close', () => this.fail(this.error({ code: 'ECONNRESET', detail: 'the connection closed' })));
@@ -85,7 +94,18 @@ export class IiodConnection {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const endpoint = formatEndpoint(opts.host, opts.port);
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: opts.host, port: opts.port });
+      // Bytes come into one reused buffer and are copied out at once: straight into the block a
+      // READBUF is filling when one is, else into the queue. No allocation per read.
+      const reads: ReadHook = { early: [], to: null };
+      const onread = {
+        buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+        callback: (n: number, buf: Buffer): boolean => {
+          if (reads.to) reads.to(buf, n);
+          else reads.early.push(Buffer.from(buf.subarray(0, n)));
+          return true; // pausing is onData's, through socket.pause()
+        },
+      };
+      const socket = net.connect({ host: opts.host, port: opts.port, onread });
       const timer = setTimeout(() => done(new IioError({ code: 'ETIMEDOUT', errno: 110, syscall: 'connect', detail: `${endpoint}: no answer in ${timeoutMs} ms` })), timeoutMs);
       const onError = (e: NodeJS.ErrnoException) => done(fromNodeError(e, { syscall: 'connect', detail: `${endpoint}: ${e.message}` }));
       const done = (err: IioError | null) => {
@@ -97,7 +117,7 @@ export class IiodConnection {
           reject(err);
         } else {
           socket.setNoDelay(true);
-          resolve(new IiodConnection(socket, opts));
+          resolve(new IiodConnection(socket, opts, reads));
         }
       };
       const onConnect = () => done(null);
@@ -201,15 +221,29 @@ export class IiodConnection {
     if (destroy) this.socket.destroy();
   }
 
-  private onData(d: Buffer): void {
+  /** Bytes [at, end) of the socket's read buffer, which is reused as soon as this returns. */
+  private onData(buf: Buffer, at: number, end: number): void {
     if (this.failure) return;
     if (!this.current && this.sentAhead === 0) {
-      this.fail(this.error({ code: 'EPROTO', errno: 71, detail: `${d.length} bytes from the peer while no command was running (not an iiod?)` }, null));
+      this.fail(this.error({ code: 'EPROTO', errno: 71, detail: `${end - at} bytes from the peer while no command was running (not an iiod?)` }, null));
       return;
     }
-    this.chunks.push(d);
-    this.buffered += d.length;
-    if (this.buffered >= this.highWater) this.socket.pause();
+    const sink = this.sink;
+    if (sink && sink.remaining > 0 && this.buffered === 0) {
+      const k = Math.min(end - at, sink.remaining);
+      buf.copy(sink.dest, sink.offset, at, at + k);
+      sink.offset += k;
+      sink.remaining -= k;
+      at += k;
+      this.waiter?.timer.refresh(); // progress: the bound is on each wait for more bytes
+    }
+    if (at < end) {
+      const rest = Buffer.allocUnsafe(end - at);
+      buf.copy(rest, 0, at, end);
+      this.chunks.push(rest);
+      this.buffered += rest.length;
+      if (this.buffered >= HIGH_WATER) this.socket.pause();
+    }
     const w = this.waiter;
     if (w && w.ready()) {
       this.waiter = null;
@@ -218,14 +252,15 @@ export class IiodConnection {
     }
   }
 
-  private wait(ready: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  /** Waits until `ready()`, each arrival of bytes checking it; ETIMEDOUT naming `what` after `timeoutMs` without progress. */
+  private wait(ready: () => boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (ready()) return Promise.resolve();
     if (this.socket.isPaused()) this.socket.resume();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiter = null;
-        const err = this.error({ code: 'ETIMEDOUT', errno: 110, detail: `no ${what} in ${timeoutMs} ms` });
+        const err = this.error({ code: 'ETIMEDOUT', errno: 110, detail: `no ${typeof what === 'string' ? what : what()} in ${timeoutMs} ms` });
         this.fail(err);
         reject(err);
       }, timeoutMs);
@@ -245,7 +280,7 @@ export class IiodConnection {
       else this.chunks[0] = c.subarray(k);
     }
     this.buffered -= n;
-    if (this.buffered < this.highWater && this.socket.isPaused()) this.socket.resume();
+    if (this.buffered < HIGH_WATER && this.socket.isPaused()) this.socket.resume();
   }
 
   /** Offset of the first `\n` within the first `limit` buffered bytes, or -1. */
@@ -275,18 +310,16 @@ export class IiodConnection {
       return buf.toString('latin1', 0, at);
     };
     const bytesInto = async (dest: Buffer, offset: number, n: number): Promise<void> => {
-      // The pause threshold follows the pending read, so a large block arrives without stalling.
-      this.highWater = Math.max(HIGH_WATER, n);
+      const queued = Math.min(this.buffered, n);
+      this.take(dest, offset, queued);
+      if (queued === n) return;
+      // The rest goes straight from the socket into dest.
+      const sink: Sink = { dest, offset: offset + queued, remaining: n - queued };
+      this.sink = sink;
       try {
-        let done = 0;
-        while (done < n) {
-          await this.wait(() => this.buffered > 0, timeoutMs, `data (${done} of ${n} bytes so far)`);
-          const k = Math.min(this.buffered, n - done);
-          this.take(dest, offset + done, k);
-          done += k;
-        }
+        await this.wait(() => sink.remaining === 0, timeoutMs, () => `data (${n - sink.remaining} of ${n} bytes so far)`);
       } finally {
-        this.highWater = HIGH_WATER;
+        this.sink = null;
       }
     };
     return {
@@ -308,6 +341,12 @@ export class IiodConnection {
       protocolError,
     };
   }
+}
+
+/** Where the socket's reads go: held back until the connection object exists. */
+interface ReadHook {
+  early: Buffer[];
+  to: ((buf: Buffer, n: number) => void) | null;
 }
 
 function formatEndpoint(host: string, port: number): string {
