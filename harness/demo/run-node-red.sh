@@ -2,7 +2,8 @@
 # Starts Node-RED with this package and the demo flows in a fresh user directory.
 #   vm:    inside the harness VM, on the emulated devices (emu-thermo follows a heat/cool cycle)
 #   local: on this machine, against whatever IIO devices it has
-#   editor: inside the VM with an empty flow and no dashboard (the editor tests, test/editor)
+#   editor: inside the VM with an empty flow and no dashboard, and iiod serving the guest's devices
+#           on ip:127.0.0.1 (the editor tests, test/editor)
 set -euo pipefail
 mode=${1:-vm}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -39,11 +40,18 @@ if [ "$mode" = vm ]; then
   done
 fi
 
+iiod_pid=
+if [ "$mode" = editor ] && [ -x /usr/sbin/iiod ]; then
+  # The editor tests' board: the guest's own iiod, ip:127.0.0.1 (port 30431).
+  /usr/sbin/iiod >/dev/null 2>&1 &
+  iiod_pid=$!
+fi
+
 # IIO_NODE_BIN and IIO_NODE_RED_MODULES pick another Node and Node-RED (harness/node-red5.sh's, for the
 # editor tests under Node-RED 5); by default the host's node and the project's Node-RED 4.1.
 "${IIO_NODE_BIN:-node}" "${IIO_NODE_RED_MODULES:-$repo/node_modules}/node-red/red.js" --userDir "$userdir" --settings "$userdir/settings.js" &
 red=$!
-trap 'kill -TERM $red 2>/dev/null; wait $red; exit 0' TERM INT
+trap 'kill -TERM $red $iiod_pid 2>/dev/null; wait $red; exit 0' TERM INT
 for _ in $(seq 600); do
   if node -e "require('http').get('http://127.0.0.1:$port/', r => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"; then
     echo "demo: Node-RED is up: editor http://127.0.0.1:${IIO_DEMO_PORT:-1880}/ , dashboard http://127.0.0.1:${IIO_DEMO_PORT:-1880}/dashboard"

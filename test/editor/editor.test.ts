@@ -464,6 +464,43 @@ describe(`the editor in Chromium, against Node-RED ${NR5 ? 5 : 4} in the VM`, fu
     await page.waitForSelector(node(id), { state: 'detached' });
   });
 
+  it('a device on a board (the guest\'s iiod, ip:127.0.0.1): the device dialog lists the board\'s devices, the node\'s dropdowns fill from the board', async () => {
+    const asked: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (/\/iio\//.test(r.url())) asked.push(decodeURIComponent(r.url()));
+    };
+    page.on('request', onRequest);
+    const id = await dragFromPalette('iio-attr', 700, 640);
+    await openByDoubleClick(id);
+    await page.click('#node-input-btn-device-add');
+    await page.waitForSelector('#node-config-dialog-ok', { state: 'visible' });
+    await page.fill('#node-config-input-uri', 'ip:127.0.0.1');
+    await page.dispatchEvent('#node-config-input-uri', 'change');
+    await page.waitForFunction(() => $('#iio-device-discovered option').length > 2);
+    const options = await optionTexts('#iio-device-discovered');
+    const wanted = options.find((t) => t.startsWith('emu-thermo (board-temp)'));
+    assert.ok(wanted, `emu-thermo (board-temp) in ${JSON.stringify(options)}`);
+    await page.selectOption('#iio-device-discovered', { label: wanted });
+    assert.equal(await page.inputValue('#node-config-input-deviceName'), 'emu-thermo');
+    await page.waitForFunction(() => /^Matches /.test($('#iio-device-match').text()));
+    assert.match((await page.textContent('#iio-device-match')) ?? '', /^Matches emu-thermo \(board-temp\) — iio:device\d+ on ip:127\.0\.0\.1\.$/);
+    await page.click('#node-config-dialog-ok');
+    await page.waitForSelector('#node-config-dialog-ok', { state: 'detached' });
+    // The attribute list is the board's: emu-thermo's own attributes, as iiod describes them.
+    await page.waitForFunction(() => $('#node-input-attribute-choice option[value="emu_temp_mC"]').length === 1);
+    page.off('request', onRequest);
+    assert.ok(asked.some((u) => /\/iio\/devices\?uri=ip:127\.0\.0\.1/.test(u)), `the device list came from the board: ${asked.join(' ')}`);
+    // The dialog's attribute list comes from that list (the devices endpoint carries them).
+    const config = await page.evaluate(() => { const c = window.RED.nodes.node($('#node-input-device').val()); return { uri: c.uri, deviceName: c.deviceName }; });
+    assert.deepEqual(config, { uri: 'ip:127.0.0.1', deviceName: 'emu-thermo' });
+    const lists = asked.filter((u) => /\/iio\/devices(\?|$)/.test(u));
+    assert.match(lists[lists.length - 1], /uri=ip:127\.0\.0\.1/, `the last device list asked for is the board's: ${asked.join(' ')}`);
+    await closeEditor(false);
+    await page.locator(`${node(id)} .red-ui-flow-node`).first().click();
+    await page.keyboard.press('Delete');
+    await page.waitForSelector(node(id), { state: 'detached' });
+  });
+
   it('no console error in the editor comes from our code', () => {
     const ours = consoleErrors.filter((e) => /iio|nodeRedContribIio/i.test(e));
     if (consoleErrors.length) console.log(`      other console errors: ${consoleErrors.length}\n${consoleErrors.map((e) => `        ${e.split('\n')[0]}`).join('\n')}`);
