@@ -252,78 +252,118 @@ function readNarrow(view: DataView, at: number, width: number, le: boolean): num
 
 const TWO_POW_32 = 4294967296;
 
-/** One element's values in a block viewed as an array of its storage words. */
-interface Gather {
-  /** Word index of the first value, and words from one scan to the next. */
-  first: number;
-  stride: number;
-  repeat: number;
-  scans: number;
-  /** Stored in the other byte order than the host's. */
-  swap: boolean;
-  shift: number;
-  /** 32 − realBits: the bits above the value in a 32-bit word. */
-  unused: number;
-  signed: boolean;
+/**
+ * One pass over a block's scans that reads every element a typed-array view of the block can
+ * read (≤ 32-bit words at aligned offsets, either byte order; 64-bit words in the host's order):
+ * JavaScript generated for one layout, with the offsets, shifts and widths as constants and no
+ * branch per value. Per value it runs a fraction of the instructions of a general loop, which
+ * counts most where instructions are dear (QEMU emulation, small ARM cores).
+ */
+interface ScanLoop {
+  run: (views: BlockViews, scans: number, outs: ArrayLike<number>[], k: Float64Array) => void;
+  /** Per plan: whether the loop decodes it (else the general path does). */
+  covers: readonly boolean[];
+  /** Byte alignment the block must have (the widest view the loop reads). */
+  align: number;
+  /** Per plan: scale and offset, for the scaled loop (k[2i], k[2i + 1]). */
+  k: Float64Array;
+  /** The views of the block it reads. */
+  views: ViewName[];
 }
 
-// One function per pair of array types: each call site stays monomorphic in V8 (one loop shared
-// by all six output types was several times slower).
-
-function swap16(v: number): number {
-  return ((v & 0xff) << 8) | (v >>> 8);
+/** The block seen as arrays of its storage words; only the ones a loop reads are made. */
+interface BlockViews {
+  u8?: Uint8Array;
+  s8?: Int8Array;
+  u16?: Uint16Array;
+  s16?: Int16Array;
+  u32?: Uint32Array;
+  s32?: Int32Array;
 }
 
-function swap32(v: number): number {
-  return ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
-}
+const VIEW_TYPES = { u8: Uint8Array, s8: Int8Array, u16: Uint16Array, s16: Int16Array, u32: Uint32Array, s32: Int32Array } as const;
+type ViewName = keyof typeof VIEW_TYPES;
 
-/** 8- or 16-bit words into a 16-bit output (seen through a Uint16Array). */
-function gatherNarrow(src: Uint8Array | Uint16Array, dst: Uint16Array, g: Gather): void {
-  const { stride, repeat, scans, swap, shift, unused, signed } = g;
-  let i = 0;
-  for (let s = 0, at = g.first; s < scans; s++, at += stride) {
-    for (let r = 0; r < repeat; r++, i++) {
-      const v = (swap ? swap16(src[at + r]) : src[at + r]) >>> shift;
-      dst[i] = signed ? (v << unused) >> unused : (v << unused) >>> unused;
-    }
+/** Whether the scan loop can decode `p`, and how it reads one of its words (JavaScript source). */
+function wordReader(p: ElementPlan, scanBytes: number, scaled: boolean): ((word: number, used: Set<ViewName>) => string) | null {
+  const { width, offset, shift, realBits, signed, repeat } = p;
+  const ints = [width, offset, shift, realBits, repeat, scanBytes];
+  if (!ints.every((n) => Number.isInteger(n) && n >= 0) || repeat < 1 || offset % width !== 0 || scanBytes % width !== 0) return null;
+  const counter = `a${width}`;
+  if (width === 8) {
+    // Whole 64-bit words in host order, copied as two 32-bit halves (timestamps; raw 64-bit channels).
+    if (p.littleEndian !== NATIVE_LE || shift !== 0 || realBits !== 64 || (scaled && !p.isTimestamp)) return null;
+    return (half, used) => (used.add('u32'), `u32[a4 + ${offset / 4 + half}]`);
   }
+  if (width !== 1 && width !== 2 && width !== 4) return null;
+  const bits = width * 8;
+  const swap = width > 1 && p.littleEndian !== NATIVE_LE;
+  const unused = 32 - Math.min(realBits, 32);
+  return (word, used) => {
+    const at = `${counter} + ${offset / width + word}`;
+    if (!swap && shift === 0 && realBits === bits) {
+      const view: ViewName = `${signed ? 's' : 'u'}${bits}` as ViewName;
+      used.add(view);
+      return `${view}[${at}]`;
+    }
+    const view: ViewName = `u${bits}` as ViewName;
+    used.add(view);
+    let x = `${view}[${at}]`;
+    if (swap && width === 2) x = `((${x} & 255) << 8 | ${x} >>> 8)`;
+    if (swap && width === 4) x = `((${x} & 255) << 24 | (${x} & 65280) << 8 | (${x} >>> 8) & 65280 | ${x} >>> 24)`;
+    return `((${x} >>> ${shift}) << ${unused}) ${signed ? '>>' : '>>>'} ${unused}`;
+  };
 }
 
-/** 32-bit words into a 32-bit output (seen through an Int32Array). */
-function gather32(src: Uint32Array, dst: Int32Array, g: Gather): void {
-  const { stride, repeat, scans, swap, shift, unused, signed } = g;
-  let i = 0;
-  for (let s = 0, at = g.first; s < scans; s++, at += stride) {
-    for (let r = 0; r < repeat; r++, i++) {
-      const v = (swap ? swap32(src[at + r]) : src[at + r]) >>> shift;
-      dst[i] = signed ? (v << unused) >> unused : (v << unused) >>> unused;
+/** Builds the scan loop for `plans` (null when it would decode none of them). */
+function compileScanLoop(plans: readonly ElementPlan[], scanBytes: number, scaled: boolean): ScanLoop | null {
+  const used = new Set<ViewName>();
+  const covers: boolean[] = [];
+  const lines: string[] = [];
+  let align = 1;
+  plans.forEach((p, i) => {
+    const read = wordReader(p, scanBytes, scaled);
+    covers.push(read !== null);
+    if (!read) return;
+    align = Math.max(align, Math.min(p.width, 4));
+    for (let r = 0; r < p.repeat; r++) {
+      const at = p.repeat === 1 ? 's' : `s * ${p.repeat} + ${r}`;
+      if (p.width === 8) {
+        lines.push(`o${i}[2 * (${at})] = ${read(2 * r, used)};`, `o${i}[2 * (${at}) + 1] = ${read(2 * r + 1, used)};`);
+      } else {
+        const value = read(r, used);
+        lines.push(scaled ? `o${i}[${at}] = ((${value}) + k[${2 * i + 1}]) * k[${2 * i}];` : `o${i}[${at}] = ${value};`);
+      }
     }
-  }
+  });
+  if (!covers.some(Boolean)) return null;
+  const widths = [1, 2, 4].filter((w) => [...used].some((v) => VIEW_TYPES[v].BYTES_PER_ELEMENT === w));
+  const body = [
+    '"use strict";',
+    ...[...used].map((v) => `const ${v} = views.${v};`),
+    ...plans.map((_, i) => (covers[i] ? `const o${i} = outs[${i}];` : '')).filter(Boolean),
+    `for (let s = 0${widths.map((w) => `, a${w} = 0`).join('')}; s < n; s++${widths.map((w) => `, a${w} += ${scanBytes / w}`).join('')}) {`,
+    ...lines.map((l) => `  ${l}`),
+    '}',
+  ].join('\n');
+  const k = new Float64Array(2 * plans.length);
+  plans.forEach((p, i) => {
+    k[2 * i] = p.scale;
+    k[2 * i + 1] = p.scaleOffset;
+  });
+  // The source holds only integers computed above and fixed names: nothing from outside.
+  const run = new Function('views', 'n', 'outs', 'k', body) as ScanLoop['run'];
+  return { run, covers, align, k, views: [...used] };
 }
 
-/** 8- or 16-bit words as (raw + offset) × scale. */
-function gatherNarrowScaled(src: Uint8Array | Uint16Array, dst: Float64Array, g: Gather, scale: number, offset: number): void {
-  const { stride, repeat, scans, swap, shift, unused, signed } = g;
-  let i = 0;
-  for (let s = 0, at = g.first; s < scans; s++, at += stride) {
-    for (let r = 0; r < repeat; r++, i++) {
-      const v = (swap ? swap16(src[at + r]) : src[at + r]) >>> shift;
-      dst[i] = ((signed ? (v << unused) >> unused : (v << unused) >>> unused) + offset) * scale;
-    }
+/** The views of `block` a loop reads. */
+function blockViews(block: Uint8Array, names: Iterable<ViewName>): BlockViews {
+  const views: BlockViews = {};
+  for (const name of names) {
+    const Type = VIEW_TYPES[name];
+    (views as Record<string, unknown>)[name] = new Type(block.buffer as ArrayBuffer, block.byteOffset, Math.floor(block.byteLength / Type.BYTES_PER_ELEMENT));
   }
-}
-
-/** 32-bit words as (raw + offset) × scale. */
-function gather32Scaled(src: Uint32Array, dst: Float64Array, g: Gather, scale: number, offset: number): void {
-  const { stride, repeat, scans, swap, shift, unused, signed } = g;
-  let i = 0;
-  for (let s = 0, at = g.first; s < scans; s++, at += stride) {
-    for (let r = 0; r < repeat; r++, i++) {
-      const v = (swap ? swap32(src[at + r]) : src[at + r]) >>> shift;
-      dst[i] = ((signed ? (v << unused) >> unused : (v << unused) >>> unused) + offset) * scale;
-    }
-  }
+  return views;
 }
 
 /** Decodes blocks of scans laid out by computeLayout into typed arrays. */
@@ -384,16 +424,12 @@ export class ScanDecoder {
   decode(block: Uint8Array, scans?: number, out?: DecodedBlock): DecodedBlock {
     const count = this.countScans(block, scans);
     const target = out ?? this.allocate(count);
-    const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
-    for (const p of this.plans) {
-      if (p.isTimestamp) {
-        this.decodeWideRaw(view, p, count, this.checkedTarget(target.timestamps, BigInt64Array, p, count));
-      } else if (p.width === 8 && p.realBits > 32) {
-        this.decodeWideRaw(view, p, count, this.checkedTarget<BigInt64Array | BigUint64Array>(target.channels[p.name], RAW_ARRAY_CLASS[p.kind] as typeof BigInt64Array, p, count));
-      } else {
-        this.decodeNumbers(view, p, count, this.checkedTarget<{ [i: number]: number }>(target.channels[p.name], RAW_ARRAY_CLASS[p.kind] as typeof Int32Array, p, count), false);
-      }
-    }
+    const targets = this.plans.map((p) => {
+      if (p.isTimestamp) return this.checkedTarget(target.timestamps, BigInt64Array, p, count);
+      const type = RAW_ARRAY_CLASS[p.kind] as typeof Int32Array | typeof BigInt64Array;
+      return this.checkedTarget<RawArray>(target.channels[p.name], type as typeof Int32Array, p, count);
+    });
+    this.fill(block, count, targets, false);
     target.scans = count;
     return target;
   }
@@ -402,13 +438,33 @@ export class ScanDecoder {
   decodeScaled(block: Uint8Array, scans?: number, out?: ScaledBlock): ScaledBlock {
     const count = this.countScans(block, scans);
     const target = out ?? this.allocateScaled(count);
-    const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
-    for (const p of this.plans) {
-      if (p.isTimestamp) this.decodeWideRaw(view, p, count, this.checkedTarget(target.timestamps, BigInt64Array, p, count));
-      else this.decodeNumbers(view, p, count, this.checkedTarget(target.channels[p.name], Float64Array, p, count), true);
-    }
+    const targets = this.plans.map((p) => (p.isTimestamp ? this.checkedTarget(target.timestamps, BigInt64Array, p, count) : this.checkedTarget(target.channels[p.name], Float64Array, p, count)));
+    this.fill(block, count, targets, true);
     target.scans = count;
     return target;
+  }
+
+  /** The scan loops, raw and scaled, built on first use (null: none applies to this layout). */
+  private readonly loops: [ScanLoop | null | undefined, ScanLoop | null | undefined] = [undefined, undefined];
+
+  /** Decodes `scans` scans of every element into `targets` (one per plan, checked). */
+  private fill(block: Uint8Array, scans: number, targets: Array<RawArray | Float64Array>, scaled: boolean): void {
+    const slot = scaled ? 1 : 0;
+    if (this.loops[slot] === undefined) this.loops[slot] = compileScanLoop(this.plans, this.layout.scanBytes, scaled);
+    const loop = this.loops[slot];
+    const fast = loop !== null && loop !== undefined && block.byteOffset % loop.align === 0;
+    if (fast) {
+      // 64-bit outputs are written as their two 32-bit halves.
+      const outs = targets.map((t, i) => (loop.covers[i] && this.plans[i].width === 8 ? new Uint32Array(t.buffer, t.byteOffset, t.length * 2) : t) as ArrayLike<number>);
+      loop.run(blockViews(block, loop.views), scans, outs, loop.k);
+    }
+    const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
+    this.plans.forEach((p, i) => {
+      if (fast && loop.covers[i]) return;
+      const t = targets[i];
+      if (t instanceof BigInt64Array || t instanceof BigUint64Array) this.decodeWideRaw(view, p, scans, t);
+      else this.decodeNumbers(view, p, scans, t, scaled);
+    });
   }
 
   /** Only the timestamps of a block (empty when no timestamp is enabled). */
@@ -439,7 +495,6 @@ export class ScanDecoder {
 
   // Values that fit a JS number exactly (realBits ≤ 32), or any value when scaling.
   private decodeNumbers(view: DataView, p: ElementPlan, scans: number, out: { [i: number]: number }, scaled: boolean): void {
-    if (this.decodeAligned(view, p, scans, out, scaled)) return;
     const scanBytes = this.layout.scanBytes;
     const { width, repeat, littleEndian, shift, realBits, signed, scale, scaleOffset } = p;
     const wide = width === 8;
@@ -457,43 +512,6 @@ export class ScanDecoder {
         out[i] = scaled ? (value + scaleOffset) * scale : value;
       }
     }
-  }
-
-  // 8-, 16- and 32-bit values at aligned offsets (the common case, either byte order): gathered
-  // through typed-array views of the block and of the output, no DataView call per value. False
-  // when not applicable (a 32-bit word holding ≤ 16 bits, an unaligned block).
-  private decodeAligned(view: DataView, p: ElementPlan, scans: number, out: { [i: number]: number }, scaled: boolean): boolean {
-    const width = p.width;
-    const scanBytes = this.layout.scanBytes;
-    if (width === 8 || view.byteOffset % width !== 0 || p.offset % width !== 0 || scanBytes % width !== 0) return false;
-    const g: Gather = {
-      first: p.offset / width,
-      stride: scanBytes / width,
-      repeat: p.repeat,
-      scans,
-      swap: width > 1 && p.littleEndian !== NATIVE_LE,
-      shift: p.shift,
-      unused: 32 - Math.min(p.realBits, 32),
-      signed: p.signed,
-    };
-    const length = Math.floor(view.byteLength / width);
-    const src = width === 1 ? new Uint8Array(view.buffer, view.byteOffset, length) : width === 2 ? new Uint16Array(view.buffer, view.byteOffset, length) : new Uint32Array(view.buffer, view.byteOffset, length);
-    if (scaled) {
-      const dst = out as Float64Array;
-      if (src instanceof Uint32Array) gather32Scaled(src, dst, g, p.scale, p.scaleOffset);
-      else gatherNarrowScaled(src, dst, g, p.scale, p.scaleOffset);
-      return true;
-    }
-    // The output's bits through an unsigned view of the same size: one array type per loop.
-    const bits = out as RawArray;
-    if (p.kind === 'i16' || p.kind === 'u16') {
-      if (src instanceof Uint32Array) return false;
-      gatherNarrow(src, new Uint16Array(bits.buffer, bits.byteOffset, bits.length), g);
-    } else {
-      if (!(src instanceof Uint32Array)) return false;
-      gather32(src, new Int32Array(bits.buffer, bits.byteOffset, bits.length), g);
-    }
-    return true;
   }
 
   // 64-bit storage into a BigInt64Array/BigUint64Array, written as two u32 halves (no BigInt per value).

@@ -7,9 +7,22 @@ export type OutputShape = 'arrays' | 'objects' | 'raw';
 
 /** ns timestamps → exact decimal strings and millisecond numbers. */
 export function timestampsOut(ts: BigInt64Array, scans: number): { timestamp: string[]; timestampMs: number[] } {
+  return { timestamp: timestampStrings(ts, scans), timestampMs: timestampsMs(ts, scans) };
+}
+
+/** ns timestamps → milliseconds. */
+function timestampsMs(ts: BigInt64Array, scans: number): number[] {
+  const ms = new Array<number>(scans);
+  const halves = new Uint32Array(ts.buffer, ts.byteOffset, scans * 2);
+  const lo = NATIVE_LE ? 0 : 1;
+  for (let i = 0; i < scans; i++) ms[i] = ((halves[2 * i + 1 - lo] | 0) * TWO_POW_32 + halves[2 * i + lo]) / 1e6;
+  return ms;
+}
+
+/** ns timestamps → exact decimal strings. */
+function timestampStrings(ts: BigInt64Array, scans: number): string[] {
   const timestamp = new Array<string>(scans);
-  const timestampMs = new Array<number>(scans);
-  if (scans === 0) return { timestamp, timestampMs };
+  if (scans === 0) return timestamp;
   // Scans of a block lie close together: each string is its second's digits (converted from
   // BigInt once per second crossed) and its nanoseconds past that second, computed exactly in
   // doubles from the 32-bit halves. No BigInt per scan.
@@ -23,7 +36,6 @@ export function timestampsOut(ts: BigInt64Array, scans: number): { timestamp: st
   for (let i = 0; i < scans; i++) {
     const hi = halves[2 * i + 1 - lo] | 0;
     const low = halves[2 * i + lo];
-    timestampMs[i] = (hi * TWO_POW_32 + low) / 1e6; // one rounding, as Number(bigint)
     const d = (hi - hi0) * TWO_POW_32 + (low - lo0); // exact while a safe integer
     let frac = anchorFrac + (d - anchorD);
     if (anchorFrac < 0 || frac < 0 || frac >= 1e9 || !Number.isSafeInteger(d)) {
@@ -40,7 +52,27 @@ export function timestampsOut(ts: BigInt64Array, scans: number): { timestamp: st
     const digits = '' + frac; // (cheaper than String() and slice: 3× in a block of 1638)
     timestamp[i] = prefix === '' ? digits : prefix + ZEROS[9 - digits.length] + digits; // 9 digits, zero-padded
   }
-  return { timestamp, timestampMs };
+  return timestamp;
+}
+
+/**
+ * Defines `key` on `obj` as computed when first read, then an ordinary property (also when
+ * assigned first). JSON, the Debug sidebar and Node-RED's message cloning all read it like any other.
+ */
+function lazyProperty(obj: Record<string, unknown>, key: string, compute: () => unknown): void {
+  const settle = (target: object, value: unknown) => Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(obj, key, {
+    get(this: object) {
+      const value = compute();
+      settle(this, value);
+      return value;
+    },
+    set(this: object, value: unknown) {
+      settle(this, value);
+    },
+    enumerable: true,
+    configurable: true,
+  });
 }
 
 const NS_PER_S = 1000000000n;
@@ -59,7 +91,13 @@ function jsonSafe(values: RawArray | Float64Array): ArrayLike<number> | string[]
 export function toArrays(block: DecodedBlock | ScaledBlock): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, values] of Object.entries(block.channels)) out[name] = jsonSafe(values);
-  if (block.timestamps) Object.assign(out, timestampsOut(block.timestamps, block.scans));
+  if (block.timestamps) {
+    // The exact strings cost more than the decoding of all channels (a string per scan): built
+    // only when a flow reads them, from a copy (the caller may reuse the block's arrays).
+    const ts = block.timestamps.slice(0, block.scans);
+    lazyProperty(out, 'timestamp', () => timestampStrings(ts, ts.length));
+    out.timestampMs = timestampsMs(ts, ts.length);
+  }
   return out;
 }
 

@@ -337,7 +337,7 @@ describe('scan', () => {
     });
 
     it('the typed-array gathers agree with the DataView path (the same bytes at an odd offset), raw and scaled, in both byte orders', () => {
-      const kinds = ['le:u12/16>>4', 'be:u12/16>>4', 'le:s12/16>>0', 'be:s16/16>>0', 'le:u16/16X3>>0', 'be:s24/32>>8', 'le:u32/32>>0', 'be:u32/32>>0', 'be:s32/32>>0', 'le:s8/8>>0', 'le:u6/8>>2', 'le:s12/32>>4'];
+      const kinds = ['le:u12/16>>4', 'be:u12/16>>4', 'le:s12/16>>0', 'be:s16/16>>0', 'le:u16/16X3>>0', 'be:s24/32>>8', 'le:u32/32>>0', 'be:u32/32>>0', 'be:s32/32>>0', 'le:s8/8>>0', 'le:u6/8>>2', 'le:s12/32>>4', 'le:u64/64>>0', 'be:s64/64>>0'];
       const l = computeLayout([...kinds.map((t, i) => el(`k${i}`, i, t)), el('timestamp', kinds.length, 'le:s64/64>>0')]);
       const scans = 64;
       const aligned = Buffer.alloc(scans * l.scanBytes);
@@ -358,10 +358,10 @@ describe('scan', () => {
         assert.deepEqual([...fast.channels[name]], [...slow.channels[name]], `${name} ${t}`);
         assert.deepEqual([...fastScaled.channels[name]], [...slowScaled.channels[name]], `${name} ${t} scaled`);
         const { scale, offset } = scales[name];
-        assert.deepEqual([...fastScaled.channels[name]], [...fast.channels[name]].map((v) => (Number(v) + offset) * scale), `${name} ${t} scaled = (raw + offset) × scale`);
+        if (!/64\//.test(t)) assert.deepEqual([...fastScaled.channels[name]], [...fast.channels[name]].map((v) => (Number(v) + offset) * scale), `${name} ${t} scaled = (raw + offset) × scale`);
       }
       // The first scan is all ones: each type's own extreme.
-      assert.deepEqual(kinds.map((_, i) => fast.channels[`k${i}`][0]), [4095, 4095, -1, -1, 65535, -1, 4294967295, 4294967295, -1, -1, 63, -1]);
+      assert.deepEqual(kinds.map((_, i) => fast.channels[`k${i}`][0]), [4095, 4095, -1, -1, 65535, -1, 4294967295, 4294967295, -1, -1, 63, -1, 18446744073709551615n, -1n]);
     });
 
     it('writes shifted values and leaves the bits below the shift zero', () => {
