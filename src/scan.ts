@@ -352,7 +352,12 @@ function compileScanLoop(plans: readonly ElementPlan[], scanBytes: number, scale
     k[2 * i + 1] = p.scaleOffset;
   });
   // The source holds only integers computed above and fixed names: nothing from outside.
-  const run = new Function('views', 'n', 'outs', 'k', body) as ScanLoop['run'];
+  let run: ScanLoop['run'];
+  try {
+    run = new Function('views', 'n', 'outs', 'k', body) as ScanLoop['run'];
+  } catch {
+    return null; // code generation disallowed (--disallow-code-generation-from-strings): the general path
+  }
   return { run, covers, align, k, views: [...used] };
 }
 

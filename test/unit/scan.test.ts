@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import { expectCode } from '../lib/expect';
 import {
   ScanDecoder, ScanElementSpec, ScanType, computeLayout, encodeScans, encodeScansInto, formatScanType, kernelAlign,
@@ -362,6 +363,16 @@ describe('scan', () => {
       }
       // The first scan is all ones: each type's own extreme.
       assert.deepEqual(kinds.map((_, i) => fast.channels[`k${i}`][0]), [4095, 4095, -1, -1, 65535, -1, 4294967295, 4294967295, -1, -1, 63, -1, 18446744073709551615n, -1n]);
+    });
+
+    it('where code generation is disallowed (node --disallow-code-generation-from-strings) the general path decodes the same values', () => {
+      const script = `const { computeLayout, parseScanType, ScanDecoder } = require(${JSON.stringify(require.resolve('../../src/scan'))});
+        const l = computeLayout([['a', 'le:u12/16>>4'], ['b', 'be:s16/16>>0'], ['c', 'le:s24/32>>8']].map(([name, t], index) => ({ name, index, type: parseScanType(t) })));
+        const d = new ScanDecoder(l).decode(Buffer.from('f0ff0180fffffffff0ff0180ffffff7f', 'hex'));
+        process.stdout.write(JSON.stringify(Object.values(d.channels).map((a) => Array.from(a))));`;
+      const run = (flags: string[]) => JSON.parse(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' }));
+      assert.deepEqual(run(['--disallow-code-generation-from-strings']), run([]));
+      assert.deepEqual(run([]), [[4095, 4095], [384, 384], [-1, 8388607]]);
     });
 
     it('writes shifted values and leaves the bits below the shift zero', () => {
