@@ -6,7 +6,8 @@
 //  - capture: emu-adc free-running mode 2 (as fast as the reader takes it), all channels +
 //    timestamp (40-byte scans), kernel buffer = 4 blocks; ours (CaptureStream / DmabufCapture)
 //    against `iio_readdev -b SCANS -s 0 emu-adc` (libiio-utils), whose bytes and CPU come from
-//    /proc/PID/io and /proc/PID/stat over the same window.
+//    /proc/PID/io and /proc/PID/stat over the same window; DMABUF also against a minimal C reader of
+//    the same blocks (harness/bench/iio_dmabuf_capture), the ceiling of DMABUF in this harness.
 //  - output: emu-dac free-running, DmabufOutput against OutputStream (write()), 64 KiB blocks.
 //  - events: emu-thermo threshold crossings 40 ms apart on CLOCK_MONOTONIC; latency from the
 //    event's kernel timestamp to the message, for the iio-event node (in a Node-RED runtime; the test helper's spies off), the
@@ -23,7 +24,8 @@
 // IIO_BENCH_ONLY (comma-separated: capture,output,events,remote,soak).
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawn, ChildProcess } from 'child_process';
+import { execFile, spawn, ChildProcess } from 'child_process';
+import { promisify } from 'util';
 import { CaptureStream, CapturedBlock, OutputStream } from '../../src/buffer';
 import { IioContext } from '../../src/context';
 import type { Device } from '../../src/device';
@@ -44,6 +46,7 @@ const WARMUP_MS = 500;
 const MiB = 1048576;
 const root = path.join(__dirname, '../../..');
 const C_EVENT_READER = path.join(root, 'harness/bench/iio_event_latency');
+const C_DMABUF_READER = path.join(root, 'harness/bench/iio_dmabuf_capture');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -150,13 +153,23 @@ export async function iioReaddev(scansPerBlock: number, uri?: string): Promise<R
   }
 }
 
+/** The DMABUF ceiling: the C reader sets buffer1 up as DmabufCapture does, warms up 0.5 s, counts SECONDS. */
+async function cDmabuf(adc: Device, blockBytes: number, blocks: number): Promise<Rate> {
+  const args = [adc.sysfsPath, String(SECONDS), String(blockBytes), String(blocks)];
+  const { stdout } = await promisify(execFile)(C_DMABUF_READER, args, { timeout: (SECONDS + 30) * 1000 });
+  const r = JSON.parse(stdout) as { bytes: number; seconds: number; cpu_ms: number };
+  const mib = r.bytes / MiB;
+  return { mibs: mib / r.seconds, cpuMsPerMiB: mib > 0 ? r.cpu_ms / mib : NaN };
+}
+
 function medianRate(rs: Rate[]): Rate {
   return { mibs: median(rs.map((r) => r.mibs)), cpuMsPerMiB: median(rs.map((r) => r.cpuMsPerMiB)) };
 }
 
 const table: string[][] = [['measure', 'ours', 'reference', 'ours / reference', 'goal', 'met']];
-function row(measure: string, ours: string, ref: string, ratio: number, goal: string, met: boolean): void {
-  table.push([measure, ours, ref, Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : '-', goal, met ? 'yes' : 'NO']);
+/** `met` null: a row for information, no goal. */
+function row(measure: string, ours: string, ref: string, ratio: number, goal: string, met: boolean | null): void {
+  table.push([measure, ours, ref, Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : '-', goal, met === null ? '—' : met ? 'yes' : 'NO']);
   console.log(`  ${measure}: ${ours} | ${ref} | ${Number.isFinite(ratio) ? ratio.toFixed(2) : '-'}`);
 }
 const fmtRate = (r: Rate) => `${r.mibs.toFixed(2)} MiB/s, ${r.cpuMsPerMiB.toFixed(0)} ms CPU/MiB`;
@@ -179,6 +192,8 @@ async function captureRows(adc: Device): Promise<void> {
   const at64k = Math.floor(65536 / scanBytes);
   const runs: Record<string, Rate[]> = {};
   const add = (k: string, r: Rate) => (runs[k] ??= []).push(r);
+  const withC = fs.existsSync(C_DMABUF_READER);
+  if (!withC) console.error(`capture: DMABUF C reader skipped, no ${C_DMABUF_READER} (make -C harness/bench)`);
   await freeRunning(adc, async () => {
     for (let rep = 0; rep < REPS; rep++) {
       console.log(`capture, repetition ${rep + 1}/${REPS}`);
@@ -189,6 +204,7 @@ async function captureRows(adc: Device): Promise<void> {
       add('arrays 64k', await ours(adc, 'read arrays', at64k));
       add('arrays+strings 64k', await ours(adc, 'read arrays + strings', at64k));
       add('dmabuf 64k', await ours(adc, 'dmabuf zero-copy', at64k));
+      if (withC) add('C dmabuf 64k', await cDmabuf(adc, at64k * scanBytes, 4));
     }
   });
   const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, medianRate(v)]));
@@ -201,10 +217,15 @@ async function captureRows(adc: Device): Promise<void> {
   const a = m['arrays 64k'];
   row('read() capture, decoded arrays payload (timestamp strings built when read), 64 KiB', fmtRate(a), `iio_readdev ${fmtRate(ref64)}`, a.mibs / ref64.mibs, '>= 0.7x', a.mibs / ref64.mibs >= 0.7);
   const as = m['arrays+strings 64k'];
-  row('  the same, the flow reading msg.payload.timestamp (a string per scan)', fmtRate(as), `iio_readdev ${fmtRate(ref64)}`, as.mibs / ref64.mibs, '(for information)', true);
+  row('  the same, the flow reading msg.payload.timestamp (a string per scan)', fmtRate(as), `iio_readdev ${fmtRate(ref64)}`, as.mibs / ref64.mibs, '(for information)', null);
   const d = m['dmabuf 64k'];
   row('DMABUF zero-copy capture, 64 KiB', fmtRate(d), `iio_readdev ${fmtRate(ref64)}`, d.mibs / ref64.mibs, '>= 4x', d.mibs / ref64.mibs >= 4);
   row('DMABUF zero-copy capture, 64 KiB, vs our read()', fmtRate(d), `our read() ${fmtRate(m['raw 64k'])}`, d.mibs / m['raw 64k'].mibs, '>= 4x', d.mibs / m['raw 64k'].mibs >= 4);
+  const c = m['C dmabuf 64k'];
+  if (c) {
+    row('DMABUF capture, 64 KiB, minimal C reader (ceiling of this harness)', fmtRate(c), `iio_readdev ${fmtRate(ref64)}`, c.mibs / ref64.mibs, '(for information)', null);
+    row('DMABUF zero-copy capture, 64 KiB, vs the C reader', fmtRate(d), `C reader ${fmtRate(c)}`, d.mibs / c.mibs, '(for information)', null);
+  }
 }
 
 /** Streams one pre-encoded 64 KiB block to emu-dac as fast as it is taken. */
