@@ -449,6 +449,15 @@ export class ScanDecoder {
     return target;
   }
 
+  /** Where a misaligned block is copied for the scan loop (reused: decoding is synchronous). */
+  private alignedCopy: Buffer | null = null;
+
+  private aligned(block: Uint8Array): Uint8Array {
+    if (!this.alignedCopy || this.alignedCopy.length < block.byteLength) this.alignedCopy = Buffer.allocUnsafeSlow(block.byteLength);
+    this.alignedCopy.set(block);
+    return this.alignedCopy.subarray(0, block.byteLength);
+  }
+
   /** The scan loops, raw and scaled, built on first use (null: none applies to this layout). */
   private readonly loops: [ScanLoop | null | undefined, ScanLoop | null | undefined] = [undefined, undefined];
 
@@ -457,6 +466,7 @@ export class ScanDecoder {
     const slot = scaled ? 1 : 0;
     if (this.loops[slot] === undefined) this.loops[slot] = compileScanLoop(this.plans, this.layout.scanBytes, scaled);
     const loop = this.loops[slot];
+    if (loop && block.byteOffset % loop.align !== 0) block = this.aligned(block); // e.g. a view of iiod's socket slab
     const fast = loop !== null && loop !== undefined && block.byteOffset % loop.align === 0;
     if (fast) {
       // 64-bit outputs are written as their two 32-bit halves.

@@ -98,8 +98,7 @@ export class RemoteCapture extends RemoteBufferSession {
     const conn = this.session();
     const ctx = this.context('READBUF');
     return conn.run(ctx, `READBUF ${this.device.id} ${this.blockBytes}\n`, async (reply) => {
-      // Every byte is written below before the block is handed out (a failure discards it): no zero fill.
-      const block = Buffer.allocUnsafeSlow(this.blockBytes);
+      let block: Buffer | null = null;
       let got = 0;
       while (got < this.blockBytes) {
         const n = await reply.integer();
@@ -108,11 +107,15 @@ export class RemoteCapture extends RemoteBufferSession {
         if (got === 0) {
           const mask = await reply.line(this.mask.length);
           if (mask !== this.mask) throw reply.protocolError(`channel mask ${mask}, not the ${this.mask} opened (does another client share the buffer?)`);
+          // The whole block in one chunk (iiod's usual answer): the bytes where they arrived.
+          if (n === this.blockBytes) return reply.bytesView(n);
         }
+        // Every byte is written before the block is handed out (a failure discards it): no zero fill.
+        block ??= Buffer.allocUnsafeSlow(this.blockBytes);
         await reply.bytesInto(block, got, n);
         got += n;
       }
-      return block;
+      return block!;
     }, this.replyTimeoutMs, true);
   }
 }

@@ -5,13 +5,13 @@
 import { IioContext } from '../../src/context';
 import { kernel } from '../../src/local-backend';
 import { Reactor } from '../../src/reactor';
-import { ours, iioReaddev } from './table';
+import { ours, oursRemote, withIiod, iioReaddev } from './table';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as inspector from 'inspector';
 
 /** IIO_KIND: which of our capture cells (default the raw read() one). */
-const KIND = (process.env.IIO_KIND || 'read raw') as Parameters<typeof ours>[1];
+const KIND = (process.env.IIO_KIND || 'read raw') as Parameters<typeof ours>[1] | 'remote';
 const REPS = Number(process.env.IIO_BENCH_REPS || 3);
 const k = kernel() as unknown as Record<string, (...a: unknown[]) => unknown>;
 /** Main-thread ns spent in each call (for poll: its submission) and in the reactor's dispatch. */
@@ -85,6 +85,18 @@ async function main() {
   try {
     for (let rep = 0; rep < REPS; rep++) {
       for (const [label, spb] of ([['4k', 102], ['64k', 1638]] as const).filter(([l]) => (process.env.IIO_SIZES || '4k,64k').split(',').includes(l))) {
+        if (KIND === 'remote') {
+          // Over Debian's iiod in this guest: ours pipelined against iio_readdev -u.
+          await withIiod(async (uri) => {
+            const ref = await iioReaddev(spb, uri);
+            const t0 = threads();
+            const r = await profiled(() => oursRemote(uri, spb, 2));
+            const busy = [...threads()].map(([n, v]) => [n.split('#')[0], v - (t0.get(n) ?? 0)] as const).filter(([, d]) => d >= 50).map(([n, d]) => `${n} ${d}`).join(', ');
+            console.log(`   thread CPU ms: ${busy}`);
+            console.log(`rep ${rep} remote ${label}: ${r.mibs.toFixed(2)} MiB/s ${r.cpuMsPerMiB.toFixed(0)} ms/MiB (readdev -u ${ref.mibs.toFixed(2)} / ${ref.cpuMsPerMiB.toFixed(0)})`);
+          });
+          continue;
+        }
         const ref = await iioReaddev(spb);
         add(`readdev ${label}`, ref);
         {
@@ -112,6 +124,7 @@ async function main() {
     {
       const v = 'ours';
       const r = res[`${v} ${label}`];
+      if (!r || !ref) continue; // remote: each repetition printed its own line
       console.log(`${label} ${v}: ${median(r.mibs).toFixed(2)} MiB/s ${median(r.cpu).toFixed(0)} ms/MiB | ratio tp ${(median(r.mibs) / median(ref.mibs)).toFixed(2)} cpu ${(median(r.cpu) / median(ref.cpu)).toFixed(2)}`);
     }
   }

@@ -434,7 +434,7 @@ async function soakRows(adc: Device): Promise<void> {
 }
 
 /** Ours over iiod: a RemoteCapture of every channel, the blocks counted (as iio-in's raw payload would carry them). */
-async function oursRemote(uri: string, scansPerBlock: number, pipeline: 1 | 2): Promise<Rate> {
+export async function oursRemote(uri: string, scansPerBlock: number, pipeline: 1 | 2): Promise<Rate> {
   const board = await RemoteContext.connect(uri);
   let bytes = 0;
   try {
@@ -450,7 +450,7 @@ async function oursRemote(uri: string, scansPerBlock: number, pipeline: 1 | 2): 
 }
 
 /** Runs Debian's iiod on this machine for `body`, then stops it. */
-async function withIiod<T>(body: (uri: string) => Promise<T>): Promise<T> {
+export async function withIiod<T>(body: (uri: string) => Promise<T>): Promise<T> {
   const uri = 'ip:127.0.0.1';
   const daemon = spawn('iiod', [], { stdio: 'ignore' });
   const exited = new Promise((r) => daemon.once('exit', r));

@@ -276,6 +276,35 @@ describe('iiod client against a scripted peer', function () {
       await cap.close();
     });
 
+    it('a block in one chunk larger than the bytes queued before pausing, trickled in small writes: whole, exact, each in memory of its own', async () => {
+      let scan = 0;
+      const scans = 3000; // 120 000 bytes: more than the 64 KiB queued before the socket pauses
+      const f = await serve(iiod((line, s) => {
+        if (line.startsWith('OPEN ') || line === 'CLOSE iio:device1') return { reply: '0\n' };
+        if (!line.startsWith('READBUF ')) return undefined;
+        const data = emuAdcBlock(all, scan, scans);
+        scan += scans;
+        const reply = Buffer.concat([Buffer.from(`${data.length}\n000001ff\n`), data]);
+        void (async () => {
+          for (let at = 0; at < reply.length; at += 7000) {
+            if (s.socket.destroyed) return;
+            s.socket.write(reply.subarray(at, at + 7000));
+            await sleep(1);
+          }
+        })();
+        return {};
+      }));
+      ctx = await RemoteContext.connect(f.uri);
+      const blocks: CapturedBlock[] = [];
+      const cap = await ctx.openInput({ name: 'emu-adc' }, { scansPerBlock: scans, pipeline: 1, onBlock: (b) => blocks.push(b), onError: (e) => assert.fail(e.message) });
+      while (blocks.length < 3) await sleep(5);
+      await cap.close();
+      checkPattern(cap, blocks.slice(0, 3), 3 * scans);
+      const second = Buffer.from(blocks[1].data);
+      blocks[0].data.fill(0xa5); // a flow writing into its payload touches no other block
+      assert.deepEqual(blocks[1].data, second);
+    });
+
     it('stop while the daemon sits on a READBUF: the wait times out, the session is dropped (iiod then closes the buffer), no error is reported', async () => {
       const f = await serve(iiod((line) => (line.startsWith('OPEN ') ? { reply: '0\n' } : line.startsWith('READBUF ') ? {} : undefined)));
       ctx = await RemoteContext.connect(f.uri, { timeoutMs: 300 });
