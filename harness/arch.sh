@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sourced by vm.sh with IIO_ARCH set (amd64, arm64 or armhf): provisions that guest and sets
 #   KVER VMLINUZ KDIR       the guest kernel and its headers
-#   QEMU QEMU_MACHINE QEMU_CPU CONSOLE   how to boot it
+#   QEMU QEMU_MACHINE QEMU_CPU CONSOLE   how to boot it (KERNEL_ARGS: more of the guest command line)
 #   EMU_KO SELFTEST_BIN     the emulator module and the self-test built for it
 #   GUEST_USERLAND          (ARM only) the cache dir whose bin/ and kernel modules the guest mounts
 #   GUEST_NODE_PATH         (ARM only) where node finds ffi-rs's binary for the target
@@ -13,6 +13,10 @@ case "$IIO_ARCH" in
     # shellcheck source=kernel.sh
     . "$here/kernel.sh"
     QEMU=qemu-system-x86_64; QEMU_MACHINE=q35; QEMU_CPU=max; CONSOLE=ttyS0
+    # tsc=reliable: under TCG on a loaded host the clocksource watchdog takes the TSC for unstable
+    # and switches clocksource, patching kernel text live; that patching raced a vCPU in
+    # sched_clock_cpu and panicked the guest (int3 oops, seen 2026-12-02 in a DMABUF benchmark).
+    KERNEL_ARGS="tsc=reliable"
     EMU_KO=$here/emu/iio_emu.ko; SELFTEST_BIN=$here/selftest/iio_selftest
     GUEST_USERLAND=""; GUEST_NODE_PATH=""
     if [ "${IIO_EMU_NOLOAD:-0}" != 1 ]; then

@@ -123,7 +123,7 @@ boot() {
       -machine "$QEMU_MACHINE" -accel "$accel" -cpu "$QEMU_CPU" -smp "$(nproc)" -m "$mem_mb" \
       -object memory-backend-memfd,id=mem,size="${mem_mb}M",share=on -numa node,memdev=mem \
       -kernel "$VMLINUZ" -initrd "$initrd" \
-      -append "console=$CONSOLE quiet loglevel=4 panic=-1 iioemu.share=$share iioemu.guest=$here/guest.sh iioemu.noload=${IIO_EMU_NOLOAD:-0} iioemu.net=${forward:+1}${GUEST_USERLAND:+ iioemu.userland=$GUEST_USERLAND}" \
+      -append "console=$CONSOLE quiet loglevel=4 panic=-1 ${KERNEL_ARGS:+$KERNEL_ARGS }iioemu.share=$share iioemu.guest=$here/guest.sh iioemu.noload=${IIO_EMU_NOLOAD:-0} iioemu.net=${forward:+1}${GUEST_USERLAND:+ iioemu.userland=$GUEST_USERLAND}" \
       -chardev socket,id=root,path="$sock_root" -device vhost-user-fs-pci,chardev=root,tag=hostroot \
       -chardev socket,id=share,path="$sock_share" -device vhost-user-fs-pci,chardev=share,tag=share \
       "${net[@]}" "${exitdev[@]}" \

@@ -19,8 +19,8 @@ const spent: Record<string, number> = {};
 const proto = Reactor.prototype as unknown as { dispatch: () => void };
 const origDispatch = proto.dispatch;
 proto.dispatch = function (this: unknown) { const t0 = process.hrtime.bigint(); origDispatch.call(this); spent.dispatch = (spent.dispatch ?? 0) + Number(process.hrtime.bigint() - t0); };
-const c = { readv: 0, bytes: 0, eagain: 0, poll: 0, pollNow: 0, nowHits: 0 };
-for (const [m, f] of [['readv', (r: unknown) => { c.readv++; if (r === null) c.eagain++; else c.bytes += r as number; }], ['poll', () => c.poll++], ['pollNow', (r: unknown) => { c.pollNow++; if (r) c.nowHits++; }]] as const) {
+const c = { readv: 0, bytes: 0, eagain: 0, poll: 0, pollNow: 0, nowHits: 0, ioctl: 0, blocks: 0 };
+for (const [m, f] of [['readv', (r: unknown) => { c.readv++; if (r === null) c.eagain++; else c.bytes += r as number; }], ['poll', () => c.poll++], ['pollNow', (r: unknown) => { c.pollNow++; if (r) c.nowHits++; }], ['ioctl', () => c.ioctl++]] as const) {
   const orig = k[m];
   k[m] = (...a: unknown[]) => { const t0 = process.hrtime.bigint(); const r = orig(...a); spent[m] = (spent[m] ?? 0) + Number(process.hrtime.bigint() - t0); (f as (r: unknown) => void)(r); return r; };
 }
@@ -104,15 +104,18 @@ async function main() {
           for (const key of Object.keys(c)) (c as Record<string, number>)[key] = 0;
           for (const key of Object.keys(spent)) spent[key] = 0;
           const t0 = threads();
+          const w0 = process.hrtime.bigint();
           const r = await profiled(() => ours(adc, KIND, spb));
+          const wall = Number(process.hrtime.bigint() - w0) / 1e9;
           const t1 = threads();
           const busy = [...t1].map(([n, v]) => [n.split('#')[0], v - (t0.get(n) ?? 0)] as const).filter(([, d]) => d >= 50).map(([n, d]) => `${n} ${d}`).join(', ');
           console.log(`   thread CPU ms: ${busy}`);
-          const perBlock = c.bytes / (spb * 40);
+          // read(): the blocks read; DMABUF: estimated from the rate over the whole call.
+          const perBlock = c.bytes > 0 ? c.bytes / (spb * 40) : (r.mibs * 1048576 * wall) / (spb * 40);
           console.log(`   main-thread µs per block: ${Object.entries(spent).map(([n, ns]) => `${n} ${(ns / 1000 / perBlock).toFixed(0)}`).join(', ')}`);
           add(`${v} ${label}`, r);
-          const blocks = c.bytes / (spb * 40);
-          console.log(`rep ${rep} ${v} ${label}: ${r.mibs.toFixed(2)} MiB/s ${r.cpuMsPerMiB.toFixed(0)} ms/MiB (readdev ${ref.mibs.toFixed(2)} / ${ref.cpuMsPerMiB.toFixed(0)}) | per block: readv ${(c.readv / blocks).toFixed(2)} eagain ${(c.eagain / blocks).toFixed(2)} poll ${(c.poll / blocks).toFixed(2)} pollNow ${(c.pollNow / blocks).toFixed(2)} hits ${(c.nowHits / blocks).toFixed(2)}`);
+          const blocks = perBlock;
+          console.log(`rep ${rep} ${v} ${label}: ${r.mibs.toFixed(2)} MiB/s ${r.cpuMsPerMiB.toFixed(0)} ms/MiB (readdev ${ref.mibs.toFixed(2)} / ${ref.cpuMsPerMiB.toFixed(0)}) | per block: readv ${(c.readv / blocks).toFixed(2)} eagain ${(c.eagain / blocks).toFixed(2)} poll ${(c.poll / blocks).toFixed(2)} pollNow ${(c.pollNow / blocks).toFixed(2)} hits ${(c.nowHits / blocks).toFixed(2)} ioctl ${(c.ioctl / blocks).toFixed(2)}`);
         }
       }
     }

@@ -43,6 +43,8 @@ const EVENTS = Number(process.env.IIO_BENCH_EVENTS || 100);
 const SOAK_S = Number(process.env.IIO_BENCH_SOAK_S || 120);
 const ONLY = (process.env.IIO_BENCH_ONLY || 'capture,output,events,remote,soak').split(',');
 const WARMUP_MS = 500;
+/** Unrecorded passes over our capture cells before the repetitions (IIO_BENCH_WARMUP_PASSES). */
+const WARMUP_PASSES = Number(process.env.IIO_BENCH_WARMUP_PASSES ?? 2);
 const MiB = 1048576;
 const root = path.join(__dirname, '../../..');
 const C_EVENT_READER = path.join(root, 'harness/bench/iio_event_latency');
@@ -195,6 +197,13 @@ async function captureRows(adc: Device): Promise<void> {
   const withC = fs.existsSync(C_DMABUF_READER);
   if (!withC) console.error(`capture: DMABUF C reader skipped, no ${C_DMABUF_READER} (make -C harness/bench)`);
   await freeRunning(adc, async () => {
+    // Unrecorded passes first: under TCG V8 needs some 15–20 s of capture before the data path runs
+    // as optimized code (the first repetitions were 0.4x where the later ones were 0.8x), and a
+    // gateway runs for months; iio_readdev, compiled C, has nothing to warm up.
+    for (let pass = 0; pass < WARMUP_PASSES; pass++) {
+      console.log(`capture, warm-up pass ${pass + 1}/${WARMUP_PASSES} (not recorded)`);
+      for (const [kind, spb] of [['read raw', at4k], ['read raw', at64k], ['read arrays', at64k], ['dmabuf zero-copy', at64k]] as const) await ours(adc, kind, spb);
+    }
     for (let rep = 0; rep < REPS; rep++) {
       console.log(`capture, repetition ${rep + 1}/${REPS}`);
       add('readdev 4k', await iioReaddev(at4k));
