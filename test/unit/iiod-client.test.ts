@@ -310,11 +310,11 @@ describe('iiod client against a scripted peer', function () {
       ctx = await RemoteContext.connect(f.uri, { timeoutMs: 300 });
       const errors: IioError[] = [];
       const cap = await ctx.openInput({ name: 'emu-adc' }, { scansPerBlock: 10, onBlock: () => assert.fail('no block expected'), onError: (e) => errors.push(e) });
-      while (f.sessions[1].lines.length < 10) await sleep(5);
+      while (f.sessions[1].lines.length < 34) await sleep(5);
       await cap.close();
       assert.deepEqual(errors, []);
-      // Eight READBUFs (400-byte blocks: the most outstanding), sent together, none more while none is answered.
-      assert.deepEqual(f.sessions[1].lines, ['TIMEOUT 300', 'OPEN iio:device1 10 000001ff', ...Array(8).fill('READBUF iio:device1 400')]);
+      // 32 READBUFs (400-byte blocks: the most outstanding), sent together, none more while none is answered.
+      assert.deepEqual(f.sessions[1].lines, ['TIMEOUT 300', 'OPEN iio:device1 10 000001ff', ...Array(32).fill('READBUF iio:device1 400')]);
       while (!f.sessions[1].peerClosed) await sleep(5);
     });
 
