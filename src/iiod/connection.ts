@@ -25,8 +25,13 @@ export interface CommandContext {
 
 /** Longest integer or mask line we accept (iiod's mask line is at most 129 bytes). */
 const MAX_LINE = 256;
-/** Bytes queued from the peer (beyond what goes straight into a block) before the socket is paused. */
-const HIGH_WATER = 64 * 1024;
+/**
+ * Bytes queued from the peer (beyond what goes straight into a block) before the socket is paused:
+ * above what pipelined READBUFs have outstanding (1 MiB of blocks, capture.ts), so a daemon sending
+ * what was asked for is never held up (pausing at 64 KiB stalled it once per block); a peer
+ * sending more than asked is held there.
+ */
+const HIGH_WATER = 2 * 1024 * 1024;
 /** Most bytes one socket read takes (Node's `onread`). */
 const READ_BUFFER_BYTES = 256 * 1024;
 /**

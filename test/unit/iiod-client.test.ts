@@ -278,7 +278,7 @@ describe('iiod client against a scripted peer', function () {
 
     it('a block in one chunk larger than the bytes queued before pausing, trickled in small writes: whole, exact, each in memory of its own', async () => {
       let scan = 0;
-      const scans = 3000; // 120 000 bytes: more than the 64 KiB queued before the socket pauses
+      const scans = 60000; // 2.4 MB: more than the 2 MiB queued before the socket pauses
       const f = await serve(iiod((line, s) => {
         if (line.startsWith('OPEN ') || line === 'CLOSE iio:device1') return { reply: '0\n' };
         if (!line.startsWith('READBUF ')) return undefined;
@@ -286,9 +286,9 @@ describe('iiod client against a scripted peer', function () {
         scan += scans;
         const reply = Buffer.concat([Buffer.from(`${data.length}\n000001ff\n`), data]);
         void (async () => {
-          for (let at = 0; at < reply.length; at += 7000) {
+          for (let at = 0; at < reply.length; at += 65536) {
             if (s.socket.destroyed) return;
-            s.socket.write(reply.subarray(at, at + 7000));
+            s.socket.write(reply.subarray(at, at + 65536));
             await sleep(1);
           }
         })();
