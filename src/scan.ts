@@ -466,9 +466,9 @@ export class ScanDecoder {
     const slot = scaled ? 1 : 0;
     if (this.loops[slot] === undefined) this.loops[slot] = compileScanLoop(this.plans, this.layout.scanBytes, scaled);
     const loop = this.loops[slot];
-    if (loop && block.byteOffset % loop.align !== 0) block = this.aligned(block); // e.g. a view of iiod's socket slab
-    const fast = loop !== null && loop !== undefined && block.byteOffset % loop.align === 0;
+    const fast = loop !== null && loop !== undefined;
     if (fast) {
+      if (block.byteOffset % loop.align !== 0) block = this.aligned(block); // e.g. a view of iiod's socket slab
       // 64-bit outputs are written as their two 32-bit halves.
       const outs = targets.map((t, i) => (loop.covers[i] && this.plans[i].width === 8 ? new Uint32Array(t.buffer, t.byteOffset, t.length * 2) : t) as ArrayLike<number>);
       loop.run(blockViews(block, loop.views), scans, outs, loop.k);

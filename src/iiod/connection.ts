@@ -38,7 +38,8 @@ const READ_BUFFER_BYTES = 256 * 1024;
  * The socket reads into a slab, each read just after the last, never into memory read before: the
  * bytes stay where they landed, so a block that arrived in one piece is handed out as a view of the
  * slab, not copied (the largest share of a remote capture's CPU was that copy). A new slab is taken
- * when less than READ_MIN_BYTES is left; the old one goes once nothing refers to it.
+ * when less than READ_MIN_BYTES is left; the old one goes once nothing refers to it (a block a
+ * flow keeps keeps its slab).
  */
 const SLAB_BYTES = 1024 * 1024;
 const READ_MIN_BYTES = 64 * 1024;
@@ -297,13 +298,13 @@ export class IiodConnection {
     });
   }
 
-  /** Takes `n` buffered bytes (n ≤ buffered) into dest. */
-  private take(dest: Buffer, offset: number, n: number): void {
+  /** Takes `n` buffered bytes (n ≤ buffered) into dest, or drops them (dest null). */
+  private take(dest: Buffer | null, offset: number, n: number): void {
     let done = 0;
     while (done < n) {
       const c = this.chunks[0];
       const k = Math.min(c.length, n - done);
-      c.copy(dest, offset + done, 0, k);
+      if (dest) c.copy(dest, offset + done, 0, k);
       done += k;
       if (k === c.length) this.chunks.shift();
       else this.chunks[0] = c.subarray(k);
@@ -321,20 +322,7 @@ export class IiodConnection {
       end += c.length;
       if (end - first.byteOffset >= n) {
         const view = Buffer.from(first.buffer, first.byteOffset, n);
-        // Drop the chunks it covers without copying them.
-        let left = n;
-        while (left > 0) {
-          const c0 = this.chunks[0];
-          if (c0.length <= left) {
-            left -= c0.length;
-            this.chunks.shift();
-          } else {
-            this.chunks[0] = c0.subarray(left);
-            left = 0;
-          }
-        }
-        this.buffered -= n;
-        if (this.buffered < HIGH_WATER && this.socket.isPaused()) this.socket.resume();
+        this.take(null, 0, n);
         return view;
       }
     }
