@@ -296,9 +296,11 @@ describe('iiod client against a scripted peer', function () {
       }));
       ctx = await RemoteContext.connect(f.uri);
       const blocks: CapturedBlock[] = [];
-      const cap = await ctx.openInput({ name: 'emu-adc' }, { scansPerBlock: scans, pipeline: 1, onBlock: (b) => blocks.push(b), onError: (e) => assert.fail(e.message) });
-      while (blocks.length < 3) await sleep(5);
+      const errors: IioError[] = [];
+      const cap = await ctx.openInput({ name: 'emu-adc' }, { scansPerBlock: scans, pipeline: 1, onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) });
+      while (blocks.length < 3 && errors.length === 0) await sleep(5);
       await cap.close();
+      assert.deepEqual(errors.map((e) => e.message), []);
       checkPattern(cap, blocks.slice(0, 3), 3 * scans);
       const second = Buffer.from(blocks[1].data);
       blocks[0].data.fill(0xa5); // a flow writing into its payload touches no other block
