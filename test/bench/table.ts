@@ -487,6 +487,12 @@ async function remoteRows(adc: Device): Promise<void> {
   const add = (k: string, r: Rate) => (runs[k] ??= []).push(r);
   await freeRunning(adc, () =>
     withIiod(async (uri) => {
+      // Unrecorded passes first, as for local capture: the session and framing code runs as
+      // optimized code only after some seconds of capture under TCG.
+      for (let pass = 0; pass < WARMUP_PASSES; pass++) {
+        console.log(`remote capture, warm-up pass ${pass + 1}/${WARMUP_PASSES} (not recorded)`);
+        for (const [, scans] of sizes) await oursRemote(uri, scans, 2);
+      }
       for (let rep = 0; rep < REPS; rep++) {
         console.log(`remote capture, repetition ${rep + 1}/${REPS}`);
         for (const [size, scans] of sizes) {
