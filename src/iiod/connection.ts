@@ -77,7 +77,8 @@ interface Waiter {
   ready: () => boolean;
   resolve: () => void;
   reject: (e: IioError) => void;
-  timer: NodeJS.Timeout;
+  timeoutMs: number;
+  what: string | (() => string);
 }
 
 export class IiodConnection {
@@ -89,6 +90,13 @@ export class IiodConnection {
   /** Bytes a pending bytesView() waits for: the socket is not paused below that. */
   private wanted = 0;
   private waiter: Waiter | null = null;
+  /**
+   * The bound on the pending wait: one timer for the session, re-armed by each wait and by each
+   * arrival of bytes (a timer per wait cost a share of a remote capture's CPU). Left armed when a
+   * wait ends, it finds no waiter when it fires.
+   */
+  private watchdog: NodeJS.Timeout | null = null;
+  private watchdogMs = 0;
   private sink: Sink | null = null;
   private current: CommandContext | null = null;
   private tail: Promise<unknown> = Promise.resolve();
@@ -252,10 +260,9 @@ export class IiodConnection {
     if (!this.failure) this.failure = err;
     const w = this.waiter;
     this.waiter = null;
-    if (w) {
-      clearTimeout(w.timer);
-      w.reject(this.failure);
-    }
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = null;
+    w?.reject(this.failure);
     this.chunks = [];
     this.buffered = 0;
     if (destroy) this.socket.destroy();
@@ -275,7 +282,7 @@ export class IiodConnection {
       sink.offset += k;
       sink.remaining -= k;
       at += k;
-      this.waiter?.timer.refresh(); // progress: the bound is on each wait for more bytes
+      if (this.waiter) this.watchdog?.refresh(); // progress: the bound is on each wait for more bytes
     }
     if (at < end) {
       this.chunks.push(buf.subarray(at, end));
@@ -285,10 +292,9 @@ export class IiodConnection {
     const w = this.waiter;
     if (w && w.ready()) {
       this.waiter = null;
-      clearTimeout(w.timer);
       w.resolve();
     } else if (w && this.wanted > 0) {
-      w.timer.refresh(); // progress towards a bytesView(): the bound is on each wait for more bytes
+      this.watchdog?.refresh(); // progress towards a bytesView(): the bound is on each wait for more bytes
     }
   }
 
@@ -297,15 +303,23 @@ export class IiodConnection {
     if (this.failure) return Promise.reject(this.failure);
     if (ready()) return Promise.resolve();
     if (this.socket.isPaused()) this.socket.resume();
+    if (this.watchdog && this.watchdogMs === timeoutMs) this.watchdog.refresh();
+    else {
+      if (this.watchdog) clearTimeout(this.watchdog);
+      this.watchdog = setTimeout(() => this.timedOut(), timeoutMs);
+      this.watchdogMs = timeoutMs;
+    }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiter = null;
-        const err = this.error({ code: 'ETIMEDOUT', errno: 110, detail: `no ${typeof what === 'string' ? what : what()} in ${timeoutMs} ms` });
-        this.fail(err);
-        reject(err);
-      }, timeoutMs);
-      this.waiter = { ready, resolve, reject, timer };
+      this.waiter = { ready, resolve, reject, timeoutMs, what };
     });
+  }
+
+  /** The watchdog fired: the pending wait, if any, has had no progress for its whole bound. */
+  private timedOut(): void {
+    this.watchdog = null;
+    const w = this.waiter;
+    if (!w) return;
+    this.fail(this.error({ code: 'ETIMEDOUT', errno: 110, detail: `no ${typeof w.what === 'string' ? w.what : w.what()} in ${w.timeoutMs} ms` }));
   }
 
   /** Takes `n` buffered bytes (n ≤ buffered) into dest, or drops them (dest null). */
