@@ -96,6 +96,26 @@ export interface FdOps {
   poll(fds: Buffer, count: number, timeoutMs: number): Promise<number>;
   /** poll(2) with a zero timeout, on the calling thread: a readiness check only. */
   pollNow(fds: Buffer, count: number): number;
+  /**
+   * Optional: reads `fd` from the main thread's event loop whenever it is readable (no thread-pool
+   * poll), until `close`. A backend without it has its fds waited on by the reactor's `poll`.
+   */
+  readOnLoop?(fd: number, sink: LoopReaderSink, site?: CallSite): LoopReader;
+}
+
+/** What a loop reader reads into and reports to. */
+export interface LoopReaderSink {
+  /** Where the next read(2) goes; its length is what the read asks for. Asked again after each read. */
+  target(): Buffer;
+  /** A read brought `n` (> 0) bytes into the last target. */
+  onRead(n: number): void;
+  /** The read failed (an IioError naming read, the path and the device), or the fd reached its end. */
+  onError(err: unknown): void;
+}
+
+export interface LoopReader {
+  /** Stops reading and lets go of the fd; resolves once nothing reads it any more. */
+  close(): Promise<void>;
 }
 
 /** Memory: DMABUF and mmap-block mappings and the memfd behind /dev/udmabuf. */

@@ -3,6 +3,7 @@
 // watermark is reached (per-block syscalls, never per-sample); disable and close on close().
 import { IioError, isIioError, toIioError } from './errors';
 import { kernel } from './local-backend';
+import type { LoopReader } from './backend';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT } from './uapi';
 import { reactor } from './reactor';
 import { computeLayout, ScanLayout } from './scan';
@@ -379,6 +380,10 @@ export class TimestampGaps {
 const MAX_READ_BYTES = 16 << 20;
 /** Most blocks one readv() fills in place; with more (tiny blocks) reads go through a staging buffer. */
 const MAX_READV_BLOCKS = 64;
+/** Most bytes one read of the event-loop reader asks for (larger kernel buffers take several reads). */
+const LOOP_READ_MAX = 1 << 20;
+/** Blocks smaller than this are read on the event loop, larger ones through the reactor (see watchFds). */
+const LOOP_READ_BELOW_BYTES = 16 << 10;
 
 /** Most reads per wake-up, and the bytes they may take (at least two full kernel buffers). */
 const DRAIN_ROUNDS = 8;
@@ -407,6 +412,20 @@ export class CaptureStream extends BufferStream {
   private spare: Buffer[] = [];
   /** `borrow`: the receiver reads a block only during onBlock, so its memory is reused. */
   private readonly borrow: boolean;
+  /** Reading on the event loop (the backend's readOnLoop), when it has one. */
+  private loopReader: LoopReader | null = null;
+  /** Where the loop reader's current read goes, and the bytes read since it last caught up. */
+  private loopTarget: Buffer | null = null;
+  private loopDrained = 0;
+  /**
+   * The loop reader reads in place into a slab of whole blocks, as much as the kernel buffer holds
+   * per read, and hands the blocks out as views of it (no copy). A new slab once it is used up
+   * (`borrow`: the same one again). `slabPos`: bytes read into it; `slabBlock`: where the block
+   * being filled starts.
+   */
+  private slab: Buffer | null = null;
+  private slabPos = 0;
+  private slabBlock = 0;
 
   constructor(device: Device, private readonly opts: CaptureOptions) {
     super(device, opts, 'in', opts.onError);
@@ -429,6 +448,78 @@ export class CaptureStream extends BufferStream {
     return POLLIN;
   }
 
+  /**
+   * Small blocks are read on the event loop (the backend's readOnLoop), large ones through the
+   * reactor. Small blocks come often, and a wake-up on the event loop costs much less than the
+   * reactor's thread-pool poll round trip; large blocks are fewer, and there the reactor's slower
+   * wake-up lets several gather for one readv(), which costs less per block. Measured under QEMU
+   * against iio_readdev in one run: 4 KiB blocks 0.9-1.4x on the loop, 0.4-1.1x with the reactor;
+   * 16 KiB mixed; 32 and 64 KiB 0.8-1.2x on the loop, 1.15-1.7x with the reactor.
+   */
+  protected override watchFds(fd: number): void {
+    const k = kernel();
+    if (!k.readOnLoop || this.blockBytes >= LOOP_READ_BELOW_BYTES) return super.watchFds(fd);
+    this.loopDrained = 0;
+    this.slab = null;
+    this.loopReader = k.readOnLoop(fd, { target: () => this.nextTarget(), onRead: (n) => this.onLoopRead(n), onError: (err) => this.onLoopError(err) }, { path: this.device.devPath, device: this.device.name });
+  }
+
+  protected override unwatchFds(fd: number): Promise<void> {
+    const r = this.loopReader;
+    if (!r) return super.unwatchFds(fd);
+    this.loopReader = null;
+    return r.close();
+  }
+
+  /**
+   * Where the loop reader reads next: as much as the kernel buffer holds (up to LOOP_READ_MAX), so
+   * one read takes all that is there, however many blocks. A read that fills the whole kernel
+   * buffer's size proves it was full; several reads that reach it without catching up suggest it
+   * (the timestamps settle it). Without a slab (see `staging`) the staging buffer is read into.
+   */
+  private nextTarget(): Buffer {
+    const want = this.readBytes - this.loopDrained;
+    if (this.staging) return (this.loopTarget = want >= this.staging.length ? this.staging : this.staging.subarray(0, want));
+    if (!this.slab || this.slabPos === this.slab.length) {
+      if (!(this.borrow && this.slab)) this.slab = Buffer.allocUnsafe(this.blockBytes * (Math.ceil(Math.min(this.readBytes, LOOP_READ_MAX) / this.blockBytes) + 1));
+      this.slabPos = this.slabBlock = 0;
+    }
+    return (this.loopTarget = this.slab.subarray(this.slabPos, this.slabPos + Math.min(this.slab.length - this.slabPos, want)));
+  }
+
+  private onLoopRead(n: number): void {
+    if (!this.bfd) return;
+    const asked = this.loopTarget!.length;
+    if (this.staging) this.distribute(this.staging, n);
+    else {
+      this.slabPos += n;
+      while (this.slabPos - this.slabBlock >= this.blockBytes) {
+        const data = this.slab!.subarray(this.slabBlock, this.slabBlock + this.blockBytes);
+        this.slabBlock += this.blockBytes;
+        this.deliver(data);
+        if (!this.bfd) return;
+      }
+    }
+    this.loopDrained += n;
+    if (n < asked) {
+      this.loopDrained = 0; // caught up
+      return;
+    }
+    if (this.loopDrained < this.readBytes) return;
+    // The kernel buffer's whole size without catching up: it was full (see onReadyData).
+    this.loopDrained = 0;
+    if (this.detectsFull && !this.overrunPending) {
+      this.overrunPending = true;
+      this.gapAt = (this.staging ? this.filled : this.slabPos - this.slabBlock) / this.layout.scanBytes;
+    }
+  }
+
+  private onLoopError(err: unknown): void {
+    if (!this.bfd) return;
+    this.reportError(this.asError(err));
+    void this.close();
+  }
+
   protected onReadyData(): void {
     const site = { path: this.device.devPath, device: this.device.name };
     // Drain what is there, bounded so one busy device cannot starve the event loop. A read that
@@ -440,7 +531,7 @@ export class CaptureStream extends BufferStream {
       const n = this.staging ? kernel().read(this.bfd!.fd, this.staging, this.readBytes, site) : kernel().readv(this.bfd!.fd, this.nextBlocks(), site);
       if (n === null || n === 0) return;
       taken += n;
-      if (this.staging) this.distribute(n);
+      if (this.staging) this.distribute(this.staging, n);
       else this.account(n);
       if (!this.bfd) return; // stopped by the consumer
       if (n < this.readBytes) {
@@ -482,9 +573,8 @@ export class CaptureStream extends BufferStream {
     }
   }
 
-  /** Cuts the first `n` staged bytes into blocks. */
-  private distribute(n: number): void {
-    const staging = this.staging!;
+  /** Cuts the first `n` bytes of `staging` into blocks. */
+  private distribute(staging: Buffer, n: number): void {
     let off = 0;
     while (off < n) {
       const take = Math.min(this.blockBytes - this.filled, n - off);
@@ -502,14 +592,19 @@ export class CaptureStream extends BufferStream {
     const data = this.block;
     this.block = this.spare.shift() ?? Buffer.allocUnsafe(this.blockBytes);
     this.filled = 0;
+    this.deliver(data);
+    // Borrowed: the receiver is done with it. Filled again after the blocks already waiting.
+    if (this.borrow) this.spare.push(data);
+  }
+
+  /** Hands a full block to the receiver, with what is known of a loss before it. */
+  private deliver(data: Buffer): void {
     const lost = this.gaps.observe(data, this.scansPerBlock, this.overrunPending ? this.gapAt : null);
     // Read just as it filled up, the buffer lost nothing: the timestamps tell, where there are any.
     const overrun = this.overrunPending && lost !== 0;
     if (overrun) this.overruns++;
     this.overrunPending = false;
     this.opts.onBlock({ data, scans: this.scansPerBlock, sequence: ++this.sequence, overrun, ...(overrun && lost !== undefined && { lost }) });
-    // Borrowed: the receiver is done with it. Filled again after the blocks already waiting.
-    if (this.borrow) this.spare.push(data);
   }
 }
 

@@ -1,11 +1,12 @@
 // IIO events: the device's event fd (IIO_GET_EVENT_FD_IOCTL), read in batches of
-// struct iio_event_data when the reactor says it is readable.
+// struct iio_event_data as it becomes readable (on the event loop, or through the reactor).
 import { IioError, toIioError } from './errors';
 import { kernel } from './local-backend';
 import { reactor } from './reactor';
 import { decodeEventBatch, decodeEventCode, IioEventCode, IIO_EVENT_DATA_SIZE, POLLERR, POLLHUP, POLLIN } from './uapi';
 import type { DeviceInfo } from './context';
 import type { Device, DeviceHandle } from './device';
+import type { LoopReader } from './backend';
 
 export interface IioEvent extends IioEventCode {
   /** The raw 64-bit event code. */
@@ -26,6 +27,7 @@ export class EventStream {
   private handle: DeviceHandle | null = null;
   private fd = -1;
   private readonly buf = Buffer.alloc(IIO_EVENT_DATA_SIZE * BATCH);
+  private loopReader: LoopReader | null = null;
 
   constructor(
     readonly device: Device,
@@ -46,28 +48,48 @@ export class EventStream {
       throw err;
     }
     this.handle = handle;
-    reactor.watch(this.fd, POLLIN, (revents) => this.onReady(revents), (err) => this.opts.onError(toIioError(err, this.device.name)));
+    const k = kernel();
+    if (k.readOnLoop) {
+      // Read on the event loop: each event reaches the handler without a thread-pool poll.
+      this.loopReader = k.readOnLoop(this.fd, { target: () => this.buf, onRead: (n) => this.deliver(n), onError: (err) => this.failed(toIioError(err, this.device.name)) }, this.site);
+    } else {
+      reactor.watch(this.fd, POLLIN, (revents) => this.onReady(revents), (err) => this.opts.onError(toIioError(err, this.device.name)));
+    }
   }
 
   async close(): Promise<void> {
     if (!this.handle) return;
     const fd = this.fd;
     const handle = this.handle;
+    const loopReader = this.loopReader;
     this.fd = -1;
     this.handle = null;
-    await reactor.unwatch(fd);
+    this.loopReader = null;
+    if (loopReader) await loopReader.close();
+    else await reactor.unwatch(fd);
     handle.closeFd(fd);
     handle.close();
   }
 
+  private get site() {
+    return { path: this.device.devPath, device: this.device.name };
+  }
+
+  private failed(err: IioError): void {
+    if (!this.running) return;
+    this.opts.onError(err);
+    void this.close();
+  }
+
   private onReady(revents: number): void {
-    if (revents & (POLLERR | POLLHUP)) {
-      this.opts.onError(new IioError({ code: 'ENODEV', syscall: 'poll', path: this.device.devPath, device: this.device.name, detail: 'event fd hung up (device removed?)' }));
-      void this.close();
-      return;
-    }
-    const n = kernel().read(this.fd, this.buf, this.buf.length, { path: this.device.devPath, device: this.device.name });
-    if (!n) return;
+    if (revents & (POLLERR | POLLHUP)) return this.failed(new IioError({ code: 'ENODEV', syscall: 'poll', path: this.device.devPath, device: this.device.name, detail: 'event fd hung up (device removed?)' }));
+    const n = kernel().read(this.fd, this.buf, this.buf.length, this.site);
+    if (n) this.deliver(n);
+  }
+
+  /** `n` bytes of whole event records arrived in `buf`. */
+  private deliver(n: number): void {
+    if (!this.running) return;
     const events: IioEvent[] = decodeEventBatch(this.buf, n).map(({ id, timestamp }) => Object.assign(decodeEventCode(id), { id, timestamp }));
     this.opts.onEvents(events);
   }

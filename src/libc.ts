@@ -39,7 +39,8 @@ interface Result {
   errnoCode: number;
 }
 
-function fail(syscall: string, errno: number, site: CallSite = {}): IioError {
+/** The IioError of a failed syscall: names the syscall (and `site.what`), the path, the device and the errno. */
+export function fail(syscall: string, errno: number, site: CallSite = {}): IioError {
   return new IioError({
     errno,
     syscall: site.what ? `${syscall} ${site.what}` : syscall,
@@ -188,6 +189,15 @@ export function ioctl(fd: number, request: number, arg: Buffer, site: CallSite =
 
 const F_GETFL = 3;
 const F_SETFL = 4;
+const F_DUPFD_CLOEXEC = 1030;
+
+/** A close-on-exec duplicate of `fd` (fcntl F_DUPFD_CLOEXEC): the same open file under a second number. */
+export function dupFd(fd: number, site: CallSite = {}): number {
+  checkFd(fd);
+  const r = call('fcntl', DataType.I32, [DataType.I32, DataType.I32, DataType.I32], [fd, F_DUPFD_CLOEXEC, 0]);
+  if (r.value < 0) throw fail('fcntl F_DUPFD_CLOEXEC', r.errnoCode, site);
+  return r.value;
+}
 
 /** Makes `fd` non-blocking (fcntl F_SETFL). The kernel hands out IIO buffer and event fds blocking. */
 export function setNonBlocking(fd: number, site: CallSite = {}): void {

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { createExternalBuffer } from 'ffi-rs';
 import type { Backend, CallSite, DirEntry, EntryKind, MappedRegion } from './backend';
 import * as libc from './libc';
+import { loopReadable, readOnLoop } from './loop-reader';
 import { invalid } from './errors';
 
 class LocalRegion implements MappedRegion {
@@ -81,6 +82,7 @@ export const localBackend: Backend = {
   eventFd: () => libc.eventFd(),
   poll: (fds, count, timeoutMs) => libc.pollAsync(fds, count, timeoutMs),
   pollNow: (fds, count) => libc.pollNow(fds, count),
+  ...(loopReadable() && { readOnLoop }),
 
   mmap: (fd, length, prot, site, offset) => new LocalRegion(libc.mapShared(fd, length, prot, site, offset)),
   munmap: (r) => libc.unmap(region(r)),

@@ -295,7 +295,7 @@ export async function crossings(thermo: Device, n: number): Promise<void> {
 
 export const nowNs = () => process.hrtime.bigint(); // CLOCK_MONOTONIC
 
-async function latencyCore(thermo: Device): Promise<number[]> {
+export async function latencyCore(thermo: Device): Promise<number[]> {
   const lat: number[] = [];
   const s = new EventStream(thermo, { onEvents: (evs) => { const t = nowNs(); for (const e of evs) lat.push(Number(t - e.timestamp)); }, onError: (e) => console.error(`events: ${e.message}`) });
   s.start();
@@ -339,7 +339,7 @@ export async function loadPlain(helper: any, allNodes: unknown[], flow: unknown[
 }
 
 /** The iio-event node in a Node-RED runtime (node-red-node-test-helper, spies off), timed at its output. */
-async function latencyNode(helper: any, allNodes: unknown[]): Promise<number[]> {
+export async function latencyNode(helper: any, allNodes: unknown[]): Promise<number[]> {
   const lat: number[] = [];
   await loadPlain(helper, allNodes, [
     { id: 'b-thermo', type: 'iio-device', deviceName: 'emu-thermo' },

@@ -5,7 +5,8 @@ import { IioError } from '../../src/errors';
 import { ScanDecoder } from '../../src/scan';
 import { createHrtimerTrigger, removeHrtimerTrigger, createSysfsTrigger, removeSysfsTrigger } from '../../src/trigger';
 import { emuAdcRaw, EMU_ADC_CHANNELS } from '../lib/emu-pattern';
-import { emu, readSys, writeSys, waitFor, ctx, pollfuncThread, threadState, waitPollfuncIdle } from '../lib/hw';
+import { emu, readSys, writeSys, waitFor, ctx, pollfuncThread, threadState, waitPollfuncIdle, resources } from '../lib/hw';
+import { reactor } from '../../src/reactor';
 
 /** Checks every decoded value of consecutive blocks against the emulator's pattern from scan 0. */
 function checkPattern(stream: CaptureStream, blocks: CapturedBlock[], scans: number): void {
@@ -209,5 +210,37 @@ describe('buffered capture through read() (emu-adc buffer0)', function () {
     assert.equal(cap.running, false);
     assert.equal(DeviceHandle.openCount(), 0);
     assert.equal(readSys(dev, 'buffer0/enable'), '0');
+  });
+
+  it('small blocks are read on the event loop, large ones through the reactor: values exact, in order, and nothing left open after close', async () => {
+    const dev = adc();
+    const before = resources();
+    writeSys(dev, 'emu_free_running', 2); // as fast as the reader takes it
+    const fdsWhileOpen: number[] = [];
+    try {
+      for (const [scansPerBlock, onLoop] of [[100, true], [1638, false]] as const) {
+        const blocks: CapturedBlock[] = [];
+        const errors: IioError[] = [];
+        const cap = new CaptureStream(dev, { index: 0, scansPerBlock, onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) });
+        cap.start();
+        try {
+          assert.equal(reactor.size, onLoop ? 0 : 1, `${scansPerBlock * 40}-byte blocks ${onLoop ? 'on the event loop' : 'through the reactor'}`);
+          fdsWhileOpen.push(resources().fds.length - before.fds.length);
+          await waitFor(() => blocks.length >= 30, '30 blocks', 60000);
+        } finally {
+          await cap.close();
+        }
+        assert.deepEqual(errors, []);
+        // Mode 2 waits while the buffer is full, so nothing is lost: scan n of the pattern follows n-1.
+        checkPattern(cap, blocks.slice(0, 30), 30 * scansPerBlock);
+        assert.deepEqual(blocks.slice(0, 30).map((b) => [b.sequence, b.data.length, b.overrun]), blocks.slice(0, 30).map((_, i) => [i + 1, scansPerBlock * 40, false]));
+        assert.deepEqual(resources(), before, 'the chardev and the duplicate closed');
+        assert.equal(reactor.size, 0);
+        assert.equal(readSys(dev, 'buffer0/enable'), '0');
+      }
+    } finally {
+      writeSys(dev, 'emu_free_running', 0);
+    }
+    assert.equal(fdsWhileOpen[0], fdsWhileOpen[1] + 1, `the loop reader holds one duplicate fd (open while capturing: ${fdsWhileOpen})`);
   });
 });

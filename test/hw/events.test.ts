@@ -2,7 +2,8 @@ import { strict as assert } from 'assert';
 import { EventStream, IioEvent } from '../../src/events';
 import { DeviceHandle } from '../../src/device';
 import { IioError } from '../../src/errors';
-import { emu, readSys, writeSys, setTemperature, waitFor } from '../lib/hw';
+import { emu, readSys, writeSys, setTemperature, waitFor, resources } from '../lib/hw';
+import { reactor } from '../../src/reactor';
 
 describe('events (emu-thermo threshold events through IIO_GET_EVENT_FD)', function () {
   this.timeout(60000);
@@ -27,9 +28,11 @@ describe('events (emu-thermo threshold events through IIO_GET_EVENT_FD)', functi
     const t = emu('emu-thermo');
     const events: IioEvent[] = [];
     const errors: IioError[] = [];
+    const before = resources();
     const stream = new EventStream(t, { onEvents: (e) => events.push(...e), onError: (e) => errors.push(e) });
     stream.start();
     try {
+      assert.equal(reactor.size, 0, 'read on the event loop: the reactor waits on nothing');
       writeSys(t, 'events/in_temp_thresh_rising_en', 1);
       writeSys(t, 'events/in_temp_thresh_falling_en', 1);
       setTemperature(30000);
@@ -53,6 +56,7 @@ describe('events (emu-thermo threshold events through IIO_GET_EVENT_FD)', functi
     } finally {
       await stream.close();
     }
+    assert.deepEqual(resources(), before, 'the event fd and its duplicate closed');
   });
 
   it('hysteresis: the rising event re-arms only after falling below value − hysteresis', async () => {
