@@ -10,7 +10,9 @@ import * as libc from './libc';
 import type { CallSite, LoopReader, LoopReaderSink } from './backend';
 import { IioError } from './errors';
 
-type PipeHandle = { open(fd: number): number };
+type PipeHandle = { open(fd: number): number; close?(): void };
+/** What a read goes into when the sink could not say (its error is reported). */
+const READ_FALLBACK_BYTES = 4096;
 let pipeClass: (new (type: number) => PipeHandle) | null | undefined;
 let pipeSocketType = 0;
 
@@ -44,35 +46,64 @@ export function readOnLoop(fd: number, sink: LoopReaderSink, site: CallSite = {}
   const Pipe = pipeBinding();
   if (!Pipe) throw new IioError({ code: 'ENOSYS', detail: "reading a descriptor on the event loop needs Node's pipe_wrap binding" });
   const dup = libc.dupFd(fd, site);
-  const handle = new Pipe(pipeSocketType);
-  const rc = handle.open(dup);
+  let handle: PipeHandle;
+  let rc: number;
+  try {
+    handle = new Pipe(pipeSocketType);
+    rc = handle.open(dup);
+  } catch (err) {
+    libc.closeFd(dup);
+    throw refused(err, site);
+  }
   if (rc !== 0) {
     libc.closeFd(dup);
     throw libc.fail('uv_pipe_open', -rc, site);
   }
-  const socket = new net.Socket({
-    handle,
-    allowHalfOpen: true,
-    onread: {
-      buffer: () => sink.target(),
-      callback: (n: number) => {
-        // A throw here would be an uncaught exception: the sink's owner hears of it instead.
-        try {
-          sink.onRead(n);
-        } catch (err) {
-          sink.onError(err);
-        }
-        return true;
+  // Node calls these from its own stream code: a throw there would be an uncaught exception, so
+  // every failure goes to the sink's onError (and one from onError itself goes nowhere).
+  const report = (err: unknown) => {
+    try {
+      sink.onError(err);
+    } catch {
+      /* a failing error sink must not take the process down */
+    }
+  };
+  const target = (): Buffer => {
+    try {
+      return sink.target();
+    } catch (err) {
+      report(err);
+      return Buffer.alloc(READ_FALLBACK_BYTES);
+    }
+  };
+  let socket: net.Socket;
+  try {
+    socket = new net.Socket({
+      handle,
+      allowHalfOpen: true,
+      onread: {
+        buffer: target,
+        callback: (n: number) => {
+          try {
+            sink.onRead(n);
+          } catch (err) {
+            report(err);
+          }
+          return true;
+        },
       },
-    },
-  } as net.SocketConstructorOpts);
+    } as net.SocketConstructorOpts);
+  } catch (err) {
+    handle.close?.(); // the handle owns the duplicate now: closing it closes that fd
+    throw refused(err, site);
+  }
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   let closing = false;
   socket.on('error', (err: NodeJS.ErrnoException) => {
-    if (!closing) sink.onError(libc.fail('read', typeof err.errno === 'number' ? Math.abs(err.errno) : 5, site));
+    if (!closing) report(libc.fail('read', typeof err.errno === 'number' ? Math.abs(err.errno) : 5, site));
   });
   socket.on('end', () => {
-    if (!closing) sink.onError(new IioError({ code: 'ENODEV', errno: 19, syscall: 'read', path: site.path, device: site.device, detail: 'end of file (device removed?)' }));
+    if (!closing) report(new IioError({ code: 'ENODEV', errno: 19, syscall: 'read', path: site.path, device: site.device, detail: 'end of file (device removed?)' }));
   });
   return {
     close() {
@@ -81,4 +112,8 @@ export function readOnLoop(fd: number, sink: LoopReaderSink, site: CallSite = {}
       return closed;
     },
   };
+}
+
+function refused(err: unknown, site: CallSite): IioError {
+  return new IioError({ code: 'ENOSYS', syscall: 'read', path: site.path, device: site.device, detail: `Node refused the descriptor as a stream: ${(err as Error)?.message ?? String(err)}` });
 }

@@ -1,7 +1,8 @@
 // Where event latency goes: emu-thermo threshold crossings 40 ms apart (as in table.ts), timed at
 // each stage from the event's kernel timestamp (CLOCK_MONOTONIC): the C reader; plain Node fs.read
-// on the event fd (blocking, thread pool); the core's EventStream (reactor poll resolved → handler);
-// and the iio-event node (poll resolved → node.send → the next node's input). Run in the VM:
+// on the event fd (blocking, thread pool); the core's EventStream (woken: its read on the event loop
+// arrived, or the reactor's poll settled → handler); and the iio-event node (woken → node.send →
+// the next node's input). Run in the VM:
 //   bash harness/vm.sh -- node dist/test/bench/event-stages.js
 import * as fs from 'fs';
 import { PerformanceObserver, performance } from 'perf_hooks';
@@ -15,7 +16,8 @@ import { crossings, latencyC, loadPlain, nowNs, percentile, withEventBench } fro
 const REPS = Number(process.env.IIO_BENCH_REPS || 2);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// Every poll the reactor makes goes through here: the time its promise settled.
+// When the core last woke for an event fd: its loop read arrived (event fds are read on the event
+// loop where the backend can), or the reactor's poll settled.
 let pollSettled = 0n;
 /** When the reactor last asked for a poll, and when that call handed back its promise. */
 let pollAsked = 0n;
@@ -28,7 +30,7 @@ useBackend({ ...local, poll: async (fds, count, timeout) => {
   const r = await p;
   pollSettled = nowNs();
   return r;
-} });
+}, ...(local.readOnLoop && { readOnLoop: (fd, sink, site) => local.readOnLoop!(fd, { target: sink.target, onRead: (n) => { pollSettled = nowNs(); sink.onRead(n); }, onError: sink.onError }, site) }) });
 
 type Stages = Record<string, number[]>;
 
@@ -75,8 +77,8 @@ async function core(thermo: Device, s: Stages): Promise<void> {
   const es = new EventStream(thermo, { onEvents: (evs) => {
     const t = nowNs();
     for (const e of evs) {
-      add(s, 'EventStream: kernel -> poll settled', pollSettled - e.timestamp);
-      add(s, 'EventStream: poll settled -> onEvents', t - pollSettled);
+      add(s, 'EventStream: kernel -> woken', pollSettled - e.timestamp);
+      add(s, 'EventStream: woken -> onEvents', t - pollSettled);
       add(s, 'EventStream: total', t - e.timestamp);
     }
   }, onError: (e) => console.error(e.message) });
@@ -116,8 +118,8 @@ async function node(helper: any, allNodes: unknown[], s: Stages): Promise<void> 
   helper.getNode('s-out').on('input', (m: any) => {
     const t = nowNs();
     const ts = BigInt(m.payload.timestamp);
-    add(s, 'node: kernel -> poll settled', polled - ts);
-    add(s, 'node: poll settled -> send', sentAt - polled);
+    add(s, 'node: kernel -> woken', polled - ts);
+    add(s, 'node: woken -> send', sentAt - polled);
     add(s, 'node: send -> next node input', t - sentAt);
     add(s, 'node: send -> check phase', checkPhase - sentAt);
     add(s, 'node: check phase -> next node input', t - checkPhase);

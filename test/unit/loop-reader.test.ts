@@ -77,6 +77,35 @@ describe('event-loop reader (host eventfd)', function () {
     k.close(fd);
   });
 
+  it('a sink whose target() or onError throws costs an error report, never the process', async () => {
+    const fd = k.eventFd();
+    const buf = Buffer.alloc(8);
+    let calls = 0;
+    let reads = 0;
+    const errors: unknown[] = [];
+    const r = readOnLoop(fd, {
+      target: () => {
+        if (++calls === 2) throw new Error('no memory for you');
+        return buf;
+      },
+      onRead: () => {
+        reads++;
+      },
+      onError: (e) => {
+        errors.push(e);
+        throw new Error('and the error sink fails too');
+      },
+    });
+    k.write(fd, u64(1n), 8);
+    await tick();
+    k.write(fd, u64(1n), 8);
+    await tick();
+    assert.equal(reads, 2, 'the second read went into the fallback buffer');
+    assert.deepEqual(errors.map((e) => (e as Error).message), ['no memory for you']);
+    await r.close();
+    k.close(fd);
+  });
+
   it('refuses a bad fd before any call', () => {
     assert.throws(() => readOnLoop(-1, { target: () => Buffer.alloc(8), onRead: () => {}, onError: () => {} }), (e: IioError) => e.code === 'EINVAL');
   });
