@@ -347,7 +347,12 @@ export class TimestampGaps {
   /** Scans counted lost so far. */
   lost = 0;
 
-  constructor(private readonly layout: ScanLayout) {}
+  /** Whether the timestamp is little-endian (looked up once: observe runs for every block). */
+  private readonly le: boolean;
+
+  constructor(private readonly layout: ScanLayout) {
+    this.le = layout.elements.find((e) => e.isTimestamp)?.type.endian !== 'be';
+  }
 
   /**
    * Notes a delivered block. `gapAt` is where a known loss sits: before scan `gapAt` of this block
@@ -356,7 +361,7 @@ export class TimestampGaps {
   observe(data: Buffer, scans: number, gapAt: number | null): number | undefined {
     const off = this.layout.timestampOffset;
     if (off === undefined || scans < 1) return undefined;
-    const le = this.layout.elements.find((e) => e.isTimestamp)?.type.endian !== 'be';
+    const le = this.le;
     const at = (i: number) => (le ? data.readBigInt64LE(i * this.layout.scanBytes + off) : data.readBigInt64BE(i * this.layout.scanBytes + off));
     const first = at(0);
     const last = at(scans - 1);
@@ -604,7 +609,9 @@ export class CaptureStream extends BufferStream {
     const overrun = this.overrunPending && lost !== 0;
     if (overrun) this.overruns++;
     this.overrunPending = false;
-    this.opts.onBlock({ data, scans: this.scansPerBlock, sequence: ++this.sequence, overrun, ...(overrun && lost !== undefined && { lost }) });
+    const block: CapturedBlock = { data, scans: this.scansPerBlock, sequence: ++this.sequence, overrun };
+    if (overrun && lost !== undefined) block.lost = lost;
+    this.opts.onBlock(block);
   }
 }
 
