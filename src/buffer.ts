@@ -154,11 +154,12 @@ export abstract class BufferStream {
       this.attachBlocks(this.bfd.fd);
       if (this.device.triggerable) checkTriggerBeforeEnable(this.device);
       this.enable();
+      // Waiting can fail too (EMFILE for the loop reader's duplicate fd): then nothing stays enabled.
+      this.watchFds(this.bfd.fd);
     } catch (err) {
       this.closeAfterFailedStart();
       throw err;
     }
-    this.watchFds(this.bfd.fd);
     enabledWatch.add(this);
   }
 

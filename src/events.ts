@@ -51,7 +51,15 @@ export class EventStream {
     const k = kernel();
     if (k.readOnLoop) {
       // Read on the event loop: each event reaches the handler without a thread-pool poll.
-      this.loopReader = k.readOnLoop(this.fd, { target: () => this.buf, onRead: (n) => this.deliver(n), onError: (err) => this.failed(toIioError(err, this.device.name)) }, this.site);
+      try {
+        this.loopReader = k.readOnLoop(this.fd, { target: () => this.buf, onRead: (n) => this.deliver(n), onError: (err) => this.failed(toIioError(err, this.device.name)) }, this.site);
+      } catch (err) {
+        handle.closeFd(this.fd);
+        handle.close();
+        this.fd = -1;
+        this.handle = null;
+        throw toIioError(err, this.device.name);
+      }
     } else {
       reactor.watch(this.fd, POLLIN, (revents) => this.onReady(revents), (err) => this.opts.onError(toIioError(err, this.device.name)));
     }

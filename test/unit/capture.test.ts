@@ -57,6 +57,20 @@ describe('capture through read() (fake backend)', () => {
     assert.equal(k.fake.openFds(), 0);
   });
 
+  it('a backend that cannot start waiting (EMFILE for the loop reader): start fails with it, and nothing stays enabled or open', async () => {
+    adc(k.fake);
+    const fake = k.fake as FakeBackend & { readOnLoop?: unknown };
+    fake.readOnLoop = () => {
+      throw new IioError({ code: 'EMFILE', errno: 24, syscall: 'fcntl F_DUPFD_CLOEXEC' });
+    };
+    const { s, blocks } = capture(k.fake);
+    assert.throws(() => s.start(), (e: IioError) => e.code === 'EMFILE');
+    assert.equal(s.running, false);
+    assert.ok(k.fake.writes.lastIndexOf(`${base}/buffer0/enable=0`) > k.fake.writes.indexOf(`${base}/buffer0/enable=1`), `enabled, then disabled again: ${k.fake.writes}`);
+    assert.equal(k.fake.openFds(), 0);
+    assert.equal(blocks.length, 0);
+  });
+
   it('a readable fd that gives EAGAIN delivers nothing and reports nothing', async () => {
     const dev = adc(k.fake);
     const { s, blocks, errors } = capture(k.fake, { scansPerBlock: 1 });

@@ -35,6 +35,16 @@ describe('events (fake backend)', () => {
     assert.equal(k.fake.openFds(), 0);
   });
 
+  it('a backend that cannot start waiting on the event fd (EMFILE): start fails with it and closes the event fd and the chardev', () => {
+    const { s } = monitor(k.fake);
+    (k.fake as FakeBackend & { readOnLoop?: unknown }).readOnLoop = () => {
+      throw new IioError({ code: 'EMFILE', errno: 24, syscall: 'fcntl F_DUPFD_CLOEXEC' });
+    };
+    assert.throws(() => s.start(), (e: IioError) => e.code === 'EMFILE');
+    assert.equal(s.running, false);
+    assert.equal(k.fake.openFds(), 0);
+  });
+
   it('a second monitor of the same device fails with EBUSY; the first keeps running', async () => {
     const { dev, s, got } = monitor(k.fake);
     s.start();
